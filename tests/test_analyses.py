@@ -1,0 +1,86 @@
+"""The analyses, run in quick mode: their headline numbers hold what their claims say."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from neurocomp.analysis import discover, load
+
+
+@pytest.fixture(scope="module")
+def quick_results():
+    """Every registered analysis run once, quick, seed 0."""
+    return {name: load(ep).run(quick=True, seed=0) for name, ep in discover().items()}
+
+
+def test_every_panel_has_labelled_axes(quick_results):
+    for name, result in quick_results.items():
+        for ax in np.ravel(result.plot()):
+            assert ax.get_xlabel() and ax.get_ylabel(), f"{name}: unlabelled panel"
+
+
+def test_headline_keys_are_descriptive(quick_results):
+    for name, result in quick_results.items():
+        assert result.headline, name
+        for key in result.headline:
+            # snake_case words naming quantity and unit (symbols like 2Dt or mV may keep case)
+            assert re.fullmatch(r"[a-z][A-Za-z0-9_.]{8,}", key), (name, key)
+
+
+def test_convolution_theorem_headline(quick_results):
+    h = quick_results["convolution-theorem"].headline
+    assert h["max_abs_error_fft_vs_direct"] < 1e-9            # issue: 1e-9 in float64
+    assert h["max_abs_error_torch_vs_numpy"] < 1e-9
+    assert h["max_abs_error_disc_mask_vs_circular_convolution"] < 1e-9
+    assert h["max_abs_error_circular_vs_linear"] > 0.1       # the wrap-around is visible
+    assert h["post_feature_maps_shape"] == [32, 241, 241]
+    assert h["post_feature_maps_shape_matches_torch"] is True
+    # a crossover was found inside the measured range (its value is machine-dependent)
+    assert 3 <= h["crossover_kernel_px_numpy"] <= 33
+
+
+def test_diffusion_headline(quick_results):
+    h = quick_results["diffusion-as-convolution"].headline
+    assert abs(h["convergence_order_in_dx"] - 2.0) < 0.1     # explicit Euler, fixed r
+    assert h["max_rel_error_stencil_variance_vs_2Dt"] < 1e-12  # exact up to round-off
+    assert h["max_rel_error_gaussian_conv_vs_analytic_aquarium"] < 1e-4
+    assert h["max_rel_error_euler_vs_analytic_aquarium"] < 1e-2
+    assert h["cable_max_abs_error_greens_conv_vs_analytic_mV"] < 1e-6
+    assert h["cable_max_abs_error_euler_vs_greens_conv_mV"] < 5e-3  # O(dx^2) at dx = 10 um
+    # CLT: RMS error over predicted standard error ~ 1 (2304 pixels -> +-5 % is ~3 sigma)
+    assert 0.85 < h["stochastic_rms_error_over_clt_prediction"] < 1.15
+
+
+def test_cross_correlation_headline(quick_results):
+    h = quick_results["cross-correlation"].headline
+    assert h["template_location_error_ncc_px"] == 0
+    assert h["max_abs_rotation_error_portrait_deg"] < 0.25
+    assert h["max_abs_rotation_error_gratings_deg"] < 2.0     # off-grid spectral leakage
+    for size in (16, 32, 48):
+        assert h[f"success_rate_ncc_{size}px"] > h[f"success_rate_xcorr_{size}px"]
+
+
+def test_seed_reproducibility():
+    a = load(discover()["diffusion-as-convolution"]).run(quick=True, seed=5)
+    b = load(discover()["diffusion-as-convolution"]).run(quick=True, seed=5)
+    assert a.headline == b.headline
+
+
+def test_cli_run_all_writes_the_report(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "neurocomp.cli", "run", "all", "--quick",
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    names = set(discover())
+    for name in names:
+        meta = json.loads((tmp_path / name / "meta.json").read_text())
+        assert meta["params"]["quick"] is True and meta["wall_time_s"] > 0
+        assert (tmp_path / name / "figure.png").stat().st_size > 10_000
+    page = (tmp_path / "index.html").read_text()
+    assert all(f"{n}/figure.png" in page for n in names) and "FAILED" not in page
+    assert (tmp_path / "headline.csv").read_text().count("\n") > 10
