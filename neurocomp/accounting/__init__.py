@@ -1,0 +1,119 @@
+"""Accounting: what computation costs, in one FLOP convention (1 multiply-add = 2 FLOPs).
+
+Submodules
+----------
+convention
+    The FLOP convention and MAC conversions.
+factors
+    :class:`Factor` (a cited value with a range and a sampling distribution),
+    :class:`Published` (what a source reports) and :class:`EstimateParameters`, the base of
+    every estimate's parameter set.
+estimate
+    :func:`estimate`: a parameter set evaluated at its central values.
+dettmers, synaptic, moravec
+    The published brain estimates as pure formulas and their parameter classes: Dettmers
+    (2015); Kurzweil (1999) and Kurzweil-style with the post's numbers; Carlsmith (2020,
+    mechanistic); AI Impacts (TEPS); Sandberg & Bostrom (2008); Moravec (1998).
+bottom_up
+    A per-neuron cost scaled by cited neuron counts per type.
+uncertainty
+    Monte-Carlo, input ranges, tornado and elasticities of any estimate.
+
+The cited parameter sets themselves live in ``models.brain_estimates`` (the library never
+imports ``models``).
+"""
+
+from neurocomp.accounting.bottom_up import (
+    BottomUpParameters,
+    NeuronPopulation,
+    bottom_up,
+    bottom_up_flop_per_s,
+)
+from neurocomp.accounting.convention import (
+    FLOP_CONVENTION,
+    FLOP_PER_MAC,
+    flops_to_macs,
+    macs_to_flops,
+)
+from neurocomp.accounting.dettmers import (
+    DettmersDecomposition,
+    DettmersParameters,
+    dettmers_2015_flop_per_s,
+    dettmers_decomposition,
+    dettmers_neuron_macs_per_step,
+    time_steps_from_latency,
+)
+from neurocomp.accounting.estimate import Estimate, estimate, relative_error, select
+from neurocomp.accounting.factors import (
+    DISTRIBUTIONS,
+    EstimateParameters,
+    Factor,
+    Published,
+    factor_meta,
+)
+from neurocomp.accounting.moravec import (
+    MoravecParameters,
+    moravec_flop_per_s,
+    retina_instructions_per_s,
+)
+from neurocomp.accounting.synaptic import (
+    AIImpactsTepsParameters,
+    CarlsmithMechanisticParameters,
+    KurzweilParameters,
+    KurzweilRegionalParameters,
+    SandbergBostromParameters,
+    entity_update_flop_per_s,
+    kurzweil_regional_flop_per_s,
+    synaptic_event_flop_per_s,
+)
+from neurocomp.accounting.uncertainty import (
+    MonteCarlo,
+    Tornado,
+    elasticities,
+    input_range,
+    monte_carlo,
+    tornado,
+)
+
+__all__ = [
+    "DISTRIBUTIONS",
+    "FLOP_CONVENTION",
+    "FLOP_PER_MAC",
+    "AIImpactsTepsParameters",
+    "BottomUpParameters",
+    "CarlsmithMechanisticParameters",
+    "DettmersDecomposition",
+    "DettmersParameters",
+    "Estimate",
+    "EstimateParameters",
+    "Factor",
+    "KurzweilParameters",
+    "KurzweilRegionalParameters",
+    "MonteCarlo",
+    "MoravecParameters",
+    "NeuronPopulation",
+    "Published",
+    "SandbergBostromParameters",
+    "Tornado",
+    "bottom_up",
+    "bottom_up_flop_per_s",
+    "dettmers_2015_flop_per_s",
+    "dettmers_decomposition",
+    "dettmers_neuron_macs_per_step",
+    "elasticities",
+    "entity_update_flop_per_s",
+    "estimate",
+    "factor_meta",
+    "flops_to_macs",
+    "input_range",
+    "kurzweil_regional_flop_per_s",
+    "macs_to_flops",
+    "monte_carlo",
+    "moravec_flop_per_s",
+    "relative_error",
+    "retina_instructions_per_s",
+    "select",
+    "synaptic_event_flop_per_s",
+    "time_steps_from_latency",
+    "tornado",
+]
