@@ -1,5 +1,31 @@
-"""The biophysical neuron (Brian2 pipeline) and the cable theory it is validated against."""
+"""The biophysical neuron: a Brian2 pipeline of its stages, and the cable theory it is
+validated against.
+
+Modules: ``morphology`` (trees, SWC), ``channels`` (HH), ``receptors``, ``release``
+(Tsodyks–Markram), ``inputs`` (spike trains), ``model`` (NeuronModel, Stages), ``pipeline``
+(NeuronPipeline), ``recording`` (Recording), ``backend`` (numpy / cython / cpp_standalone),
+``cable`` (analytic cable theory).
+"""
 
 from neurocomp.biophysics.cable import CableParameters
+from neurocomp.biophysics.channels import ChannelDensities
+from neurocomp.biophysics.inputs import SpikeTrains
+from neurocomp.biophysics.model import NeuronModel, Stages, SynapseGroup
+from neurocomp.biophysics.morphology import Morphology, MorphologyError, Section
+from neurocomp.biophysics.receptors import ReceptorKinetics
+from neurocomp.biophysics.release import ReleaseParameters
 
-__all__ = ["CableParameters"]
+__all__ = [
+    "CableParameters",
+    "ChannelDensities",
+    "Morphology",
+    "MorphologyError",
+    "NeuronModel",
+    "ReceptorKinetics",
+    "ReleaseParameters",
+    "Section",
+    "SpikeTrains",
+    "Stages",
+    "SynapseGroup",
+]
+

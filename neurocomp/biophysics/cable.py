@@ -17,9 +17,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+import scipy.optimize
+
 from neurocomp._validation import check_real
 
-__all__ = ["CableParameters"]
+__all__ = [
+    "CableParameters",
+    "finite_cable_input_resistance_mohm",
+    "finite_cable_steady_state_mV",
+    "psp_peak_time_ms",
+    "psp_waveform",
+    "semi_infinite_input_resistance_mohm",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,3 +81,72 @@ class CableParameters:
     def diffusion_um2_per_ms(self) -> float:
         """D = λ²/τ_m, the cable's diffusion coefficient for voltage, µm²/ms."""
         return self.length_constant_um**2 / self.tau_m_ms
+
+    @property
+    def axial_resistance_mohm_per_um(self) -> float:
+        """r_a = 4 R_i / (π d²), MΩ/µm."""
+        d_cm = self.diameter_um * 1e-4
+        r_a_ohm_per_cm = 4 * self.Ri_ohm_cm / (math.pi * d_cm**2)
+        return r_a_ohm_per_cm * 1e-4 / 1e6
+
+
+def finite_cable_steady_state_mV(x_um: np.ndarray, *, cable: CableParameters, length_um: float,
+                                 current_nA: float) -> np.ndarray:
+    r"""Steady depolarisation of a sealed-end cable with current injected at x = 0, mV.
+
+    .. math:: V(x) = r_a \lambda I_0 \frac{\cosh((L - x)/\lambda)}{\sinh(L/\lambda)}
+    """
+    lam = cable.length_constant_um
+    L = check_real("length_um", length_um, low=0, low_inclusive=False, unit="µm")
+    x = np.asarray(x_um, dtype=np.float64)
+    ra_lam_mohm = cable.axial_resistance_mohm_per_um * lam
+    return current_nA * ra_lam_mohm * np.cosh((L - x) / lam) / np.sinh(L / lam)
+
+
+def finite_cable_input_resistance_mohm(*, cable: CableParameters, length_um: float) -> float:
+    """R_in = r_a λ coth(L/λ) of a sealed-end cable, MΩ."""
+    lam = cable.length_constant_um
+    L = check_real("length_um", length_um, low=0, low_inclusive=False, unit="µm")
+    return cable.axial_resistance_mohm_per_um * lam / math.tanh(L / lam)
+
+
+def semi_infinite_input_resistance_mohm(cable: CableParameters) -> float:
+    """R_∞ = (2/π) √(R_m R_i) d^{-3/2}, MΩ."""
+    d_cm = cable.diameter_um * 1e-4
+    return 2 / math.pi * math.sqrt(cable.Rm_ohm_cm2 * cable.Ri_ohm_cm) * d_cm**-1.5 / 1e6
+
+
+def psp_waveform(t_ms: np.ndarray, *, tau_rise_ms: float, tau_decay_ms: float,
+                 tau_m_ms: float) -> np.ndarray:
+    r"""Shape of the PSP of a single passive compartment driven by a difference-of-exponentials
+    current (unnormalised): the convolution of :math:`e^{-t/\tau_d} - e^{-t/\tau_r}` with
+    :math:`e^{-t/\tau_m}`,
+
+    .. math:: \sum_{s \in \{d, r\}} \pm\frac{e^{-t/\tau_s} - e^{-t/\tau_m}}
+              {1/\tau_m - 1/\tau_s}.
+    """
+    t = np.asarray(t_ms, dtype=np.float64)
+
+    def term(tau_s: float) -> np.ndarray:
+        return (np.exp(-t / tau_s) - np.exp(-t / tau_m_ms)) / (1 / tau_m_ms - 1 / tau_s)
+
+    return np.where(t >= 0, term(tau_decay_ms) - term(tau_rise_ms), 0.0)
+
+
+def psp_peak_time_ms(*, tau_rise_ms: float, tau_decay_ms: float, tau_m_ms: float) -> float:
+    """Time of the PSP peak after the synaptic event, ms (root of the waveform's slope)."""
+    taus = sorted({tau_rise_ms, tau_decay_ms, tau_m_ms})
+    if len(taus) < 3:
+        raise ValueError("tau_rise_ms, tau_decay_ms and tau_m_ms must differ")
+
+    def slope(t: float) -> float:
+        h = 1e-6 * max(t, 1e-3)
+        f = psp_waveform(np.array([t - h, t + h]), tau_rise_ms=tau_rise_ms,
+                         tau_decay_ms=tau_decay_ms, tau_m_ms=tau_m_ms)
+        return float(f[1] - f[0])
+
+    grid = np.linspace(1e-3, 20 * taus[-1], 20001)
+    wave = psp_waveform(grid, tau_rise_ms=tau_rise_ms, tau_decay_ms=tau_decay_ms,
+                        tau_m_ms=tau_m_ms)
+    k = int(np.argmax(wave))
+    return float(scipy.optimize.brentq(slope, grid[max(k - 1, 0)], grid[k + 1], xtol=1e-12))

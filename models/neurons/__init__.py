@@ -1,0 +1,11 @@
+"""Named neuron models, each with cited parameters (see each module's docstring).
+
+Each function returns a :class:`neurocomp.biophysics.NeuronModel`.
+"""
+
+from models.neurons.ball_and_stick import ball_and_stick_model
+from models.neurons.granule import granule_cell
+from models.neurons.l5_pyramidal import l5_pyramidal
+from models.neurons.purkinje import purkinje_cell
+
+__all__ = ["ball_and_stick_model", "granule_cell", "l5_pyramidal", "purkinje_cell"]

@@ -1,0 +1,412 @@
+"""``NeuronPipeline``: the neuron's stages assembled in Brian2, run, and recorded.
+
+The signal follows Dettmers' (2015) pipeline: presynaptic spikes (input) → transmitter
+release (Tsodyks–Markram, stochastic or deterministic) → receptors (per-compartment
+difference-of-exponentials conductances; NMDA with its Mg²⁺ block) → dendrites (passive or
+active cable) → soma → spike initiation in the axon initial segment → Hodgkin–Huxley axon,
+whose far end is the neuron's output. :meth:`NeuronPipeline.run` returns a
+:class:`~neurocomp.biophysics.recording.Recording` with traces, spikes per stage and the
+event counts the accounting pillar consumes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from neurocomp._validation import check_int
+from neurocomp.biophysics.backend import (
+    BACKENDS,
+    brian_backend,
+    import_brian2,
+    standalone_directory,
+    store_standalone_build,
+)
+from neurocomp.biophysics.channels import (
+    HH_REVERSAL_ABOVE_REST_MV,
+    leak_reversal_for_rest_mV,
+    max_stable_dt_ms,
+    membrane_equations,
+    resting_gates,
+)
+from neurocomp.biophysics.inputs import SpikeTrains
+from neurocomp.biophysics.model import AXONAL_REGIONS, NeuronModel, Stages
+from neurocomp.biophysics.receptors import receptor_equations
+from neurocomp.biophysics.recording import Recording
+from neurocomp.biophysics.release import release_code, release_model
+
+__all__ = ["NeuronPipeline", "check_quantity"]
+
+
+def check_quantity(name: str, value: Any, unit: Any, *, positive: bool = True) -> float:
+    """Return ``value`` (a Brian2 quantity with the dimensions of ``unit``) in ``unit``.
+
+    Raises ``TypeError`` naming the argument when the units are wrong or missing, and
+    ``ValueError`` for non-positive or non-finite values.
+    """
+    b2 = import_brian2()
+    Quantity, get_dimensions = b2.Quantity, b2.get_dimensions
+    if not isinstance(value, Quantity) or get_dimensions(value) != get_dimensions(unit):
+        raise TypeError(f"{name} must be a Brian2 quantity in units of {unit!s} "
+                        f"(e.g. 100*ms); got {value!r}")
+    x = float(value / unit)
+    if not np.isfinite(x) or (positive and x <= 0):
+        raise ValueError(f"{name} must be finite{' and > 0' if positive else ''}; got {value!r}")
+    return x
+
+
+def _runs(indices: np.ndarray) -> list[slice]:
+    """Contiguous runs of sorted indices as slices (integer-array indexing breaks in
+    cpp_standalone with Brian2 2.9.0: pitfall P2)."""
+    idx = np.unique(indices)
+    if idx.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(idx) != 1)
+    starts = np.r_[idx[0], idx[breaks + 1]]
+    stops = np.r_[idx[breaks], idx[-1]] + 1
+    return [slice(int(a), int(b)) for a, b in zip(starts, stops, strict=True)]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordSite:
+    """A compartment to record, with a label."""
+
+    label: str
+    index: int
+
+
+class NeuronPipeline:
+    """Assemble a :class:`NeuronModel` into a Brian2 simulation, with switchable stages.
+
+    Parameters
+    ----------
+    model : NeuronModel
+        The neuron.
+    stages : Stages, optional
+        Which stages are on (default: all, stochastic release, conductance synapses).
+
+    Examples
+    --------
+    >>> pipe = NeuronPipeline(ball_and_stick_model(), stages=Stages(release="deterministic"))
+    >>> rec = pipe.run({"exc": trains}, duration=200*ms, backend="cython", seed=1)
+    >>> rec.counts["vesicles_released"]
+    """
+
+    def __init__(self, model: NeuronModel, *, stages: Stages | None = None) -> None:
+        self.stages = stages if stages is not None else Stages()
+        self.base_model = model
+        self.model = model.with_stages(self.stages)
+        self.synapse_compartments = self.model.synapse_compartments()
+
+    # -- structure --------------------------------------------------------------------
+    def default_sites(self) -> list[RecordSite]:
+        """Soma, the most-innervated dendritic compartment, a distal one, AIS, terminal."""
+        m = self.model
+        table = m.morphology.compartment_table()
+        sites = [RecordSite(label="soma", index=0)]
+        dend = np.isin(table["region"], m.dendritic_regions)
+        if dend.any():
+            syn = np.concatenate(list(self.synapse_compartments.values()) or [np.zeros(0)])
+            counts = np.bincount(syn.astype(int), minlength=table["index"].size)[dend]
+            if counts.max() > 0:
+                sites.append(RecordSite(label="dendrite (most synapses)",
+                                        index=int(table["index"][dend][np.argmax(counts)])))
+            far = table["index"][dend][np.argmax(table["distance_um"][dend])]
+            sites.append(RecordSite(label="distal dendrite", index=int(far)))
+        if "ais" in m.morphology.regions:
+            ais = m.morphology.indices(region="ais")
+            sites.append(RecordSite(label="AIS", index=int(ais[len(ais) // 2])))
+        if any(r in m.morphology.regions for r in AXONAL_REGIONS[1:]):
+            sites.append(RecordSite(label="axon terminal", index=m.terminal_index))
+        seen: set[int] = set()
+        return [s for s in sites if not (s.index in seen or seen.add(s.index))]
+
+    def equations(self) -> str:
+        """The SpatialNeuron equations for the current stages."""
+        m = self.model
+        with_hh = any(d.active for d in m.densities.values())
+        mode = self.stages.synapses
+        receptors = self._receptors_used()
+        lines = [membrane_equations(temperature_C=m.temperature_C, with_hh=with_hh)]
+        lines += [receptor_equations(m.receptors[r], mode=mode) for r in receptors]
+        total = " + ".join(f"I_{r}" for r in receptors) or "0*amp"
+        lines.append(f"I_syn = {total} : amp (point current)")
+        return "\n".join(lines)
+
+    def _receptors_used(self) -> list[str]:
+        used = dict.fromkeys(r for g in self.model.synapse_groups for r in g.receptors)
+        return list(used)
+
+    def structure_key(self, sites: Sequence[RecordSite]) -> str:
+        """A key that changes whenever the generated code would (for build directories)."""
+        parts = [self.model.name, repr(self.stages), self.equations(),
+                 str(self.model.morphology.n_compartments),
+                 repr([(g.name, g.n_synapses, tuple(g.receptors)) for g in
+                       self.model.synapse_groups]), repr([s.index for s in sites])]
+        return hashlib.sha1("\n".join(parts).encode()).hexdigest()
+
+    # -- running ----------------------------------------------------------------------
+    def run(self, inputs: SpikeTrains | Mapping[str, SpikeTrains], *, duration: Any,
+            dt: Any = None, backend: str = "cython", seed: int = 0,
+            record: Sequence[RecordSite] | None = None, record_dt: Any = None,
+            variables: Sequence[str] | None = None, build_dir: str | None = None,
+            progress: bool = False) -> Recording:
+        """Simulate and record.
+
+        Parameters
+        ----------
+        inputs : SpikeTrains or mapping of group name to SpikeTrains
+            Presynaptic spikes for each synapse group (a bare SpikeTrains if there is one
+            group); ``n_sources`` must match the group's.
+        duration : brian2 Quantity (time)
+            Biological time to simulate (> 0).
+        dt : brian2 Quantity (time), optional
+            Integration step; default 25 µs. Must resolve the fastest HH gate at the model's
+            temperature (see :func:`~neurocomp.biophysics.channels.max_stable_dt_ms`).
+        backend : {"numpy", "cython", "cpp_standalone"}
+            Brian2 code generation target.
+        seed : int
+            Seed of Brian2's random numbers (stochastic release).
+        record : sequence of RecordSite, optional
+            Compartments to record (default :meth:`default_sites`).
+        record_dt : brian2 Quantity (time), optional
+            Sampling step of the traces (default: ``dt``).
+        variables : sequence of str, optional
+            Variables to record at the sites (default: ``v`` and each receptor's
+            conductance, or current when synapses are current-based). Any variable of the
+            equations may be named (``I_nmda``, ``m`` …).
+        build_dir : str, optional
+            Base directory of cpp_standalone builds.
+        progress : bool
+            Show a progress bar (runtime targets) or Brian2's progress report (standalone).
+        """
+        b2 = import_brian2()
+        ms, us = b2.ms, b2.us
+        duration_ms = check_quantity("duration", duration, ms)
+        dt_ms = check_quantity("dt", dt if dt is not None else 25 * us, ms)
+        if dt_ms > duration_ms:
+            raise ValueError(f"dt ({dt_ms:g} ms) must not exceed duration ({duration_ms:g} ms)")
+        if any(d.active for d in self.model.densities.values()):
+            limit = max_stable_dt_ms(self.model.temperature_C)
+            if dt_ms > limit:
+                raise ValueError(f"dt = {dt_ms:g} ms is too coarse for the HH channels at "
+                                 f"{self.model.temperature_C:g} °C: use dt <= {limit:.4g} ms "
+                                 f"(half the fastest gate's time constant)")
+        rec_dt_ms = (check_quantity("record_dt", record_dt, ms) if record_dt is not None
+                     else dt_ms)
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}; "
+                             f"got {backend!r}")
+        seed = check_int("seed", seed, low=0)
+        trains = self._match_inputs(inputs)
+        sites = list(record) if record is not None else self.default_sites()
+        trace_vars = self._trace_variables(variables)
+        n_comp = self.model.morphology.n_compartments
+        for s in sites:
+            if not 0 <= s.index < n_comp:
+                raise ValueError(f"record site {s.label!r}: compartment {s.index} does not "
+                                 f"exist (0 to {n_comp - 1})")
+        directory = (standalone_directory(self.structure_key(sites), base=build_dir)
+                     if backend == "cpp_standalone" else None)
+        start = time.perf_counter()
+        with brian_backend(backend, directory=directory):
+            raw = self._simulate(trains, duration_ms=duration_ms, dt_ms=dt_ms,
+                                 rec_dt_ms=rec_dt_ms, backend=backend, seed=seed,
+                                 sites=sites, trace_vars=trace_vars, directory=directory,
+                                 progress=progress)
+        raw["timing"]["wall_s"] = time.perf_counter() - start
+        return Recording.from_raw(raw, model=self.model, stages=self.stages, sites=sites,
+                                  duration_ms=duration_ms, dt_ms=dt_ms, backend=backend,
+                                  seed=seed)
+
+    def _trace_variables(self, variables: Sequence[str] | None) -> list[str]:
+        prefix = "g_" if self.stages.synapses == "conductance" else "I_"
+        default = ["v"] + [f"{prefix}{r}" for r in self._receptors_used()]
+        if variables is None:
+            return default
+        known = set(re.findall(r"^\s*(?:d)?([A-Za-z_]\w*)(?:/dt)?\s*[:=]", self.equations(),
+                               flags=re.MULTILINE)) | {"v"}
+        unknown = [v for v in variables if v not in known]
+        if unknown:
+            raise ValueError(f"variables {unknown} are not in the model's equations; "
+                             f"known: {sorted(known)}")
+        return ["v"] + [v for v in variables if v != "v"]
+
+    def _match_inputs(self, inputs: SpikeTrains | Mapping[str, SpikeTrains]
+                      ) -> dict[str, SpikeTrains]:
+        groups = {g.name: g for g in self.model.synapse_groups}
+        if isinstance(inputs, SpikeTrains):
+            if len(groups) != 1:
+                raise ValueError(f"the model has synapse groups {sorted(groups)}; pass inputs "
+                                 f"as a mapping from group name to SpikeTrains")
+            inputs = {next(iter(groups)): inputs}
+        unknown = sorted(set(inputs) - set(groups) - set(self._dropped_groups()))
+        if unknown:
+            raise ValueError(f"inputs name unknown synapse groups {unknown}; groups: "
+                             f"{sorted(groups)}")
+        out = {}
+        for name, g in groups.items():
+            if name not in inputs:
+                raise ValueError(f"no input given for synapse group {name!r}")
+            t = inputs[name]
+            if not isinstance(t, SpikeTrains):
+                raise TypeError(f"inputs[{name!r}] must be a SpikeTrains; got "
+                                f"{type(t).__name__}")
+            if t.n_sources != g.n_sources:
+                raise ValueError(f"inputs[{name!r}] has {t.n_sources} sources but synapse "
+                                 f"group {name!r} expects n_sources={g.n_sources}")
+            out[name] = t
+        return out
+
+    def _dropped_groups(self) -> list[str]:
+        kept = {g.name for g in self.model.synapse_groups}
+        return [g.name for g in self.base_model.synapse_groups if g.name not in kept]
+
+    def _simulate(self, trains: dict[str, SpikeTrains], *, duration_ms: float, dt_ms: float,
+                  rec_dt_ms: float, backend: str, seed: int, sites: list[RecordSite],
+                  trace_vars: list[str], directory: Any, progress: bool) -> dict[str, Any]:
+        b2 = import_brian2()
+        mV, ms, ohm, cm, siemens = b2.mV, b2.ms, b2.ohm, b2.cm, b2.siemens
+        uF, nS, pA, second = b2.uF, b2.nS, b2.pA, b2.second
+
+        m = self.model
+        b2.seed(seed)
+        morpho = m.morphology.to_brian2()
+        e_rest = m.E_rest_mV
+        namespace = {"E_rest": e_rest * mV,
+                     "E_Na": (e_rest + HH_REVERSAL_ABOVE_REST_MV["Na"]) * mV,
+                     "E_K": (e_rest + HH_REVERSAL_ABOVE_REST_MV["K"]) * mV}
+        has_axon = any(r in m.morphology.regions for r in AXONAL_REGIONS[1:])
+        kwargs: dict[str, Any] = {}
+        if has_axon:
+            kwargs = {"threshold": f"v > {m.spike_threshold_mV!r}*mV",
+                      "threshold_location": m.terminal_index,
+                      "refractory": f"v > {m.spike_threshold_mV - 10!r}*mV"}
+        neuron = b2.SpatialNeuron(morphology=morpho, model=self.equations(),
+                                  Cm=1 * uF / cm**2, Ri=m.Ri_ohm_cm * ohm * cm,
+                                  method="exponential_euler", name="neuron",
+                                  namespace=namespace, dt=dt_ms * ms, **kwargs)
+        table = m.morphology.compartment_table()
+        gates = resting_gates(0.0)
+        neuron.v = e_rest * mV
+        if "m" in neuron.variables:
+            neuron.m, neuron.h, neuron.n = gates["m"], gates["h"], gates["n"]
+        for region, dens in m.densities.items():
+            for sl in _runs(table["index"][table["region"] == region]):
+                neuron.gNa[sl] = dens.gNa_mS_cm2 * 1e-3 * siemens / cm**2
+                neuron.gK[sl] = dens.gK_mS_cm2 * 1e-3 * siemens / cm**2
+                neuron.gL[sl] = dens.gL_mS_cm2 * 1e-3 * siemens / cm**2
+                neuron.Cm[sl] = dens.Cm_uF_cm2 * uF / cm**2
+                neuron.E_L[sl] = leak_reversal_for_rest_mV(dens, E_rest_mV=e_rest) * mV
+
+        objects: list[Any] = [neuron]
+        mode = self.stages.synapses
+        weight_unit = nS if mode == "conductance" else pA
+        unit_name = "siemens" if mode == "conductance" else "amp"
+        syn_objects, input_monitors = {}, {}
+        for g in m.synapse_groups:
+            t = trains[g.name].dedupe(dt_ms)
+            gen = b2.SpikeGeneratorGroup(g.n_sources, t.indices, t.times_ms * ms,
+                                         dt=dt_ms * ms, name=f"input_{g.name}")
+            model_eq = release_model(g.release, mode=self.stages.release)
+            model_eq += "\n" + "\n".join(f"w_{r} : {unit_name} (constant)" for r in g.receptors)
+            on_pre = release_code(g.release, mode=self.stages.release)
+            on_pre += "\n" + "\n".join(f"A_{r}_post += w_{r}*released\nB_{r}_post += "
+                                       f"w_{r}*released" for r in g.receptors)
+            syn = b2.Synapses(gen, neuron, model=model_eq, on_pre=on_pre, dt=dt_ms * ms,
+                              name=f"syn_{g.name}", namespace={})
+            comps = self.synapse_compartments[g.name]
+            syn.connect(i=np.arange(g.n_synapses) % g.n_sources, j=comps)
+            syn.U = g.release.U
+            syn.u = g.release.U
+            syn.tau_rec = g.release.tau_rec_ms * ms
+            syn.tau_facil = max(g.release.tau_facil_ms, 1e-9) * ms
+            syn.tlast = -1e4 * second
+            if self.stages.release == "deterministic":
+                syn.x = 1.0
+            else:
+                for k in range(g.release.n_sites):
+                    setattr(syn, f"occ{k}", 1.0)
+            for r, w in g.receptors.items():
+                setattr(syn, f"w_{r}", w * weight_unit)
+            syn_objects[g.name] = syn
+            input_monitors[g.name] = b2.SpikeMonitor(gen, name=f"inmon_{g.name}")
+            objects += [gen, syn, input_monitors[g.name]]
+
+        state_mon = b2.StateMonitor(neuron, trace_vars, record=[s.index for s in sites],
+                                    dt=rec_dt_ms * ms, name="traces")
+        release_mons = {}
+        for name, syn in syn_objects.items():
+            n_rec = min(20, len(self.synapse_compartments[name]))
+            release_mons[name] = b2.StateMonitor(syn, "vesicles_total",
+                                                 record=list(range(n_rec)),
+                                                 dt=max(1.0, rec_dt_ms) * ms,
+                                                 name=f"relmon_{name}")
+        objects += [state_mon, *release_mons.values()]
+        out_mon = b2.SpikeMonitor(neuron, name="outmon") if has_axon else None
+        if out_mon is not None:
+            objects.append(out_mon)
+        trace_units = {var: _unit_of(neuron, var) for var in trace_vars}
+        net = b2.Network(*objects)
+        report: Any = None
+        if progress:
+            report = "stderr" if backend == "cpp_standalone" else _tqdm_report(duration_ms)
+        t0 = time.perf_counter()
+        net.run(duration_ms * ms, report=report, namespace={})
+        timing: dict[str, float] = {}
+        if backend == "cpp_standalone":
+            t1 = time.perf_counter()
+            b2.device.build(directory=str(directory), compile=True, run=True, clean=False)
+            store_standalone_build(directory)
+            timing["build_and_run_s"] = time.perf_counter() - t1
+            timing["run_s"] = float(b2.device._last_run_time)
+            timing["compile_s"] = timing["build_and_run_s"] - timing["run_s"]
+        else:
+            timing["run_s"] = time.perf_counter() - t0
+        return {
+            "t_ms": np.asarray(state_mon.t / ms),
+            "traces": {var: np.asarray(getattr(state_mon, var) / (1 if unit is None else unit))
+                       for var, unit in trace_units.items()},
+            "trace_units": {var: "1" if unit is None else str(unit)
+                            for var, unit in trace_units.items()},
+            "inputs": {n: (np.asarray(mon.i), np.asarray(mon.t / ms))
+                       for n, mon in input_monitors.items()},
+            "release": {n: (np.asarray(mon.t / ms), np.asarray(mon.vesicles_total))
+                        for n, mon in release_mons.items()},
+            "vesicles": {n: np.asarray(syn.vesicles_total) for n, syn in syn_objects.items()},
+            "events": {n: np.asarray(syn.events_total) for n, syn in syn_objects.items()},
+            "output_ms": (np.asarray(out_mon.t / ms) if out_mon is not None else np.zeros(0)),
+            "n_compartments": int(neuron.N),
+            "timing": timing,
+        }
+
+
+def _unit_of(neuron: Any, var: str) -> Any:
+    """Display unit of a recorded variable: mV, nS, pA …, or None (dimensionless gates)."""
+    import brian2 as b2
+
+    dim = neuron.variables[var].dim
+    for unit in (b2.mV, b2.nS, b2.pA, b2.siemens / b2.meter**2, b2.amp / b2.meter**2):
+        if b2.get_dimensions(unit) == dim:
+            return unit
+    return None
+
+
+def _tqdm_report(duration_ms: float):
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=100, desc="simulating", unit="%", leave=False)
+
+    def report(elapsed, completed, start, duration):  # Brian2's report callback signature
+        bar.n = round(float(completed) * 100)
+        bar.refresh()
+        if completed >= 1:
+            bar.close()
+
+    return report
