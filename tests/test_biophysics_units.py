@@ -233,7 +233,7 @@ def test_rate_array_input_errors_and_dedupe():
         spikes.from_times([[1.0, 12.0]], duration_ms=10.0)
     t = spikes.from_times([[1.0, 1.01, 5.0], [2.0]], duration_ms=10.0).dedupe(0.025)
     assert t.n_spikes == 3  # two spikes of one source in one 25 us step become one
-    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+    with pytest.raises(TypeError, match=r"rng must be a numpy\.random\.Generator"):
         spikes.poisson(n_sources=1, rate_hz=1.0, duration_ms=10.0, rng=0)
 
 
