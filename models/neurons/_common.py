@@ -15,9 +15,13 @@ SOMA = ChannelDensities(gNa_mS_cm2=120.0, gK_mS_cm2=36.0, gL_mS_cm2=0.3)
 #: Nat Neurosci 11:178 infer ~50× Nav density in the AIS of L5 cells [R]; 5× suffices with
 #: squid kinetics and keeps the AIS spike from being artificially sharp — a modelling choice).
 AIS = ChannelDensities(gNa_mS_cm2=600.0, gK_mS_cm2=36.0, gL_mS_cm2=0.3)
-#: Node of Ranvier: high Na⁺ density (Na⁺ channels cluster at nodes at ~1000–2000/µm² vs
-#: ~25/µm² internodally [R]; squid values ×10 here, a modelling choice).
-NODE = ChannelDensities(gNa_mS_cm2=1200.0, gK_mS_cm2=36.0, gL_mS_cm2=0.3)
+#: Node of Ranvier. Real nodes cluster Na⁺ channels (~1000–2000/µm² vs ~25/µm² internodally
+#: [R]) but also carry channels with other kinetics; with uniform squid kinetics and a
+#: low-leak myelin the axon is nearly isopotential with the soma yet free of its current
+#: sink, so dense nodes (3× or 10× somatic, tried) fire before the AIS. The somatic density
+#: conducts reliably and keeps the AIS first (AIS → soma → terminal, checked in the tests;
+#: a modelling choice).
+NODE = ChannelDensities(gNa_mS_cm2=120.0, gK_mS_cm2=36.0, gL_mS_cm2=0.3)
 #: Myelinated internode: ~10 wraps lower C_m and g_L ~10–100× (Brill et al. 1977 [R]).
 INTERNODE = ChannelDensities(gL_mS_cm2=0.003, Cm_uF_cm2=0.05)
 

@@ -80,7 +80,7 @@ def l5_pyramidal(*, n_excitatory: int = 1000, n_inhibitory: int = 200,
     return NeuronModel(
         name="l5_pyramidal", morphology=morph,
         densities={"soma": SOMA, "basal": dend, "apical": dend, "tuft": dend, "ais": AIS,
-                   "internode": INTERNODE, "node": NODE},
+                   "internode": INTERNODE, "node": NODE, "axon": SOMA},
         Ri_ohm_cm=100.0, temperature_C=6.3, synapse_groups=groups,
         sources=("Beniaguev, Segev & London (2021) Neuron 109:2727; Hay et al. (2011)",
                  "Stuart & Spruston (1998) J Neurosci 18:3501 [R]"))

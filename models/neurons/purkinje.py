@@ -51,7 +51,7 @@ def purkinje_cell(*, levels: int = 8, n_parallel_fibres: int = 5000,
     return NeuronModel(
         name="purkinje_cell", morphology=morph,
         densities={"soma": SOMA, "dendrite": passive(20_000.0), "spiny": passive(20_000.0),
-                   "ais": AIS, "internode": INTERNODE, "node": NODE},
+                   "ais": AIS, "internode": INTERNODE, "node": NODE, "axon": SOMA},
         Ri_ohm_cm=150.0, temperature_C=6.3, synapse_groups=groups,
         sources=("anchors_neuro.md section 3.4 (PF synapse counts)",
                  "Dettmers (2015): ~100,000 inputs, ~1,000 dendrites",

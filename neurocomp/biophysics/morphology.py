@@ -321,8 +321,9 @@ def with_axon(morphology: Morphology, *, ais_length_um: float, ais_diameter_um: 
 
     An unmyelinated axon is one section (region ``axon``). A myelinated axon is a chain of
     internode sections (region ``internode``, ``axon_compartments`` is ignored in favour of
-    one compartment per 10 µm) and 1-compartment nodes of Ranvier (region ``node``); the
-    last section's last compartment is the axon terminal.
+    one compartment per 10 µm) and 1-compartment nodes of Ranvier (region ``node``), ending
+    in a 20 µm unmyelinated terminal branch (region ``axon``, 4 compartments). The last
+    section's last compartment is the axon terminal.
     """
     root = morphology.sections[0]
     if not root.is_soma:
@@ -341,6 +342,7 @@ def with_axon(morphology: Morphology, *, ais_length_um: float, ais_diameter_um: 
             extra.append(_cyl(f"node{k}", "node", f"internode{k}", node_length_um,
                               axon_diameter_um, 1))
             parent = f"node{k}"
+        extra.append(_cyl("terminal", "axon", parent, 20.0, axon_diameter_um, 4))
     return morphology.with_sections(extra)
 
 

@@ -157,7 +157,8 @@ class Recording(Result):
         ax.set_ylabel("input\naxon")
         ax.set_xlabel("time (ms)")
         if len(self.inputs) > 1:
-            ax.legend(fontsize=5, loc="upper right", ncols=len(self.inputs))
+            ax.legend(fontsize=5, loc="lower right", ncols=len(self.inputs),
+                      bbox_to_anchor=(1.0, 1.0), borderaxespad=0.1, markerscale=3)
 
     def _release(self, ax: Axes) -> None:
         for color, (_name, (times, cum)) in zip(PALETTE, self.release.items(), strict=False):

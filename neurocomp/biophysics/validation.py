@@ -81,12 +81,16 @@ class AxonVelocity:
         Threshold-crossing time at each site, ms (NaN where no spike arrived).
     peak_mV : float
         Largest voltage reached at the second site, mV (absolute).
+    t_ms, v_mV : ndarray
+        The recorded traces: times (ms) and voltage at each site (sites × times, mV).
     """
 
     velocity_m_per_s: float
     positions_um: np.ndarray
     spike_times_ms: np.ndarray
     peak_mV: float
+    t_ms: np.ndarray
+    v_mV: np.ndarray
 
 
 def hh_axon_velocity(*, diameter_um: float = 476.0, Ri_ohm_cm: float = 35.4,
@@ -145,4 +149,4 @@ def hh_axon_velocity(*, diameter_um: float = 476.0, Ri_ohm_cm: float = 35.4,
     pos = (np.asarray(rows) + 0.5) * dx_um
     velocity = (pos[1] - pos[0]) * 1e-6 / ((times[1] - times[0]) * 1e-3)
     return AxonVelocity(velocity_m_per_s=float(velocity), positions_um=pos,
-                        spike_times_ms=times, peak_mV=float(v[1].max()))
+                        spike_times_ms=times, peak_mV=float(v[1].max()), t_ms=t, v_mV=v)
