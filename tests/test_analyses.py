@@ -12,7 +12,6 @@ import pytest
 
 from neurocomp.analysis import discover, load
 
-
 #: Analyses that compile a Brian2 standalone binary or run for a minute: checked in the
 #: slow tier (``python3 dev.py test -m slow``); their mechanics are unit-tested by default.
 SLOW = {"neuron-pipeline", "dendritic-spikes"}
