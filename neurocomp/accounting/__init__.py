@@ -18,6 +18,17 @@ bottom_up
     A per-neuron cost scaled by cited neuron counts per type.
 uncertainty
     Monte-Carlo, input ranges, tornado and elasticities of any estimate.
+hardware
+    Types of the hardware catalogue (GPUs, links, supercomputers) and name lookup with
+    suggestions; the cited catalogue is ``models.hardware``.
+collectives, compression, bucketing
+    Collectives in the α–β model (ring, tree, parameter server, hierarchical; nccl-tests
+    busbw), gradient compression, DDP-style bucketing and overlap.
+model_parallel, parallel, planning, scaling
+    Row/column splits checked with real tensors, per-layer traffic, step time for data,
+    model and hybrid parallelism, per-layer recommendations, speedup and efficiency.
+forecast
+    Doublings, year reached, trend fits, GPUs/power/cost to reach an estimate.
 
 The cited parameter sets themselves live in ``models.brain_estimates`` (the library never
 imports ``models``).
@@ -116,4 +127,58 @@ __all__ = [
     "synaptic_event_flop_per_s",
     "time_steps_from_latency",
     "tornado",
+]
+
+# Hardware, communication, parallelism and forecasts (the most used names; the rest are in
+# the submodules listed above).
+from neurocomp.accounting.collectives import (
+    AlphaBeta,
+    busbw_bytes_per_s,
+    collective_time_s,
+    ring_allreduce_time_s,
+)
+from neurocomp.accounting.forecast import (
+    doublings_needed,
+    fit_trend,
+    gpus_needed,
+    year_reached,
+)
+from neurocomp.accounting.hardware import (
+    Catalogue,
+    Device,
+    Gpu,
+    Interconnect,
+    Supercomputer,
+    UnknownNameError,
+)
+from neurocomp.accounting.model_parallel import (
+    LayerCost,
+    split_linear_backward,
+    split_linear_forward,
+)
+from neurocomp.accounting.parallel import step_time
+from neurocomp.accounting.planning import recommend_parallelism
+from neurocomp.accounting.scaling import scaling_curve
+
+__all__ += [
+    "AlphaBeta",
+    "Catalogue",
+    "Device",
+    "Gpu",
+    "Interconnect",
+    "LayerCost",
+    "Supercomputer",
+    "UnknownNameError",
+    "busbw_bytes_per_s",
+    "collective_time_s",
+    "doublings_needed",
+    "fit_trend",
+    "gpus_needed",
+    "recommend_parallelism",
+    "ring_allreduce_time_s",
+    "scaling_curve",
+    "split_linear_backward",
+    "split_linear_forward",
+    "step_time",
+    "year_reached",
 ]
