@@ -54,7 +54,8 @@ def import_brian2():
     Brian2 opens a ``brian_debug_*.log`` in the temp dir on import, keeps it (and a copy of
     the running script) whenever an exception passes through, and replaces
     ``sys.excepthook`` (pitfall P9). neurocomp closes the log, deletes the file and restores
-    the interpreter's hook, once per process.
+    the interpreter's hook, once per process. ``$NEUROCOMP_CYTHON_CACHE``, if set, becomes
+    the cython cache directory.
     """
     global _QUIET
     import brian2
@@ -67,6 +68,9 @@ def import_brian2():
 
         brian2.prefs.logging.file_log = False
         brian2.prefs.logging.save_script = False
+        cache = os.environ.get("NEUROCOMP_CYTHON_CACHE")
+        if cache:  # e.g. a fresh directory to measure cold compilation
+            brian2.prefs.codegen.runtime.cython.cache_dir = cache
         handler = BrianLogger.file_handler
         if handler is not None:
             handler.close()
