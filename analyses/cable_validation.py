@@ -21,6 +21,7 @@ import scipy.optimize
 from neurocomp.analysis import Analysis
 from neurocomp.biophysics.cable import (
     CableParameters,
+    electrotonic_distance,
     finite_cable_input_resistance_mohm,
     finite_cable_steady_state_mV,
 )
@@ -76,17 +77,7 @@ def rall_tree(*, n_per_section: int) -> pd.DataFrame:
     v = passive_steady_state(tree, Rm_ohm_cm2=Rm, Ri_ohm_cm=Ri, inject_at=0, current_nA=0.05,
                              duration_ms=150.0, dt_ms=0.1)
     table = tree.compartment_table()
-    lam = np.array([CableParameters(diameter_um=d, Rm_ohm_cm2=Rm, Ri_ohm_cm=Ri)
-                    .length_constant_um for d in table["diameter_um"]])
-    X = np.zeros(len(lam))
-    for s in tree.sections:
-        idx = tree.indices(section=s.name)
-        start = 0.0
-        if s.parent is not None:
-            p = tree.indices(section=s.parent)[-1]
-            start = X[p] + 0.5 * table["length_um"][p] / lam[p]
-        seg = table["length_um"][idx] / lam[idx]
-        X[idx] = start + np.cumsum(seg) - seg / 2
+    X = electrotonic_distance(tree, Rm_ohm_cm2=Rm, Ri_ohm_cm=Ri)
     root = CableParameters(diameter_um=d0, Rm_ohm_cm2=Rm, Ri_ohm_cm=Ri)
     ref = finite_cable_steady_state_mV(X * root.length_constant_um, cable=root,
                                        length_um=3 * 100.0, current_nA=0.05)

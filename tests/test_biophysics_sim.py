@@ -14,6 +14,7 @@ from models.neurons import ball_and_stick_model
 from neurocomp.biophysics import inputs as spikes
 from neurocomp.biophysics.cable import (
     CableParameters,
+    electrotonic_distance,
     finite_cable_input_resistance_mohm,
     finite_cable_steady_state_mV,
     psp_peak_time_ms,
@@ -51,18 +52,8 @@ def test_rall_tree_behaves_as_its_equivalent_cylinder():
                           n_per_section=10)
     v = passive_steady_state(tree, Rm_ohm_cm2=Rm, Ri_ohm_cm=Ri, inject_at=0,
                              current_nA=0.05, duration_ms=150.0, dt_ms=0.1)
-    table = tree.compartment_table()
-    lam = np.array([CableParameters(diameter_um=d, Rm_ohm_cm2=Rm, Ri_ohm_cm=Ri)
-                    .length_constant_um for d in table["diameter_um"]])
     # electrotonic distance of each compartment centre, mapped onto the root's lambda
-    X = np.zeros(len(lam))
-    for s in tree.sections:
-        idx = tree.indices(section=s.name)
-        start = 0.0 if s.parent is None else X[tree.indices(section=s.parent)[-1]] \
-            + 0.5 * table["length_um"][tree.indices(section=s.parent)[-1]] / lam[
-                tree.indices(section=s.parent)[-1]]
-        seg = table["length_um"][idx] / lam[idx]
-        X[idx] = start + np.cumsum(seg) - seg / 2
+    X = electrotonic_distance(tree, Rm_ohm_cm2=Rm, Ri_ohm_cm=Ri)
     root = CableParameters(diameter_um=d0, Rm_ohm_cm2=Rm, Ri_ohm_cm=Ri)
     total_x = 3 * 100.0 / root.length_constant_um
     ref = finite_cable_steady_state_mV(X * root.length_constant_um, cable=root,

@@ -24,6 +24,7 @@ from neurocomp._validation import check_real
 
 __all__ = [
     "CableParameters",
+    "electrotonic_distance",
     "finite_cable_input_resistance_mohm",
     "finite_cable_steady_state_mV",
     "psp_peak_time_ms",
@@ -150,3 +151,27 @@ def psp_peak_time_ms(*, tau_rise_ms: float, tau_decay_ms: float, tau_m_ms: float
                         tau_m_ms=tau_m_ms)
     k = int(np.argmax(wave))
     return float(scipy.optimize.brentq(slope, grid[max(k - 1, 0)], grid[k + 1], xtol=1e-12))
+
+
+def electrotonic_distance(morphology, *, Rm_ohm_cm2: float, Ri_ohm_cm: float) -> np.ndarray:
+    """Electrotonic distance X = Σ Δx/λ(d) of each compartment centre from the root's start.
+
+    Each compartment contributes its length over the length constant of its own diameter;
+    a child section starts where its parent's last compartment ends. For a tree that obeys
+    Rall's 3/2 rule with equal electrotonic paths, X × λ_root maps every compartment onto
+    its place on the equivalent cylinder.
+    """
+    table = morphology.compartment_table()
+    lam = np.array([CableParameters(diameter_um=d, Rm_ohm_cm2=Rm_ohm_cm2,
+                                    Ri_ohm_cm=Ri_ohm_cm).length_constant_um
+                    for d in table["diameter_um"]])
+    X = np.zeros(lam.size)
+    for sec in morphology.sections:
+        idx = morphology.indices(section=sec.name)
+        start = 0.0
+        if sec.parent is not None:
+            last = morphology.indices(section=sec.parent)[-1]
+            start = X[last] + 0.5 * table["length_um"][last] / lam[last]
+        seg = table["length_um"][idx] / lam[idx]
+        X[idx] = start + np.cumsum(seg) - seg / 2
+    return X
