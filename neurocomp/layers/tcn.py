@@ -1,0 +1,189 @@
+"""Temporal convolutional nets: causal (dilated) 1-D convolutions with spike and voltage heads.
+
+The architecture family of Beniaguev, Segev & London (2021), "Single cortical neurons as
+deep artificial neural networks", Neuron 109:2727 (code: github.com/SelfishGene/
+neuron_as_deep_net, ``fit_CNN.py``): every layer is a causal ``Conv1D`` followed by ReLU and
+then batch normalisation; 1×1 convolutions read out the spike probability (sigmoid, trained
+with binary cross-entropy), the somatic voltage (linear, MSE) and optionally principal
+components of the dendritic voltages (linear, MSE). Here the spike head returns *logits*
+(use ``binary_cross_entropy_with_logits``); the sigmoid is applied by the loss.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from neurocomp._validation import check_choice, check_int, check_real
+from neurocomp.layers import functional as LF
+from neurocomp.layers._checks import check_rank, check_size, int_tuple
+
+__all__ = ["TCN", "CausalConv1d", "TCNConfig", "TCNOutput", "tcn_loss"]
+
+
+class CausalConv1d(nn.Module):
+    """``conv1d`` with :math:`(K-1)d` zeros in front: output length = input length, causal.
+
+    Parameters
+    ----------
+    in_channels, out_channels, kernel_size : int
+    dilation : int
+        Spacing of the taps in steps.
+    bias : bool
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, *,
+                 dilation: int = 1, bias: bool = True, device: torch.device | str | None = None,
+                 dtype: torch.dtype | None = None) -> None:
+        super().__init__()
+        self.in_channels = check_int("in_channels", in_channels, low=1)
+        self.out_channels = check_int("out_channels", out_channels, low=1)
+        self.kernel_size = check_int("kernel_size", kernel_size, low=1)
+        self.dilation = check_int("dilation", dilation, low=1)
+        factory = {"device": device, "dtype": dtype}
+        self.weight = nn.Parameter(torch.empty(self.out_channels, self.in_channels,
+                                               self.kernel_size, **factory))
+        self.bias = nn.Parameter(torch.empty(self.out_channels, **factory)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """``nn.Conv1d``'s initialisation."""
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1.0 / math.sqrt(self.weight[0].numel())
+            nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return LF.causal_conv1d(x, self.weight, self.bias, dilation=self.dilation)
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"dilation={self.dilation}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TCNConfig:
+    """Depth, widths, kernels and heads of a :class:`TCN`.
+
+    Parameters
+    ----------
+    in_channels : int
+        Input channels (Beniaguev et al.: 1278 = 639 segments × excitatory/inhibitory).
+    depth : int
+        Number of causal convolution layers.
+    width : int or tuple of int
+        Channels per layer (one int for all).
+    kernel_sizes : int or tuple of int
+        Taps per layer, in steps (1 ms in Beniaguev et al.).
+    dilations : int or tuple of int
+        Dilation per layer (1 in Beniaguev et al.; powers of 2 give the WaveNet pattern).
+    batch_norm : bool
+        Batch normalisation after each ReLU (as in Beniaguev et al.).
+    n_dendritic_outputs : int
+        Channels of the optional dendritic-voltage head (0: none; they used 20 PCA
+        components for the NMDA model).
+    spike_bias_init : float
+        Initial bias of the spike head (they used −2, a low firing probability).
+    source : str
+        Where the configuration comes from.
+    """
+
+    in_channels: int
+    depth: int
+    width: int | tuple[int, ...] = 128
+    kernel_sizes: int | tuple[int, ...] = 35
+    dilations: int | tuple[int, ...] = 1
+    batch_norm: bool = True
+    n_dendritic_outputs: int = 0
+    spike_bias_init: float = -2.0
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        check_int("in_channels", self.in_channels, low=1)
+        depth = check_int("depth", self.depth, low=1)
+        for name in ("width", "kernel_sizes", "dilations"):
+            object.__setattr__(self, name, int_tuple(name, getattr(self, name), depth))
+        check_int("n_dendritic_outputs", self.n_dendritic_outputs, low=0)
+        check_real("spike_bias_init", self.spike_bias_init)
+
+    @property
+    def receptive_field_steps(self) -> int:
+        """Steps of input history one output sees: :math:`1 + \\sum_l (K_l - 1) d_l`
+        (Beniaguev et al.'s "T" in their D×W×T model names)."""
+        return 1 + sum((k - 1) * d for k, d in zip(self.kernel_sizes, self.dilations,
+                                                    strict=True))
+
+
+class TCNOutput(NamedTuple):
+    """Outputs of a :class:`TCN`, each with time last."""
+
+    spike_logits: torch.Tensor  #: (batch, time) logit of a somatic spike in each step
+    soma_voltage: torch.Tensor  #: (batch, time) somatic voltage (in the target's units)
+    dendritic: torch.Tensor | None  #: (batch, n_dendritic_outputs, time) or None
+
+
+class TCN(nn.Module):
+    """Causal temporal convolutional net with a spike head and a somatic-voltage head.
+
+    Input ``(batch, in_channels, time)``; each layer is causal conv → ReLU → (batch norm),
+    so in evaluation mode every output step depends only on the past
+    ``receptive_field_steps`` input steps. (In training mode batch normalisation uses
+    statistics over the batch and all time steps, which lets later steps shift earlier
+    outputs a little — as in the Keras original.)
+
+    Parameters
+    ----------
+    config : TCNConfig
+    device, dtype
+        Placement of the parameters.
+    """
+
+    def __init__(self, config: TCNConfig, *, device: torch.device | str | None = None,
+                 dtype: torch.dtype | None = None) -> None:
+        super().__init__()
+        if not isinstance(config, TCNConfig):
+            raise TypeError(f"config must be a TCNConfig; got {type(config).__name__}")
+        self.config = config
+        factory = {"device": device, "dtype": dtype}
+        layers: list[nn.Module] = []
+        channels = config.in_channels
+        for width, k, d in zip(config.width, config.kernel_sizes, config.dilations, strict=True):
+            layers += [CausalConv1d(channels, width, k, dilation=d, **factory), nn.ReLU()]
+            if config.batch_norm:
+                layers.append(nn.BatchNorm1d(width, **factory))
+            channels = width
+        self.body = nn.Sequential(*layers)
+        self.spike_head = nn.Conv1d(channels, 1, 1, **factory)
+        self.soma_head = nn.Conv1d(channels, 1, 1, **factory)
+        self.dendritic_head = (nn.Conv1d(channels, config.n_dendritic_outputs, 1, **factory)
+                               if config.n_dendritic_outputs else None)
+        with torch.no_grad():
+            self.spike_head.bias.fill_(config.spike_bias_init)
+
+    def forward(self, x: torch.Tensor) -> TCNOutput:
+        check_rank("x", x, 3, "(batch, channel, time)")
+        check_size("x", x, 1, self.config.in_channels, "channels (config.in_channels)")
+        h = self.body(x)
+        dendritic = None if self.dendritic_head is None else self.dendritic_head(h)
+        return TCNOutput(spike_logits=self.spike_head(h).squeeze(1),
+                         soma_voltage=self.soma_head(h).squeeze(1), dendritic=dendritic)
+
+
+def tcn_loss(output: TCNOutput, spikes: torch.Tensor, voltage: torch.Tensor, *,
+             spike_weight: float = 1.0, voltage_weight: float = 0.006,
+             reduction: str = "mean") -> torch.Tensor:
+    """Weighted sum of spike BCE (on logits) and voltage MSE, Beniaguev et al.'s first weights.
+
+    ``spikes`` and ``voltage`` have shape ``(batch, time)``; the default weights are the
+    ``loss_weights=[1.0, 0.006, ...]`` of their ``fit_CNN.py`` (voltage in mV).
+    """
+    check_choice("reduction", reduction, ("mean", "sum"))
+    spike = nn.functional.binary_cross_entropy_with_logits(output.spike_logits, spikes,
+                                                           reduction=reduction)
+    volt = nn.functional.mse_loss(output.soma_voltage, voltage, reduction=reduction)
+    return spike_weight * spike + voltage_weight * volt
+
