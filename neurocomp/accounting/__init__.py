@@ -29,6 +29,11 @@ model_parallel, parallel, planning, scaling
     model and hybrid parallelism, per-layer recommendations, speedup and efficiency.
 forecast
     Doublings, year reached, trend fits, GPUs/power/cost to reach an estimate.
+counter, count_report, formulas, layer_formulas, op_registry, roofline
+    The FLOP/byte counter of PyTorch modules (equal to FlopCounterMode on every op both
+    count), its per-op formula registry, and roofline times per layer.
+simulation_cost, simulation_ops
+    FLOPs a Brian2 simulation spends per neuron-second, from a Recording's event counts.
 
 The cited parameter sets themselves live in ``models.brain_estimates`` (the library never
 imports ``models``).
@@ -40,11 +45,30 @@ from neurocomp.accounting.bottom_up import (
     bottom_up,
     bottom_up_flop_per_s,
 )
+from neurocomp.accounting.collectives import (
+    AlphaBeta,
+    busbw_bytes_per_s,
+    collective_time_s,
+    ring_allreduce_time_s,
+)
 from neurocomp.accounting.convention import (
     FLOP_CONVENTION,
     FLOP_PER_MAC,
     flops_to_macs,
     macs_to_flops,
+)
+from neurocomp.accounting.count_report import (
+    CountReport,
+    ModuleCost,
+    OpCount,
+    UncountedOp,
+)
+from neurocomp.accounting.counter import (
+    UntraceableModuleError,
+    count,
+)
+from neurocomp.accounting.counter_check import (
+    compare_with_flop_counter_mode,
 )
 from neurocomp.accounting.dettmers import (
     DettmersDecomposition,
@@ -54,7 +78,12 @@ from neurocomp.accounting.dettmers import (
     dettmers_neuron_macs_per_step,
     time_steps_from_latency,
 )
-from neurocomp.accounting.estimate import Estimate, estimate, relative_error, select
+from neurocomp.accounting.estimate import (
+    Estimate,
+    estimate,
+    relative_error,
+    select,
+)
 from neurocomp.accounting.factors import (
     DISTRIBUTIONS,
     EstimateParameters,
@@ -62,10 +91,49 @@ from neurocomp.accounting.factors import (
     Published,
     factor_meta,
 )
+from neurocomp.accounting.forecast import (
+    doublings_needed,
+    fit_trend,
+    gpus_needed,
+    year_reached,
+)
+from neurocomp.accounting.hardware import (
+    Catalogue,
+    Device,
+    Gpu,
+    Interconnect,
+    Supercomputer,
+    UnknownNameError,
+)
+from neurocomp.accounting.model_parallel import (
+    LayerCost,
+    split_linear_backward,
+    split_linear_forward,
+)
 from neurocomp.accounting.moravec import (
     MoravecParameters,
     moravec_flop_per_s,
     retina_instructions_per_s,
+)
+from neurocomp.accounting.parallel import (
+    step_time,
+)
+from neurocomp.accounting.planning import (
+    recommend_parallelism,
+)
+from neurocomp.accounting.roofline import (
+    Roofline,
+    roofline,
+    roofline_time_s,
+)
+from neurocomp.accounting.scaling import (
+    scaling_curve,
+)
+from neurocomp.accounting.simulation_cost import (
+    SimulationCost,
+    recording_cost,
+    simulation_cost,
+    throughput_check,
 )
 from neurocomp.accounting.synaptic import (
     AIImpactsTepsParameters,
@@ -91,94 +159,74 @@ __all__ = [
     "FLOP_CONVENTION",
     "FLOP_PER_MAC",
     "AIImpactsTepsParameters",
+    "AlphaBeta",
     "BottomUpParameters",
     "CarlsmithMechanisticParameters",
+    "Catalogue",
+    "CountReport",
     "DettmersDecomposition",
     "DettmersParameters",
+    "Device",
     "Estimate",
     "EstimateParameters",
     "Factor",
+    "Gpu",
+    "Interconnect",
     "KurzweilParameters",
     "KurzweilRegionalParameters",
+    "LayerCost",
+    "ModuleCost",
     "MonteCarlo",
     "MoravecParameters",
     "NeuronPopulation",
+    "OpCount",
     "Published",
+    "Roofline",
     "SandbergBostromParameters",
+    "SimulationCost",
+    "Supercomputer",
     "Tornado",
+    "UncountedOp",
+    "UnknownNameError",
+    "UntraceableModuleError",
     "bottom_up",
     "bottom_up_flop_per_s",
+    "busbw_bytes_per_s",
+    "collective_time_s",
+    "compare_with_flop_counter_mode",
+    "count",
     "dettmers_2015_flop_per_s",
     "dettmers_decomposition",
     "dettmers_neuron_macs_per_step",
+    "doublings_needed",
     "elasticities",
     "entity_update_flop_per_s",
     "estimate",
     "factor_meta",
+    "fit_trend",
     "flops_to_macs",
+    "gpus_needed",
     "input_range",
     "kurzweil_regional_flop_per_s",
     "macs_to_flops",
     "monte_carlo",
     "moravec_flop_per_s",
+    "recommend_parallelism",
+    "recording_cost",
     "relative_error",
     "retina_instructions_per_s",
-    "select",
-    "synaptic_event_flop_per_s",
-    "time_steps_from_latency",
-    "tornado",
-]
-
-# Hardware, communication, parallelism and forecasts (the most used names; the rest are in
-# the submodules listed above).
-from neurocomp.accounting.collectives import (
-    AlphaBeta,
-    busbw_bytes_per_s,
-    collective_time_s,
-    ring_allreduce_time_s,
-)
-from neurocomp.accounting.forecast import (
-    doublings_needed,
-    fit_trend,
-    gpus_needed,
-    year_reached,
-)
-from neurocomp.accounting.hardware import (
-    Catalogue,
-    Device,
-    Gpu,
-    Interconnect,
-    Supercomputer,
-    UnknownNameError,
-)
-from neurocomp.accounting.model_parallel import (
-    LayerCost,
-    split_linear_backward,
-    split_linear_forward,
-)
-from neurocomp.accounting.parallel import step_time
-from neurocomp.accounting.planning import recommend_parallelism
-from neurocomp.accounting.scaling import scaling_curve
-
-__all__ += [
-    "AlphaBeta",
-    "Catalogue",
-    "Device",
-    "Gpu",
-    "Interconnect",
-    "LayerCost",
-    "Supercomputer",
-    "UnknownNameError",
-    "busbw_bytes_per_s",
-    "collective_time_s",
-    "doublings_needed",
-    "fit_trend",
-    "gpus_needed",
-    "recommend_parallelism",
     "ring_allreduce_time_s",
+    "roofline",
+    "roofline_time_s",
     "scaling_curve",
+    "select",
+    "simulation_cost",
     "split_linear_backward",
     "split_linear_forward",
     "step_time",
+    "synaptic_event_flop_per_s",
+    "throughput_check",
+    "time_steps_from_latency",
+    "tornado",
     "year_reached",
 ]

@@ -1,0 +1,245 @@
+r"""Count a PyTorch module's FLOPs, bytes and parameters, forward and backward, per module.
+
+:func:`count` runs the module once on an example input (and its backward pass) under a
+``TorchDispatchMode`` that sees every aten op — the design of
+``torch.utils.flop_counter.FlopCounterMode`` and fvcore: a registry of per-op formulas
+(:mod:`neurocomp.accounting.op_registry`), ops attributed to the innermost module running
+(in backward: the module whose forward created the autograd node being executed), and a
+list of the ops it could not count. The result is a frozen :class:`CountReport`:
+
+* per (module, op, phase) records (:class:`OpCount`) with the library's FLOPs and, beside
+  them, what ``FlopCounterMode`` counts for the same op (:mod:`~neurocomp.accounting.formulas`
+  explains the two deliberate differences, both in ``convolution_backward``);
+* per-module totals, inclusive of submodules (:meth:`CountReport.module`,
+  :meth:`CountReport.to_frame`), with parameter counts, bytes read and written by kind
+  (parameters, activations, gradients) at ``dtype_bytes`` per element, and arithmetic
+  intensity;
+* :meth:`CountReport.layer_costs`: :class:`~neurocomp.accounting.model_parallel.LayerCost`
+  rows for the parallel step-time models.
+
+Bytes are op-level traffic: every op reads its tensor arguments and writes its results once
+(views move nothing). That is the traffic of an unfused execution with no cache reuse — the
+usual roofline input (``anchors_accounting.md`` §1.4, Paleo) — not a measurement.
+
+Side effects: none on the module. Gradients go to ``torch.autograd.grad`` (``.grad`` is
+untouched), buffers (batch-norm running statistics) are restored, and the global random
+generator is forked. FLOP convention: :data:`~neurocomp.accounting.FLOP_CONVENTION`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from neurocomp._validation import check_int, check_real
+from neurocomp.accounting.count_report import (
+    LOSS_MODULE,
+    PHASES,
+    ROOT_LABEL,
+    CountReport,
+    ModuleCost,
+    ModuleInfo,
+    OpCount,
+    UncountedOp,
+    UntraceableModuleError,
+)
+from neurocomp.accounting.formulas import OpFormula
+from neurocomp.accounting.scalar_ops import DEFAULT_SCALAR_OP_COSTS, ScalarOpCosts
+
+if TYPE_CHECKING:  # torch is imported inside count(), so importing accounting stays light
+    import torch
+
+__all__ = ["PHASES", "ROOT_LABEL", "CountReport", "ModuleCost", "ModuleInfo", "OpCount",
+           "UncountedOp", "UntraceableModuleError", "count"]
+
+# -- counting --------------------------------------------------------------------------------
+
+def _as_args(example_input: Any) -> tuple[Any, ...]:
+    import torch
+
+    args = tuple(example_input) if isinstance(example_input, list | tuple) else (example_input,)
+    if not any(isinstance(a, torch.Tensor) for a in args):
+        raise TypeError(f"example_input must be a tensor or a tuple of arguments holding at "
+                        f"least one tensor; got {type(example_input).__name__}")
+    return args
+
+
+def _flat_tensors(value: Any) -> list[torch.Tensor]:
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, Mapping):
+        return [t for v in value.values() for t in _flat_tensors(v)]
+    if isinstance(value, list | tuple):
+        return [t for v in value for t in _flat_tensors(v)]
+    return []
+
+
+def count(module: torch.nn.Module, example_input: Any, *, backward: bool = True,
+          dtype_bytes: float | None = 4, costs: ScalarOpCosts = DEFAULT_SCALAR_OP_COSTS,
+          loss: Callable[[Any], torch.Tensor] | None = None, batch_size: int | None = None,
+          extra_formulas: Mapping[str, OpFormula] | None = None) -> CountReport:
+    """Count FLOPs, bytes and parameters of ``module(*example_input)``, per module.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The model, in the mode (train/eval) and on the device it should be counted in.
+    example_input : tensor or tuple
+        The positional arguments of one call (a tensor for a single argument).
+    backward : bool
+        Also count the backward pass: gradients of every trainable parameter (and of inputs
+        that require grad), seeded with ones — the gradient of the sum of the outputs —
+        unless ``loss`` is given.
+    dtype_bytes : float or None
+        Bytes per floating-point element for the byte counts (4 = float32, 2 = bf16);
+        ``None`` uses each tensor's own element size. Integer tensors always use theirs.
+    costs : ScalarOpCosts
+        FLOPs per division, square root, transcendental, comparison and random draw.
+    loss : callable, optional
+        ``loss(output) -> scalar``; its ops are counted under the module ``"(loss)"``.
+    batch_size : int, optional
+        Samples in the input (default: the first dimension of the first tensor argument).
+    extra_formulas : mapping of str to OpFormula, optional
+        Formulas for ops the registry lacks (custom ops), or replacements.
+
+    Returns
+    -------
+    CountReport
+
+    Raises
+    ------
+    UntraceableModuleError
+        If a module returns a tensor no traced op produced (numpy inside the forward, an
+        extension bypassing the dispatcher), uses a higher-order operator, or fails while
+        being counted; the message names the module. (Work done outside torch whose result
+        goes through further torch ops before the module returns cannot be detected: only
+        the ops are seen.)
+    TypeError, ValueError
+        For a module that is not an ``nn.Module`` or bad options.
+    """
+    import torch
+
+    from neurocomp.accounting._tracer import PHASES as _PHASES
+    from neurocomp.accounting._tracer import Trace
+    from neurocomp.accounting.op_registry import registry_with
+
+    if not isinstance(module, torch.nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module; got {type(module).__name__}")
+    args = _as_args(example_input)
+    if dtype_bytes is not None:
+        dtype_bytes = check_real("dtype_bytes", dtype_bytes, low=0.0, low_inclusive=False,
+                                 high=64.0, unit="B")
+    if not isinstance(costs, ScalarOpCosts):
+        raise TypeError(f"costs must be a ScalarOpCosts; got {type(costs).__name__}")
+    if loss is not None and not callable(loss):
+        raise TypeError("loss must be callable (output -> scalar tensor) or None")
+    inputs = _flat_tensors(args)
+    if batch_size is None:
+        batch_size = int(inputs[0].shape[0]) if inputs[0].dim() else 1
+    batch_size = check_int("batch_size", batch_size, low=1)
+    registry = registry_with(extra_formulas)
+
+    trace = Trace(module, registry=registry, costs=costs, dtype_bytes=dtype_bytes)
+    loss_index = len(trace.names)
+    trace.names.append(LOSS_MODULE)
+    trace.module_types.append("loss")
+    for lst in (trace.calls, trace.first_call, trace.in_elements, trace.out_elements):
+        lst.append(0)
+    trace.register_inputs(inputs)
+    saved = [(b, b.detach().clone()) for b in module.buffers()]
+    devices = sorted({t.device.index or 0 for t in (*inputs, *module.parameters())
+                      if t.device.type == "cuda"})
+    try:
+        with torch.random.fork_rng(devices=devices), torch.set_grad_enabled(backward):
+            outputs = _forward(module, args, trace, loss, loss_index, UntraceableModuleError)
+            if backward:
+                _backward(module, inputs, outputs, trace, UntraceableModuleError)
+    finally:
+        trace.hooks_off()
+        with torch.no_grad():
+            for buf, value in saved:
+                buf.copy_(value)
+    return _report(module, trace, batch_size=batch_size, backward=backward,
+                   dtype_bytes=dtype_bytes, costs=costs, phases=_PHASES)
+
+
+def _forward(module, args, trace, loss, loss_index, error_type) -> list:
+    trace.hooks_on()
+    try:
+        with trace:
+            out = module(*args)
+            if loss is not None:
+                trace.stack.append(loss_index)
+                out = loss(out)
+                trace.stack.pop()
+    except error_type:
+        raise
+    except Exception as exc:
+        i = trace.stack[-1]
+        name = trace.names[i] or ROOT_LABEL
+        raise error_type(f"counting failed inside module {name!r} ({trace.module_types[i]}): "
+                         f"{type(exc).__name__}: {exc}", module=name) from exc
+    finally:
+        trace.hooks_off()
+    return [t for t in _flat_tensors(out) if t.requires_grad and t.is_floating_point()]
+
+
+def _backward(module, inputs, outputs, trace, error_type) -> None:
+    import torch
+
+    from neurocomp.accounting._tracer import GRADIENT
+
+    leaves = [p for p in module.parameters() if p.requires_grad]
+    leaves += [t for t in inputs if t.requires_grad and t.is_leaf]
+    if not outputs or not leaves:
+        return
+    seeds = [torch.ones_like(t) for t in outputs]
+    trace.register_inputs(seeds, kind=GRADIENT)  # ∂L/∂output: the first gradient read
+    trace.start_backward()
+    try:
+        with trace:
+            torch.autograd.grad(outputs, leaves, grad_outputs=seeds, allow_unused=True)
+    except error_type:
+        raise
+    except Exception as exc:
+        raise error_type(f"counting the backward pass failed: {type(exc).__name__}: {exc}",
+                         module=ROOT_LABEL) from exc
+
+
+def _report(module, trace, *, batch_size, backward, dtype_bytes, costs, phases) -> CountReport:
+    from neurocomp.accounting._tracer import CALLS, FCM_FLOP, FLOP, READ, WRITTEN
+
+    registry = trace.registry
+    ops = []
+    for (i, op, phase), rec in sorted(trace.records.items(),
+                                      key=lambda kv: (kv[0][0], kv[0][2], kv[0][1])):
+        entry = registry.get(op)
+        ops.append(OpCount(
+            module=trace.names[i], op=op, phase=phases[phase],
+            kind=entry.kind if entry is not None else "uncounted", calls=int(rec[CALLS]),
+            flop=float(rec[FLOP]), flop_counter_mode_flop=int(rec[FCM_FLOP]),
+            read_parameter_bytes=rec[READ], read_activation_bytes=rec[READ + 1],
+            read_gradient_bytes=rec[READ + 2], written_parameter_bytes=rec[WRITTEN],
+            written_activation_bytes=rec[WRITTEN + 1], written_gradient_bytes=rec[WRITTEN + 2]))
+    infos = []
+    for i, (name, sub) in enumerate(module.named_modules()):
+        params = list(sub.parameters())
+        infos.append(ModuleInfo(
+            name=name, type=type(sub).__name__, depth=0 if not name else name.count(".") + 1,
+            is_leaf=not any(True for _ in sub.children()),
+            parameters=sum(p.numel() for p in params),
+            trainable_parameters=sum(p.numel() for p in params if p.requires_grad),
+            own_trainable_parameters=sum(p.numel() for p in sub.parameters(recurse=False)
+                                         if p.requires_grad),
+            calls=trace.calls[i], first_call=trace.first_call[i],
+            input_elements=trace.in_elements[i], output_elements=trace.out_elements[i]))
+    uncounted = tuple(
+        UncountedOp(op=op, calls=u["calls"],
+                    modules=tuple(sorted({trace.names[i] or ROOT_LABEL for i in u["modules"]})),
+                    phases=tuple(phases[p] for p in sorted(u["phases"])), reason=u["reason"])
+        for op, u in sorted(trace.uncounted.items()))
+    return CountReport(model=type(module).__name__, ops=tuple(ops), modules=tuple(infos),
+                       uncounted=uncounted, batch_size=batch_size, backward=backward,
+                       training=module.training, dtype_bytes=dtype_bytes, costs=costs)
