@@ -114,9 +114,16 @@ def _run_and_store(task: Callable[..., Mapping[str, np.ndarray]], chunk: Chunk,
     return chunk.key
 
 
+def _import_modules(modules: Sequence[str]) -> list[str]:
+    import importlib
+
+    return [importlib.import_module(m).__name__ for m in modules]
+
+
 def run_sweep(task: Callable[..., Mapping[str, np.ndarray]], chunks: Sequence[Chunk], *,
               store: str | Path, scheduler: str | None = None, n_workers: int = 2,
-              progress: bool = True, client: Any = None) -> SweepReport:
+              progress: bool = True, client: Any = None,
+              preload: Sequence[str] = ()) -> SweepReport:
     """Run the missing chunks of a sweep on Dask and store them.
 
     Parameters
@@ -136,6 +143,10 @@ def run_sweep(task: Callable[..., Mapping[str, np.ndarray]], chunks: Sequence[Ch
         Show a progress bar.
     client : dask.distributed.Client, optional
         Use this client instead of making one (the caller owns it).
+    preload : sequence of str
+        Modules to import on every worker's main thread before the tasks run. Brian2, for
+        one, installs a signal handler on import, which fails in the worker threads that
+        run Dask tasks: pass ``preload=("brian2",)``.
     """
     keys = [c.key for c in chunks]
     if len(set(keys)) != len(keys):
@@ -164,6 +175,8 @@ def run_sweep(task: Callable[..., Mapping[str, np.ndarray]], chunks: Sequence[Ch
                                        processes=True, dashboard_address=None)
                 client = Client(cluster)
         try:
+            if preload:
+                client.run(_import_modules, list(preload))  # on each worker's event loop
             futures = {client.submit(_run_and_store, task, c, str(store_path),
                                      key=f"chunk-{c.key}-{c.params_hash[:8]}", pure=False): c.key
                        for c in todo}

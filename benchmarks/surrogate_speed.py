@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Benchmark: a neuron simulated vs its surrogates, same input, same CPU, accuracy beside speed.
+
+* Passive ball-and-stick, current-based synapses (analyses/passive_kernels.py): the Brian2
+  simulation (cpp_standalone, binary run time, compile excluded) vs the exact-kernel
+  ``KernelConv1d`` (FFT path) on the same held-out input; VE of the kernels beside.
+* Reduced L5 cell: the Brian2 simulation vs the fitted TCNs of ``surrogate-depth`` (loaded
+  from its cache, batched windows on the CPU), with their held-out accuracy.
+
+Speed is biological seconds simulated per wall-clock second (median of repeats).
+
+    python benchmarks/surrogate_speed.py --seconds 10 --repeats 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+HERE = Path(__file__).resolve().parent
+
+
+def passive_section(seconds: float, repeats: int) -> dict:
+    from dataclasses import replace
+
+    from brian2 import ms
+
+    import analyses.passive_kernels as pk
+    from neurocomp.biophysics import inputs as spikes
+    from neurocomp.biophysics.model import Stages
+    from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
+    from neurocomp.biophysics.receptors import AMPA
+    from neurocomp.mapping.kernels import passive_system, synaptic_kernels
+    from neurocomp.mapping.linear import KernelConv1d, bin_synaptic_input, variance_explained
+    from neurocomp.timing import measure
+
+    model = pk.make_model()
+    w = pk.AMPA_NS * (AMPA.reversal_mV - model.E_rest_mV)
+    cm = replace(model, synapse_groups=(replace(model.synapse_groups[0],
+                                                receptors={"ampa": w}),))
+    comps = model.synapse_compartments()["exc"]
+    taps = round(pk.KERNEL_MS / pk.DT_MS)
+    system = passive_system(model.morphology, Ri_ohm_cm=model.Ri_ohm_cm,
+                            gL_S_per_cm2=1 / pk.RM_OHM_CM2, Cm_uF_per_cm2=1.0)
+    kernels = synaptic_kernels(system, inputs=comps, output=0,
+                               t_ms=np.arange(taps) * pk.DT_MS, receptor=AMPA, weight_pA=w)
+    duration = seconds * 1e3
+    trains = spikes.poisson(n_sources=pk.N_SYN, rate_hz=pk.RATE_HZ, duration_ms=duration,
+                            rng=np.random.default_rng(1)).dedupe(pk.DT_MS)
+    pipe = NeuronPipeline(cm, stages=Stages(synapses="current", release="deterministic"))
+    sim_s, v = [], None
+    for _ in range(repeats):
+        rec = pipe.run(trains, duration=duration * ms, dt=pk.DT_MS * ms,
+                       backend="cpp_standalone", record=[RecordSite(label="soma", index=0)])
+        sim_s.append(rec.timing["run_s"])
+        v = rec.traces["v"][0]
+    counts = bin_synaptic_input(trains, synapse_sources=np.arange(pk.N_SYN), dt_ms=pk.DT_MS,
+                                duration_ms=duration)
+    layer = KernelConv1d(kernels, offset=model.E_rest_mV, method="fft")
+    x = torch.from_numpy(counts[None])
+    with torch.no_grad():
+        pred = layer(x)[0, 0].numpy()
+        timing = measure(lambda: layer(x), repeats=repeats, warmup=1)
+    settle = taps
+    ve = variance_explained(v[settle:], pred[settle:])
+    sim_speed = seconds / statistics.median(sim_s)
+    conv_speed = seconds / timing.median_s
+    return {"model": "ball-and-stick, passive, current-based", "biological_s": seconds,
+            "brian2_cpp_run_s_median": statistics.median(sim_s), "brian2_run_s_all": sim_s,
+            "brian2_bio_s_per_wall_s": sim_speed,
+            "kernel_conv1d_s_median": timing.median_s,
+            "kernel_conv1d_bio_s_per_wall_s": conv_speed,
+            "kernel_speedup_over_simulation": conv_speed / sim_speed,
+            "kernel_variance_explained": ve, "synapses": pk.N_SYN, "kernel_taps": taps,
+            "dt_ms": pk.DT_MS}
+
+
+def tcn_section(repeats: int, batch: int) -> dict:
+    import analyses.surrogate_depth as sd
+    from neurocomp.mapping.surrogate import load_surrogate
+    from neurocomp.timing import measure
+
+    rows = []
+    biophysics = json.loads((HERE / "results" / "biophysics_backends.json").read_text())
+    l5_speed = 1.0 / biophysics["backends"]["cpp_standalone"]["real_time_factor"]
+    for path in sorted((sd.cache_dir() / "surrogates").glob("l5-*-quick-s0.pt")):
+        model, meta = load_surrogate(path)
+        x = torch.rand(batch, model.config.in_channels, 1000) < 0.01
+        x = x.float()
+        with torch.no_grad():
+            t = measure(lambda m=model, xx=x: m(xx), repeats=repeats, warmup=1)
+        speed = batch * 1.0 / t.median_s  # 1000 bins of 1 ms = 1 s per window
+        rows.append({"surrogate": path.name, "condition": meta.get("condition"),
+                     "depth": meta.get("depth"), "batch_windows_of_1s": batch,
+                     "median_s": t.median_s, "bio_s_per_wall_s": speed,
+                     "speedup_over_l5_simulation": speed / l5_speed,
+                     "parameters": sum(p.numel() for p in model.parameters())})
+    return {"l5_brian2_cpp_bio_s_per_wall_s": l5_speed,
+            "l5_source": "benchmarks/results/biophysics_backends.json (same machine)",
+            "tcns": rows,
+            "accuracy_source": "results/surrogate-depth/data.csv (held-out VE, AUC)"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--out", type=Path,
+                        default=HERE / "results" / "surrogate_speed.json")
+    args = parser.parse_args()
+    if args.repeats < 3:
+        parser.error(f"--repeats must be at least 3; got {args.repeats}")
+    from neurocomp.provenance import environment_info, git_info, package_versions
+
+    report = {"benchmark": "surrogate_speed",
+              "command": f"python benchmarks/surrogate_speed.py --seconds {args.seconds:g} "
+                         f"--repeats {args.repeats} --batch {args.batch}",
+              "statistic": "median of repeats; speed = biological s per wall-clock s",
+              "passive": passive_section(args.seconds, args.repeats),
+              "l5": tcn_section(args.repeats, args.batch),
+              "torch_threads": torch.get_num_threads(), "machine": environment_info(),
+              "versions": package_versions(), "git": git_info(),
+              "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps({k: report[k] for k in ("passive", "l5")}, indent=2))
+    print(f"written: {args.out}")
+
+
+if __name__ == "__main__":
+    main()
