@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.fft
 import torch
 from torch import nn
 
@@ -243,7 +244,8 @@ class KernelConv1d(nn.Module):
         if self.method == "direct":
             return self.conv(nn.functional.pad(x, (self.n_taps - 1, 0)))
         n = x.shape[-1]
-        size = n + self.n_taps - 1
+        # a length with only small prime factors: torch's FFT is slow on large primes
+        size = scipy.fft.next_fast_len(n + self.n_taps - 1, real=True)
         kernel = torch.flip(self.conv.weight[0], dims=(-1,))  # (inputs, taps), causal order
         spec = torch.fft.rfft(x, n=size) * torch.fft.rfft(kernel, n=size)[None]
         y = torch.fft.irfft(spec.sum(dim=1, keepdim=True), n=size)[..., :n]
