@@ -12,7 +12,9 @@ from neurocomp.biophysics.channels import ChannelDensities
 from neurocomp.biophysics.inputs import SpikeTrains
 from neurocomp.biophysics.model import NeuronModel, Stages, SynapseGroup
 from neurocomp.biophysics.morphology import Morphology, MorphologyError, Section
+from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
 from neurocomp.biophysics.receptors import ReceptorKinetics
+from neurocomp.biophysics.recording import Recording
 from neurocomp.biophysics.release import ReleaseParameters
 
 __all__ = [
@@ -21,7 +23,10 @@ __all__ = [
     "Morphology",
     "MorphologyError",
     "NeuronModel",
+    "NeuronPipeline",
     "ReceptorKinetics",
+    "RecordSite",
+    "Recording",
     "ReleaseParameters",
     "Section",
     "SpikeTrains",
