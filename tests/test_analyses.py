@@ -14,7 +14,8 @@ from neurocomp.analysis import discover, load
 
 #: Analyses that compile a Brian2 standalone binary or run for a minute: checked in the
 #: slow tier (``python3 dev.py test -m slow``); their mechanics are unit-tested by default.
-SLOW = {"neuron-pipeline", "dendritic-spikes"}
+SLOW = {"neuron-pipeline", "dendritic-spikes", "passive-kernels", "surrogate-depth",
+        "stage-correspondence"}
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +128,13 @@ def test_slow_analyses_plot_and_hold(slow_results):
     assert d["supralinearity_distributed_nmda_at_same_k"] < 1.15   # spread: ~linear
     assert d["sibling_branch_measured_over_linear"] > 1.2     # neighbours amplified
     assert d["max_pre_stimulus_branch_depolarisation_mV"] < 1.0  # trials independent
+    k = slow_results["passive-kernels"].headline
+    # issue 5: passive current-based input, VE >= 0.99 on held-out data; kernels within 1 %
+    assert k["variance_explained_current_based_passive"] >= 0.99
+    assert k["max_kernel_error_impulse_vs_analytic_rel_peak"] < 0.01
+    assert k["max_abs_difference_conv1d_vs_fft_mV"] < 1e-9  # the Conv1d is the same sum
+    assert k["variance_explained_nmda_active"] < k["variance_explained_current_based_passive"]
+    s = slow_results["surrogate-depth"].headline
+    assert all(np.isfinite(s[f"best_voltage_rmse_mV_{c}"]) for c in ("nmda", "no_nmda"))
+    c = slow_results["stage-correspondence"].headline
+    assert c["biophysics_L5_flop_per_neuron_s"] > 0 and c["layer_purkinje_flop_per_neuron_s"] > 0
