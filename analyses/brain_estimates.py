@@ -238,7 +238,9 @@ def run(*, quick: bool = True, seed: int = 0,
         an unknown key raises ``ValueError`` listing the known ones.
     """
     n_samples = 20_000 if quick else 400_000
-    chosen = select(ALL_ESTIMATES, methods)
+    from analyses.library_costs import library_bottom_up_estimates
+
+    chosen = select({**ALL_ESTIMATES, **library_bottom_up_estimates()}, methods)
     rows, headline = [], {}
     for name, params in chosen.items():
         est = estimate(params)
@@ -321,7 +323,12 @@ def run(*, quick: bool = True, seed: int = 0,
         "marked at their Table 9 values ([S]); levels 7–10 (1e26–1e43) lie off the axis.",
     ]
     return BrainEstimatesResult(
-        name=NAME, claim=CLAIM, seed=seed, headline=headline, notes=notes,
+        name=NAME, claim=CLAIM, seed=seed, headline=headline,
+        notes=[*notes, "This library's bottom-up rows (green): the reduced L5 cell's Brian2 "
+               "simulation cost and the full-plan TCN surrogate's FLOPs for every neuron; "
+               "DettmersNeuron layers for the post's granule and Purkinje counts, once as the "
+               "post's direct sums (which reproduce its 1.0e21 Purkinje term) and once as the "
+               "layer computes them by FFT (about 150x less)."],
         params={"n_samples": n_samples, "methods": list(chosen)},
         table=table, decomposition=dec.to_frame(), levels=levels, remainder=remainder)
 
