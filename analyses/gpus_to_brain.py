@@ -32,6 +32,7 @@ from models.hardware import (
     gpu,
     interconnect,
 )
+from models.workloads import ALEXNET_2012_LAYERS
 from neurocomp.accounting import estimate
 from neurocomp.accounting.collectives import AlphaBeta, HierarchicalNetwork, derate
 from neurocomp.accounting.forecast import (
@@ -42,7 +43,6 @@ from neurocomp.accounting.forecast import (
     implied_usd_per_kwh,
 )
 from neurocomp.accounting.hardware import Device, Gpu
-from neurocomp.accounting.model_parallel import LayerCost
 from neurocomp.accounting.parallel import ParallelOptions, step_time
 from neurocomp.accounting.planning import recommend_parallelism
 from neurocomp.analysis import Analysis
@@ -73,37 +73,6 @@ SHORT_GPU = {"titan_x": "Titan X", "v100": "V100", "a100": "A100", "h100": "H100
              "b200": "B200"}
 #: Years over which the purchase is spread (this analysis's assumption; no source).
 LIFETIME_Y = 5.0
-
-
-def _conv(name: str, c_in: int, c_out: int, k: int, groups: int, out_px: int,
-          in_elements: int) -> LayerCost:
-    macs = out_px * out_px * c_out * k * k * c_in // groups
-    return LayerCost(name=name, forward_flop_per_sample=2.0 * macs,
-                     parameter_count=c_out * k * k * c_in // groups + c_out,
-                     activation_elements_per_sample=out_px * out_px * c_out,
-                     input_elements_per_sample=in_elements, kind="conv")
-
-
-def _dense(name: str, n_in: int, n_out: int) -> LayerCost:
-    return LayerCost(name=name, forward_flop_per_sample=2.0 * n_in * n_out,
-                     parameter_count=n_in * n_out + n_out, activation_elements_per_sample=n_out,
-                     input_elements_per_sample=n_in, kind="dense")
-
-
-#: AlexNet (Krizhevsky et al. 2012) as one tower: 227 px input; conv2, conv4 and conv5 see
-#: half their input channels (the two-GPU split, groups = 2); inputs after pooling. [C]:
-#: 60.97 M parameters (the paper: "60 million") and 0.724 G multiply-adds per image. To be
-#: replaced by the FLOP counter's output once it exists.
-ALEXNET_2012_LAYERS: tuple[LayerCost, ...] = (
-    _conv("conv1", 3, 96, 11, 1, 55, 3 * 227 * 227),
-    _conv("conv2", 96, 256, 5, 2, 27, 96 * 27 * 27),
-    _conv("conv3", 256, 384, 3, 1, 13, 256 * 13 * 13),
-    _conv("conv4", 384, 384, 3, 2, 13, 384 * 13 * 13),
-    _conv("conv5", 384, 256, 3, 2, 13, 384 * 13 * 13),
-    _dense("fc6", 256 * 6 * 6, 4096),
-    _dense("fc7", 4096, 4096),
-    _dense("fc8", 4096, 1000),
-)
 
 
 @dataclass(frozen=True, kw_only=True)

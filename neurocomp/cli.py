@@ -4,6 +4,14 @@
 
     neurocomp list
     neurocomp run NAME [NAME ...] | all  [--quick | --full]  [--out DIR]  [--seed N]
+    neurocomp plan system --model NAME --gpus N  [--system NAME | --system-file FILE.json]
+                          [--batch-per-gpu B]  [--rdma on|off]
+    neurocomp plan system --list
+
+``plan system`` finds named systems and models through the entry-point groups
+``neurocomp.systems`` and ``neurocomp.workloads`` (see
+:mod:`neurocomp.accounting.registry`), as ``run`` finds analyses, so the library never
+imports ``models``; a system file follows :mod:`neurocomp.accounting.system_files`.
 """
 
 from __future__ import annotations
@@ -48,6 +56,88 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in records) else 1
 
 
+def _cmd_plan_system(args: argparse.Namespace) -> int:
+    from neurocomp.accounting.hardware import UnknownNameError
+    from neurocomp.accounting.parallel import DoesNotFitError
+    from neurocomp.accounting.registry import (
+        SYSTEMS_GROUP,
+        WORKLOADS_GROUP,
+        RegistryError,
+        named_systems,
+        named_workloads,
+    )
+    from neurocomp.accounting.system_files import SystemFileError, load_system
+    from neurocomp.accounting.system_plan import format_plan, plan_on_system
+
+    def fail(message: str) -> int:
+        print(f"neurocomp plan system: {message}", file=sys.stderr)
+        return 2
+
+    try:
+        workloads, systems = named_workloads(), named_systems()
+    except RegistryError as exc:
+        return fail(str(exc))
+    if args.list:
+        for title, cat in (("systems", systems), ("models", workloads)):
+            print(f"{title}:")
+            for entry in cat:
+                text = entry.node.describe() if title == "systems" else entry.description
+                print(f"  {entry.name:<24}{text}")
+        return 0
+    if args.model is None or args.gpus is None:
+        return fail("give --model NAME and --gpus N (or --list)")
+    if args.gpus < 1:
+        return fail(f"--gpus must be an integer ≥ 1; got {args.gpus}")
+    if not len(workloads):
+        return fail(f"no models are registered under the entry-point group {WORKLOADS_GROUP!r}"
+                    " (is the package installed with its entry points?)")
+    try:
+        workload = workloads[args.model]
+        if args.system_file is not None:
+            chosen = [load_system(args.system_file)]
+        elif args.system is not None:
+            if not len(systems):
+                return fail("no systems are registered under the entry-point group "
+                            f"{SYSTEMS_GROUP!r}; use --system-file")
+            chosen = [systems[args.system]]
+        else:
+            chosen = list(systems)
+        layers = workload.layers()
+        batch = workload.batch_per_device if args.batch_per_gpu is None else args.batch_per_gpu
+        if batch < 1:
+            return fail(f"--batch-per-gpu must be an integer ≥ 1; got {batch}")
+    except (UnknownNameError, SystemFileError, ValueError) as exc:
+        return fail(str(exc))
+    if not chosen:
+        return fail(f"no systems are registered under the entry-point group {SYSTEMS_GROUP!r};"
+                    " use --system-file")
+    params = sum(layer.parameter_count for layer in layers)
+    flop = sum(layer.training_flop_per_sample for layer in layers)
+    print(f"model: {workload.name} — {workload.description}: {len(layers)} layers, "
+          f"{params / 1e6:.3g} M parameters, {flop / 1e9:.3g} GFLOP per sample forward and "
+          "backward (1 multiply-add = 2 FLOPs)")
+    print(f"plan: {args.gpus} GPUs, {batch} samples per GPU; data or model parallelism per "
+          "layer chosen on the step-time model"
+          + ("" if args.rdma is None else f"; GPUDirect RDMA forced {args.rdma}"))
+    for system in chosen:
+        if args.rdma is not None:
+            system = system.with_rdma(args.rdma == "on")
+        print()
+        if args.gpus > system.gpus:
+            print(f"== {system.describe()}")
+            print(f"skipped: {args.gpus} GPUs requested, the system has {system.gpus}")
+            continue
+        try:
+            plan = plan_on_system(layers, system=system, n_gpus=args.gpus,
+                                  batch_per_gpu=batch)
+        except DoesNotFitError as exc:
+            print(f"== {system.describe()}")
+            print(f"does not fit: {exc}")
+            continue
+        print(format_plan(plan))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``neurocomp`` command."""
     parser = argparse.ArgumentParser(
@@ -69,6 +159,29 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--out", default="results", help="output directory (default: results)")
     p_run.add_argument("--seed", type=int, default=0, help="seed of all randomness (default: 0)")
     p_run.set_defaults(func=_cmd_run)
+
+    p_plan = sub.add_parser("plan", help="plan parallel training on multi-GPU systems")
+    plan_sub = p_plan.add_subparsers(dest="plan_command", required=True)
+    p_sys = plan_sub.add_parser(
+        "system", help="best parallel layout of a model on each named system (or one file)",
+        description="Print, for each named system (or the one given), the layout with the "
+                    "shortest training step — data or model parallelism per layer, the "
+                    "model-parallel group size — its step time and speedup, the all-reduce "
+                    "the topology favours, and where the time goes (compute, intra-node, "
+                    "inter-node communication).")
+    p_sys.add_argument("--model", metavar="NAME", help="model name (see --list)")
+    p_sys.add_argument("--gpus", type=int, metavar="N", help="number of GPUs")
+    which = p_sys.add_mutually_exclusive_group()
+    which.add_argument("--system", metavar="NAME", help="one named system (default: all)")
+    which.add_argument("--system-file", metavar="FILE.json",
+                       help="a system described in JSON (schema: "
+                            "neurocomp.accounting.system_files)")
+    p_sys.add_argument("--batch-per-gpu", type=int, metavar="B",
+                       help="samples per GPU per step (default: the model's own)")
+    p_sys.add_argument("--rdma", choices=("on", "off"),
+                       help="force GPUDirect RDMA on or off (default: as each system is built)")
+    p_sys.add_argument("--list", action="store_true", help="list the systems and models")
+    p_sys.set_defaults(func=_cmd_plan_system)
     return parser
 
 

@@ -34,6 +34,9 @@ counter, count_report, formulas, layer_formulas, op_registry, roofline
     count), its per-op formula registry, and roofline times per layer.
 simulation_cost, simulation_ops
     FLOPs a Brian2 simulation spends per neuron-second, from a Recording's event counts.
+node, paths, rings, systems, system_files, system_plan, registry
+    Multi-GPU systems: nodes and clusters, the hops between any two GPUs (with and without
+    GPUDirect RDMA), systems usable wherever a Network is, JSON system files, the planner.
 
 The cited parameter sets themselves live in ``models.brain_estimates`` (the library never
 imports ``models``).
@@ -115,12 +118,15 @@ from neurocomp.accounting.moravec import (
     moravec_flop_per_s,
     retina_instructions_per_s,
 )
+from neurocomp.accounting.node import CpuCoresWarning, HostStaging, Node, NvLink
 from neurocomp.accounting.parallel import (
     step_time,
 )
+from neurocomp.accounting.paths import Hop, Path
 from neurocomp.accounting.planning import (
     recommend_parallelism,
 )
+from neurocomp.accounting.registry import Workload
 from neurocomp.accounting.roofline import (
     Roofline,
     roofline,
@@ -145,6 +151,9 @@ from neurocomp.accounting.synaptic import (
     kurzweil_regional_flop_per_s,
     synaptic_event_flop_per_s,
 )
+from neurocomp.accounting.system_files import load_system
+from neurocomp.accounting.system_plan import plan_on_system
+from neurocomp.accounting.systems import Fabric, System
 from neurocomp.accounting.uncertainty import (
     MonteCarlo,
     Tornado,
@@ -164,13 +173,17 @@ __all__ = [
     "CarlsmithMechanisticParameters",
     "Catalogue",
     "CountReport",
+    "CpuCoresWarning",
     "DettmersDecomposition",
     "DettmersParameters",
     "Device",
     "Estimate",
     "EstimateParameters",
+    "Fabric",
     "Factor",
     "Gpu",
+    "Hop",
+    "HostStaging",
     "Interconnect",
     "KurzweilParameters",
     "KurzweilRegionalParameters",
@@ -179,16 +192,21 @@ __all__ = [
     "MonteCarlo",
     "MoravecParameters",
     "NeuronPopulation",
+    "Node",
+    "NvLink",
     "OpCount",
+    "Path",
     "Published",
     "Roofline",
     "SandbergBostromParameters",
     "SimulationCost",
     "Supercomputer",
+    "System",
     "Tornado",
     "UncountedOp",
     "UnknownNameError",
     "UntraceableModuleError",
+    "Workload",
     "bottom_up",
     "bottom_up_flop_per_s",
     "busbw_bytes_per_s",
@@ -208,9 +226,11 @@ __all__ = [
     "gpus_needed",
     "input_range",
     "kurzweil_regional_flop_per_s",
+    "load_system",
     "macs_to_flops",
     "monte_carlo",
     "moravec_flop_per_s",
+    "plan_on_system",
     "recommend_parallelism",
     "recording_cost",
     "relative_error",

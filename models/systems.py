@@ -1,0 +1,252 @@
+"""Named multi-GPU systems, from the post's 2014 cluster to an H100 cluster on NDR InfiniBand.
+
+Each number is marked as in ``models.hardware``: **[S]** read in a stored copy of the source
+named beside it; **[R]** recalled and *not re-checked*; **[C]** computed from [S]/[R]
+numbers (the arithmetic is beside it); **[A]** an assumption of this module where the
+source is silent (the post never lists its node layout, for example). GPU, PCIe, NVLink and
+InfiniBand numbers come from the cited catalogue (``models.hardware``). Every system's
+notes list its own numbers with their status.
+
+GPUs compute at the dense peak of the dtype named below times 0.52, the model-FLOP
+utilisation of Megatron's 3072-A100 run (``DEVICE_EFFICIENCY_MEGATRON_2021``) — the same
+factor for every system, so that they differ only in hardware.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.hardware import DEVICE_EFFICIENCY_MEGATRON_2021, gpu, interconnect
+from neurocomp.accounting.hardware import Catalogue, Device
+from neurocomp.accounting.node import HostStaging, Node, NvLink
+from neurocomp.accounting.systems import Fabric, System
+from neurocomp.citations import Cited
+
+__all__ = [
+    "CUDA_AWARE_MPI_STAGING",
+    "DETTMERS_2014_CLUSTER",
+    "DGX1_HYBRID_CUBE_MESH",
+    "DGX1_V100",
+    "DGX_A100",
+    "H100_NDR_CLUSTER",
+    "HGX_H100",
+    "PCIE_BOX_2016",
+    "SYSTEMS",
+    "system",
+]
+
+SEED_D = ("Dettmers (2014), How To Build and Use a Multi GPU System for Deep Learning, "
+          "timdettmers.com/2014/09/21/, via project reference notes seed_conv_parallel.md (d)")
+DGX1_WP = ("NVIDIA DGX-1 with Tesla V100 System Architecture white paper, as quoted at "
+           "https://leslivresblancs.fr/livre/informatique-et-logiciels/intelligence-"
+           "artificielle/nvidia-dgx-1-tesla-v100-system and https://www.iitr.ac.in/dgx")
+DGXA100 = ("https://geektopia.es/es/technology/2020/05/14/noticias/nvidia-anuncia-el-servidor-"
+           "dgx-a100-ocho-tesla-a100-desde-200-000-dolares.html; https://www.hardwaretimes.com/"
+           "nvidias-ampere-based-dgx-a100-servers-leverage-amd-epyc-rome-cpus-instead-of-intel-"
+           "xeon/; https://www.besthub.dev/articles/inside-the-high-performance-gpu-server-a-"
+           "deep-dive-into-a100-a800-h100-topologies-512d39aeaa2c")
+DGXH100 = ("https://docs.nvidia.com/dgx-basepod/reference-architecture-infrastructure-"
+           "foundation-enterprise-ai/latest/core-components.html")
+SUPERPOD = ("NVIDIA DGX SuperPOD reference architecture with DGX H100 (RA-11333-001), via "
+            "https://cidian.kuaisou.com/dgx-superpod-reference-architecture-dgx-h100 and "
+            "https://docs.nvidia.com/dgx-superpod/reference-architecture-scalable-"
+            "infrastructure-h100/latest/dgx-superpod-components.html")
+XEON_E5 = ("https://www.istorya.net/forums/showthread.php?t=485176 (Xeon E5 block diagram: "
+           "2 QPI links, 40 PCIe 3.0 lanes per socket)")
+QPI = ("https://www.qdpma.com/SystemArchitecture/SystemArchitecture_QPI.html (QPI at 6.4 GT/s "
+       "= 12.8 GB/s per direction, i.e. 2 bytes per transfer)")
+GEFORCE_RDMA = ("https://trantor.is/content/uPdS7qNjcWjVHt6f/275c2c0b-c861-407c-b73b-"
+                "3a1e982cbfaf.xhtml ('GeForce GPUs support only GPUDirect peer-to-peer, "
+                "whereas Tesla and Quadro also support RDMA')")
+ROME = ("https://www.servethehome.com/why-amd-epyc-rome-2p-will-have-128-160-pcie-gen4-lanes-"
+        "and-a-bonus/ (128–160 PCIe 4.0 lanes in two sockets); https://mevius.5ch.net/test/"
+        "read.cgi/army/1565671444/434 (Zen 2 socket links: 4 × x16 at 18 GT/s)")
+SPR = ("https://meterpreter.org/intel-sapphire-rapids-will-have-80-cores (80 PCIe 5.0 lanes, "
+       "four UPI 2.0 links at 16 GT/s, eight DDR5-4800 channels)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CitedLink:
+    """A link whose two numbers are :class:`~neurocomp.citations.Cited` (socket links)."""
+
+    name: str
+    bandwidth: Cited
+    latency: Cited
+
+    @property
+    def bandwidth_bytes_per_s(self) -> float:
+        return self.bandwidth.value
+
+    @property
+    def latency_s(self) -> float:
+        return self.latency.value
+
+
+def _c(value: float, unit: str, source: str, note: str) -> Cited:
+    return Cited(value=value, unit=unit, source=source, note=note)
+
+
+_SOCKET_LAT = _c(1e-7, "s", "order of magnitude of one socket-link hop",
+                 "[R] ~0.1 µs, not re-checked")
+QPI_2X8 = CitedLink(name="QPI 2 × 8.0 GT/s", latency=_SOCKET_LAT, bandwidth=_c(
+    32e9, "B/s", XEON_E5 + "; " + QPI, "[C] 2 links × 8.0 GT/s × 2 B (Xeon E5 v2 at 8.0 GT/s: "
+    "[S] https://topic.alibabacloud.com/a/underlying-smart-font-classtopic-s-color00c1deintel"
+    "font-xeon-font-classtopic-s-color00c1dee5font-processor-analysis-1_1_11_32850911.html)"))
+QPI_2X96 = CitedLink(name="QPI 2 × 9.6 GT/s", latency=_SOCKET_LAT, bandwidth=_c(
+    38.4e9, "B/s", XEON_E5 + "; " + QPI,
+    "[C] 2 links × 9.6 GT/s × 2 B; 9.6 GT/s for Xeon E5 v3/v4 is [R]"))
+XGMI_ROME = CitedLink(name="Infinity Fabric (xGMI) 4 × x16", latency=_SOCKET_LAT, bandwidth=_c(
+    144e9, "B/s", ROME, "[C] 64 lanes × 18 GT/s / 8 bit; DGX A100's link count is [R]"))
+UPI_4X16 = CitedLink(name="UPI 2.0 4 × 16 GT/s", latency=_SOCKET_LAT, bandwidth=_c(
+    128e9, "B/s", SPR, "[C] 4 links × 16 GT/s × 2 B (2 B per transfer as QPI: [R])"))
+
+#: CUDA-aware MPI's staging of GPU data through host memory (MVAPICH2 defaults).
+CUDA_AWARE_MPI_STAGING = HostStaging(chunk_bytes=262144, copy_overhead_s=5e-6)
+STAGING_NOTE = (
+    "Staging without RDMA: 256 KiB chunks, MV2_CUDA_BLOCK_SIZE default 262144 [S] (MVAPICH2 "
+    "user guide, §CUDA-aware runtime parameters); 5 µs per chunk copy, the low end of the "
+    "5–7 µs per cudaMemcpyAsync call measured by Wu et al. (2026), arXiv:2602.21548 §5.2 [S, "
+    "https://www.emergentmind.com/open-problems/breakdown-of-cudamemcpyasync-overhead].")
+EFF = DEVICE_EFFICIENCY_MEGATRON_2021.value
+EFF_NOTE = (f"GPU at {EFF} of its dense peak: {DEVICE_EFFICIENCY_MEGATRON_2021.note} "
+            f"({DEVICE_EFFICIENCY_MEGATRON_2021.source}) [S].")
+
+
+def _device(name: str, dtype: str) -> Device:
+    return gpu(name).device(dtype=dtype, efficiency=EFF)
+
+
+# -- the post's cluster (2014) ------------------------------------------------------------------
+_NODE_2014 = Node(
+    name="2014 node", gpu=_device("GTX Titan", "fp32"), gpus=4,
+    pcie=interconnect("PCIe 3.0 x16"), pcie_lanes_per_gpu=16, pcie_switches=2,
+    pcie_switch_lanes=48, pcie_switch_uplink_lanes=16,
+    cpu_sockets=1, cpu_cores_per_socket=6, cpu_pcie_lanes_per_socket=40,
+    memory_bandwidth_bytes_per_s=59.7e9,
+    nic=interconnect("InfiniBand QDR"), nics=1, nic_pcie_lanes=8, rdma=False,
+    staging=CUDA_AWARE_MPI_STAGING)
+DETTMERS_2014_CLUSTER = System(
+    name="Dettmers 2014 cluster", node=_NODE_2014, nodes=8,
+    fabric=Fabric(kind="single_switch"), aliases=("dettmers-2014", "2014 cluster"),
+    notes=(
+        "GTX Titan-class GPUs, PCIe 3.0 at 15.75 GB/s, 40 Gbit/s InfiniBand (4 GB/s) [S] "
+        + SEED_D + "; the non-RDMA path GPU→CPU→NIC→NIC→CPU→GPU [S] ibid.",
+        "No RDMA: GeForce GPUs support GPUDirect peer-to-peer but not RDMA [S] "
+        + GEFORCE_RDMA + "; the RDMA-on variant is what a Tesla K40 would allow.",
+        "Node layout [A] (the post's is NOT FOUND): 4 GPUs, one 6-core Ivy Bridge-E socket "
+        "(core count [R]) with 40 PCIe 3.0 lanes [S] " + XEON_E5 + ", two 48-lane PCIe "
+        "switches (PLX PEX 8747 [R]) with two x16 GPUs each, a QDR NIC at PCIe 3.0 x8 "
+        "(ConnectX-3 [R]): 2 × 16 + 8 = 40 lanes. Memory 4 × DDR3-1866 = 59.7 GB/s [C, R].",
+        "8 nodes on one QDR switch [A]: 'a small GPU cluster'.",
+        STAGING_NOTE, EFF_NOTE))
+
+# -- an 8-GPU PCIe box (2016) ------------------------------------------------------------------
+PCIE_BOX_2016 = System(
+    name="8-GPU PCIe box (2016)", aliases=("pcie-box-2016", "pcie box"), node=Node(
+        name="8-GPU PCIe box", gpu=_device("GTX Titan X (Maxwell)", "fp32"), gpus=8,
+        pcie=interconnect("PCIe 3.0 x16"), pcie_lanes_per_gpu=16, pcie_switches=4,
+        pcie_switch_lanes=48, cpu_sockets=2, cpu_cores_per_socket=10,
+        cpu_pcie_lanes_per_socket=40, socket_link=QPI_2X96, p2p_across_sockets=False,
+        memory_bandwidth_bytes_per_s=76.8e9, nic=interconnect("InfiniBand FDR"), nics=1,
+        nic_pcie_lanes=8, rdma=False, staging=CUDA_AWARE_MPI_STAGING),
+    notes=(
+        "Layout [R] of the 4U 8-GPU servers of 2016 (e.g. Supermicro SYS-4028GR-TR), not "
+        "re-checked: two Xeon E5-2600 v4 (10 cores [R]), 40 PCIe 3.0 lanes each [S] "
+        + XEON_E5 + ", four 48-lane PCIe switches with two x16 GPUs each, two per socket.",
+        "GPUs on different sockets copy through host memory: CUDA peer-to-peer does not "
+        "cross QPI [R]. QPI 2 × 9.6 GT/s = 38.4 GB/s [C]. Memory 4 × DDR4-2400 = 76.8 GB/s "
+        "per socket [C, R].",
+        "GTX Titan X (Maxwell) [A], the GPU of deep-learning boxes of 2015–16; one FDR NIC "
+        "[A] (unused inside one box).", STAGING_NOTE, EFF_NOTE))
+
+# -- DGX-1 with V100 (2017) --------------------------------------------------------------------
+#: NVLink pairs of the DGX-1 (V100): two fully connected quads (GPUs 0–3, 4–7) and GPU i
+#: joined to GPU i + 4; 8 of the 16 pairs doubled. [R] from `nvidia-smi topo -m` output,
+#: consistent with the white paper [S]: 16 connected pairs ("a cube … all twelve edges
+#: connected … two of the six faces having their diagonals connected"), 6 links per GPU,
+#: "three interwoven rings of single NVLink connections".
+DGX1_HYBRID_CUBE_MESH = {
+    (0, 1): 1, (0, 2): 1, (0, 3): 2, (0, 4): 2, (1, 2): 2, (1, 3): 1, (1, 5): 2, (2, 3): 2,
+    (2, 6): 1, (3, 7): 1, (4, 5): 1, (4, 6): 1, (4, 7): 2, (5, 6): 2, (5, 7): 1, (6, 7): 2,
+}
+DGX1_V100 = System(
+    name="DGX-1 (V100)", aliases=("dgx-1", "dgx1", "dgx-1v"), node=Node(
+        name="DGX-1 (V100)", gpu=_device("V100", "fp16_tensor"), gpus=8,
+        pcie=interconnect("PCIe 3.0 x16"), pcie_lanes_per_gpu=16, pcie_switches=4,
+        pcie_switch_lanes=64, cpu_sockets=2, cpu_cores_per_socket=20,
+        cpu_pcie_lanes_per_socket=40, socket_link=QPI_2X96, p2p_across_sockets=False,
+        memory_bandwidth_bytes_per_s=76.8e9,
+        nvlink=NvLink(link=interconnect("NVLink 2 (V100)"), links_per_gpu=6,
+                      pairs=DGX1_HYBRID_CUBE_MESH),
+        nic=interconnect("InfiniBand EDR"), nics=4, nic_pcie_lanes=16, nics_on_switches=True,
+        rdma=True, staging=CUDA_AWARE_MPI_STAGING),
+    notes=(
+        "8 V100 in a hybrid cube mesh, 6 NVLinks of 25 GB/s per direction each, PCIe 3.0 "
+        "x16 per GPU to the CPUs and the IB cards, dual-socket Xeon, four 100 Gb InfiniBand "
+        "cards [S] " + DGX1_WP + ". NVLink pairs [R] (see DGX1_HYBRID_CUBE_MESH).",
+        "Four 64-lane PCIe switches (PLX PEX 8764 [R]), each with two GPUs and one EDR NIC "
+        "[R]; two Xeon E5-2698 v4 with 20 cores [R] and 40 lanes [S] " + XEON_E5 + "; GPUs on "
+        "different sockets without NVLink copy through host memory [R].",
+        "GPUDirect RDMA: Tesla GPUs with ConnectX-4 [R]. QPI 38.4 GB/s, memory 76.8 GB/s per "
+        "socket [C, R].", STAGING_NOTE, EFF_NOTE))
+
+# -- DGX A100 (2020) ---------------------------------------------------------------------------
+DGX_A100 = System(
+    name="DGX A100", aliases=("dgx-a100",), node=Node(
+        name="DGX A100", gpu=_device("A100", "bf16_tensor"), gpus=8,
+        pcie=interconnect("PCIe 4.0 x16"), pcie_lanes_per_gpu=16, pcie_switches=4,
+        pcie_switch_lanes=96, cpu_sockets=2, cpu_cores_per_socket=64,
+        cpu_pcie_lanes_per_socket=64, socket_link=XGMI_ROME, p2p_across_sockets=False,
+        memory_bandwidth_bytes_per_s=204.8e9,
+        nvlink=NvLink(link=interconnect("NVLink 3 (A100)"), links_per_gpu=12, switched=True),
+        nic=interconnect("InfiniBand HDR"), nics=8, nic_pcie_lanes=16, nics_on_switches=True,
+        rdma=True, staging=CUDA_AWARE_MPI_STAGING),
+    notes=(
+        "8 A100 on six NVSwitches at 600 GB/s both directions per GPU, two 64-core AMD EPYC "
+        "7742, eight Mellanox 200 Gb/s NICs [S] " + DGXA100 + "; four PCIe 4.0 switches with "
+        "two GPUs and two NICs each [S] ibid. (besthub).",
+        "64 lanes per socket [C] from 128 in two sockets [S] " + ROME + "; 96-lane switches "
+        "(Broadcom PEX88096 [R]). Socket link 144 GB/s [C]; memory 8 × DDR4-3200 = 204.8 "
+        "GB/s per socket [C, R].", STAGING_NOTE, EFF_NOTE))
+
+# -- HGX H100 / DGX H100 (2022) ----------------------------------------------------------------
+_NODE_H100 = Node(
+    name="HGX H100", gpu=_device("H100", "bf16_tensor"), gpus=8,
+    pcie=interconnect("PCIe 5.0 x16"), pcie_lanes_per_gpu=16, pcie_switches=4,
+    pcie_switch_lanes=96, cpu_sockets=2, cpu_cores_per_socket=56,
+    cpu_pcie_lanes_per_socket=80, socket_link=UPI_4X16, p2p_across_sockets=False,
+    memory_bandwidth_bytes_per_s=307.2e9,
+    nvlink=NvLink(link=interconnect("NVLink 4 (H100)"), links_per_gpu=18, switched=True),
+    nic=interconnect("InfiniBand NDR"), nics=8, nic_pcie_lanes=16, nics_on_switches=True,
+    rdma=True, staging=CUDA_AWARE_MPI_STAGING)
+_H100_NOTES = (
+    "8 H100 on four NVSwitch chips, 900 GB/s both directions per GPU; dual Xeon Platinum "
+    "8480C, 112 cores; eight single-port ConnectX-7 at 400 Gb/s; PCIe 5.0 [S] " + DGXH100
+    + ". 18 NVLinks per GPU [S] https://kubernetes.recipes/recipes/ai/dgx-h100-nvidia-smi-"
+    "topo-kubernetes/ (NV18).",
+    "Four PCIe switches with two GPUs and two NICs each [R], as the DGX B200's topology "
+    "matrix shows [S] https://the-dsvolk.github.io/ai-perf/ai-infra/B200-explorer.html; "
+    "80 PCIe 5.0 lanes and 4 UPI links at 16 GT/s per socket, 8 × DDR5-4800 = 307.2 GB/s "
+    "[C] " + SPR + ".", STAGING_NOTE, EFF_NOTE)
+HGX_H100 = System(name="HGX H100", aliases=("hgx-h100", "dgx-h100"), node=_NODE_H100,
+                  notes=_H100_NOTES)
+
+# -- an H100 cluster on NDR InfiniBand (2023) --------------------------------------------------
+H100_NDR_CLUSTER = System(
+    name="H100 NDR cluster", aliases=("h100-ndr-cluster", "h100 cluster", "superpod"),
+    node=_NODE_H100, nodes=128,
+    fabric=Fabric(kind="fat_tree", nodes_per_leaf=32, oversubscription=1.0,
+                  switch_latency_s=1e-7),
+    notes=(*_H100_NOTES,
+           "128 DGX H100 nodes, four scalable units of 32 [S] " + SUPERPOD + " (its Table 7 "
+           "lists 127 GPU nodes); rail-optimised, non-blocking fat tree of NDR switches [R], "
+           "one SU per leaf group here; ~0.1 µs per extra switch [R]."))
+
+#: Every named system, looked up by name or alias (suggests close names).
+SYSTEMS: Catalogue[System] = Catalogue("system", (
+    DETTMERS_2014_CLUSTER, PCIE_BOX_2016, DGX1_V100, DGX_A100, HGX_H100, H100_NDR_CLUSTER))
+
+
+def system(name: str) -> System:
+    """The named system called ``name`` (case and punctuation ignored)."""
+    return SYSTEMS[name]
