@@ -26,3 +26,18 @@ def pytest_collection_modifyitems(config, items):
 def rng() -> np.random.Generator:
     """A fixed-seed generator, so every test sees the same numbers on every run."""
     return np.random.default_rng(20150326)  # the date of Dettmers' convolution post
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Run torch on one thread for the test (restored afterwards).
+
+    Tiny tensors gain nothing from two threads, and under load the OpenMP spin-waits made
+    the float64 gradchecks 3–20× slower (measured when the layers were written).
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -19,14 +19,7 @@ from models.convnets import (
     resnet18,
 )
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One thread avoids OpenMP spin-waits when other jobs share the 2 cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def conv_params(c_out: int, c_in: int, k: int) -> int:

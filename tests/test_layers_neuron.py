@@ -39,14 +39,7 @@ from neurocomp.layers import functional as LF
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread avoids OpenMP spin-waits when other jobs share the 2 cores
-    (measured: the float64 gradchecks ran 3-20x slower with 2 threads under load)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_configs_carry_the_posts_numbers():

@@ -31,14 +31,7 @@ from neurocomp.layers import (
     tcn_loss,
 )
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one thread avoids OpenMP spin-waits when other jobs share the 2 cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def regression_data(n: int = 48, seed: int = 0, flip: bool = False) -> TensorDataset:
