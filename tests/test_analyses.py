@@ -12,10 +12,11 @@ import pytest
 
 from neurocomp.analysis import discover, load
 
-#: Analyses that compile a Brian2 standalone binary or run for a minute: checked in the
-#: slow tier (``python3 dev.py test -m slow``); their mechanics are unit-tested by default.
+#: Analyses that compile a Brian2 standalone binary, run for a minute, or time this machine
+#: (their numbers depend on its load): checked in the slow tier (``python3 dev.py test -m
+#: slow``); their mechanics are unit-tested by default, the DDP check with 2 real processes.
 SLOW = {"neuron-pipeline", "dendritic-spikes", "passive-kernels", "surrogate-depth",
-        "stage-correspondence"}
+        "stage-correspondence", "step-time-validation", "ddp-validation"}
 
 
 @pytest.fixture(scope="module")
@@ -112,9 +113,33 @@ def test_cable_validation_headline(quick_results):
     assert abs(h["rel_error_hh_velocity_vs_huxley"]) < 0.05
 
 
+def test_parallel_scaling_headline(quick_results):
+    r = quick_results["parallel-scaling"]
+    s = r.scaling
+    one = s[s["n_devices"] == 1]
+    # one device: every plan is the same step, speedup 1 (round-off of the ratio)
+    assert np.allclose(one.loc[one["plan"] != "model", "speedup"], 1.0, rtol=1e-9)
+    # the best plan is never slower than data parallelism (round-off of equal plans)
+    keys = ["net", "interconnect", "n_devices"]
+    best = s[s["plan"] == "best"].set_index(keys)["step_s"]
+    data = s[s["plan"] == "data"].set_index(keys)["step_s"]
+    assert (best <= data * (1 + 1e-12)).all()
+    h = r.headline
+    # the claim: AlexNet is near-linear on NVLink and helped by model parallelism on PCIe 3
+    assert h["alexnet_nvlink3_speedup_64_devices_data"] > 0.9 * 64
+    assert h["alexnet_pcie3_speedup_64_devices_best"] > 2 * h[
+        "alexnet_pcie3_speedup_64_devices_data"]
+    for net in ("resnet18", "cifar_net"):
+        for link in ("pcie3", "pcie4", "nvlink3", "ib_edr", "ib_ndr", "100gbe"):
+            assert h[f"{net}_{link}_speedup_64_devices_best"] >= 0.4 * 64, (net, link)
+
+
 @pytest.mark.slow
 def test_slow_analyses_plot_and_hold(slow_results):
     for name, result in slow_results.items():
+        assert result.headline, name
+        for key in result.headline:
+            assert re.fullmatch(r"[a-z][A-Za-z0-9_.]{8,}", key), (name, key)
         for ax in np.ravel(result.plot()):
             shared = ax.xaxis.get_tick_params(which="major").get("labelbottom") is False
             assert (ax.get_xlabel() or shared) and ax.get_ylabel(), f"{name}: unlabelled"

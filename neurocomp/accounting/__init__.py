@@ -34,6 +34,13 @@ counter, count_report, formulas, layer_formulas, op_registry, roofline
     count), its per-op formula registry, and roofline times per layer.
 simulation_cost, simulation_ops
     FLOPs a Brian2 simulation spends per neuron-second, from a Recording's event counts.
+machine_rates, microbench, step_model, step_measure
+    This machine's measured rates (matmul by arithmetic intensity, convolutions, pooling,
+    bandwidth, page faults, per-op overheads), the micro-benchmarks that measure them, a
+    training step priced op by op from them, and real steps timed for comparison.
+ddp_fit, ddp_check
+    The α–β line fitted to an all-reduce sweep, DDP's bucketed step predicted from it, and
+    the measurement itself: a sweep and DDP training on local gloo (or NCCL) processes.
 node, paths, rings, systems, system_files, system_plan, registry
     Multi-GPU systems: nodes and clusters, the hops between any two GPUs (with and without
     GPUDirect RDMA), systems usable wherever a Network is, JSON system files, the planner.
@@ -73,6 +80,13 @@ from neurocomp.accounting.counter import (
 from neurocomp.accounting.counter_check import (
     compare_with_flop_counter_mode,
 )
+from neurocomp.accounting.ddp_check import DDPCheckConfig, DDPMeasurement, run_ddp_check
+from neurocomp.accounting.ddp_fit import (
+    AlphaBetaFit,
+    DDPPrediction,
+    fit_alpha_beta,
+    predict_ddp_step,
+)
 from neurocomp.accounting.dettmers import (
     DettmersDecomposition,
     DettmersParameters,
@@ -108,6 +122,8 @@ from neurocomp.accounting.hardware import (
     Supercomputer,
     UnknownNameError,
 )
+from neurocomp.accounting.machine_rates import MachineBenchmark, Probe
+from neurocomp.accounting.microbench import benchmark_machine
 from neurocomp.accounting.model_parallel import (
     LayerCost,
     split_linear_backward,
@@ -141,6 +157,8 @@ from neurocomp.accounting.simulation_cost import (
     simulation_cost,
     throughput_check,
 )
+from neurocomp.accounting.step_measure import StepMeasurement, measure_training_step
+from neurocomp.accounting.step_model import StepPrediction, predict_step
 from neurocomp.accounting.synaptic import (
     AIImpactsTepsParameters,
     CarlsmithMechanisticParameters,
@@ -169,11 +187,15 @@ __all__ = [
     "FLOP_PER_MAC",
     "AIImpactsTepsParameters",
     "AlphaBeta",
+    "AlphaBetaFit",
     "BottomUpParameters",
     "CarlsmithMechanisticParameters",
     "Catalogue",
     "CountReport",
     "CpuCoresWarning",
+    "DDPCheckConfig",
+    "DDPMeasurement",
+    "DDPPrediction",
     "DettmersDecomposition",
     "DettmersParameters",
     "Device",
@@ -188,6 +210,7 @@ __all__ = [
     "KurzweilParameters",
     "KurzweilRegionalParameters",
     "LayerCost",
+    "MachineBenchmark",
     "ModuleCost",
     "MonteCarlo",
     "MoravecParameters",
@@ -196,10 +219,13 @@ __all__ = [
     "NvLink",
     "OpCount",
     "Path",
+    "Probe",
     "Published",
     "Roofline",
     "SandbergBostromParameters",
     "SimulationCost",
+    "StepMeasurement",
+    "StepPrediction",
     "Supercomputer",
     "System",
     "Tornado",
@@ -207,6 +233,7 @@ __all__ = [
     "UnknownNameError",
     "UntraceableModuleError",
     "Workload",
+    "benchmark_machine",
     "bottom_up",
     "bottom_up_flop_per_s",
     "busbw_bytes_per_s",
@@ -221,6 +248,7 @@ __all__ = [
     "entity_update_flop_per_s",
     "estimate",
     "factor_meta",
+    "fit_alpha_beta",
     "fit_trend",
     "flops_to_macs",
     "gpus_needed",
@@ -228,9 +256,12 @@ __all__ = [
     "kurzweil_regional_flop_per_s",
     "load_system",
     "macs_to_flops",
+    "measure_training_step",
     "monte_carlo",
     "moravec_flop_per_s",
     "plan_on_system",
+    "predict_ddp_step",
+    "predict_step",
     "recommend_parallelism",
     "recording_cost",
     "relative_error",
@@ -238,6 +269,7 @@ __all__ = [
     "ring_allreduce_time_s",
     "roofline",
     "roofline_time_s",
+    "run_ddp_check",
     "scaling_curve",
     "select",
     "simulation_cost",
