@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from analyses.surrogate_data import as_io, simulate_chunk
+from analyses.surrogate_data import RELEASE, as_io, simulate_chunk
 from neurocomp.analysis import Analysis
 from neurocomp.distributed import Chunk, load_chunk, run_sweep
 from neurocomp.layers.tcn import TCN, TCNConfig, tcn_loss
@@ -76,7 +76,8 @@ FULL = Plan(train_chunks=60, test_chunks=10, seconds_per_chunk=6.0,
 def generate(plan: Plan, *, seed: int, scheduler: str | None = None
              ) -> dict[bool, tuple[NeuronIO, NeuronIO, NeuronIO]]:
     """Simulate (or reuse) the chunks: (train, validation, test) for NMDA on and off."""
-    chunks = [Chunk(f"l5-{'nmda' if nmda else 'ampa'}-s{seed}-{k:03d}-{plan.seconds_per_chunk:g}s",
+    chunks = [Chunk(f"l5-{'nmda' if nmda else 'ampa'}-{RELEASE[:3]}-s{seed}-{k:03d}-"
+                    f"{plan.seconds_per_chunk:g}s",
                     {"seed": seed * 100_003 + k + (0 if nmda else 50_000),
                      "seconds": plan.seconds_per_chunk, "nmda": nmda})
               for nmda in (True, False) for k in range(plan.train_chunks + plan.test_chunks)]
@@ -170,9 +171,33 @@ class SurrogateDepthResult(Result):
         axes[0].legend(fontsize=5.5)
 
 
-def run(*, quick: bool = True, seed: int = 0) -> SurrogateDepthResult:
-    """Generate (or reuse) data, train a TCN per depth and condition, score held-out data."""
-    plan = QUICK if quick else FULL
+def _data_note(plan: Plan, headline: dict[str, float | int]) -> str:
+    """Whether the TCNs beat the pooled linear baseline, computed from this run."""
+    train_s = (plan.train_chunks - 1) * plan.seconds_per_chunk
+    verdicts = []
+    for key, label in (("nmda", "NMDA"), ("no_nmda", "no NMDA")):
+        tcn = headline[f"best_voltage_variance_explained_{key}"]
+        base = headline[f"pooled_linear_baseline_voltage_ve_{key}"]
+        verdicts.append(f"{label}: best TCN VE {tcn:.2f} vs pooled linear {base:.2f}")
+    below = any(headline[f"best_voltage_variance_explained_{k}"]
+                < headline[f"pooled_linear_baseline_voltage_ve_{k}"] for k in ("nmda", "no_nmda"))
+    return (f"{train_s:g} s of training data per condition ({'; '.join(verdicts)}). "
+            + ("A TCN below the pooled linear baseline has overfit its data, so this run does "
+               "not answer the depth question; " if below else "")
+            + "AUCs rest on the held-out spikes counted in test_spikes_*; Beniaguev et al. "
+            "trained on hours of simulation.")
+
+
+def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None) -> SurrogateDepthResult:
+    """Generate (or reuse) data, train a TCN per depth and condition, score held-out data.
+
+    ``plan`` overrides the sizes of ``quick`` (:data:`QUICK`) or full (:data:`FULL`) mode,
+    e.g. for a run between the two (``benchmarks/surrogate_depth_scale.py``).
+    """
+    if plan is not None and not isinstance(plan, Plan):
+        raise TypeError(f"plan must be a Plan; got {type(plan).__name__}")
+    mode = "custom" if plan is not None else ("quick" if quick else "full")
+    plan = plan if plan is not None else (QUICK if quick else FULL)
     data = generate(plan, seed=seed)
     from analyses.surrogate_data import channel_layout
 
@@ -195,7 +220,7 @@ def run(*, quick: bool = True, seed: int = 0) -> SurrogateDepthResult:
                          "receptive_field_ms": model.config.receptive_field_steps})
             if best is None or m.voltage_variance_explained > best[0]:
                 best = (m.voltage_variance_explained, depth, model)
-        tag = f"l5-{'nmda' if nmda else 'ampa'}-{'quick' if quick else 'full'}-s{seed}"
+        tag = f"l5-{'nmda' if nmda else 'ampa'}-{mode}-s{seed}"
         path = cache_dir() / "surrogates" / f"{tag}.pt"
         save_surrogate(path, best[2], metadata={"condition": cond, "depth": best[1],
                                                 "plan": plan.__dict__, "seed": seed})
@@ -217,16 +242,14 @@ def run(*, quick: bool = True, seed: int = 0) -> SurrogateDepthResult:
         name=NAME, claim=CLAIM, seed=seed, headline=headline,
         notes=[f"Data: {plan.train_chunks} training and {plan.test_chunks} held-out "
                f"simulations of {plan.seconds_per_chunk:g} s per condition (Dask sweep, cached "
-               f"in {cache_dir() / 'surrogate-data'}).",
+               f"in {cache_dir() / 'surrogate-data'}), with {RELEASE} transmitter release "
+               "(with stochastic release the same input gives voltages that correlate at "
+               "only r ≈ 0.5 between runs, a ceiling for any surrogate).",
                f"TCNs: width {plan.width}, first kernel {plan.first_kernel} ms, then "
                f"{plan.kernel} ms; AdamW (weight decay {plan.weight_decay:g}), at most "
                f"{plan.epochs} epochs, early stopping on one held-out training chunk.",
                f"Fitted surrogates (best voltage VE): {saved}.",
-               "Quick mode has little data (22 s of training per condition): the TCNs "
-               "overfit and fall below a pooled linear baseline (dotted), so quick mode does "
-               "not answer the depth question; its AUCs rest on few held-out spikes (see "
-               "test_spikes_*). The full run (5.9 min of training per condition) is the "
-               "paper run; Beniaguev et al. trained on hours."],
+               _data_note(plan, headline)],
         params={**plan.__dict__, "depths": list(plan.depths)}, scores=scores,
         baselines=baselines)
 
