@@ -148,6 +148,7 @@ class DDPValidationResult(Result):
         ax.set_yticks(y, [k.replace("_", " ") for k in c["label"]], fontsize=5)
         ax.set_ylim(len(c) - 0.5, -0.5)
         ax.set_xlabel(label, fontsize=6.5)
+        ax.set_ylabel("quantity", fontsize=6)
         ax.tick_params(axis="x", labelsize=5.5)
 
 

@@ -138,8 +138,8 @@ def run(*, quick: bool = True, seed: int = 0) -> PipelineResult:
         "vesicles_released_per_s": c["vesicles_released"] / seconds,
         "synaptic_events_per_s": c["synaptic_events"] / seconds,
         "compartment_steps_per_s": c["compartment_steps"] / seconds,
-        "compartments": c["compartments"],
-        "synapses": c["synapses"],
+        "compartments_count": c["compartments"],
+        "synapses_count": c["synapses"],
         "simulation_run_time_s_per_biological_s": rec.timing["run_s"] / seconds,
     }
     first = float(out[0])

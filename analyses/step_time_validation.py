@@ -188,6 +188,7 @@ class StepTimeValidationResult(Result):
         ax.set_xticks(range(len(nets)), [NET_SHORT.get(n, n) for n in nets], fontsize=5.5)
         ax.set_xlim(-0.6, len(nets) - 0.4)
         ax.set_ylabel("error (%)\n(batch size →)")
+        ax.set_xlabel("net")
         ax.tick_params(axis="x", length=0)
 
     def _draw_roofline(self, ax: Axes) -> None:

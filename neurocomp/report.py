@@ -95,7 +95,7 @@ def write_index(out_dir: str | Path, names: Sequence[str] = ()) -> Path:
         wall = e.get("wall_time_s")
         parts.append(f"<tr><td><a href='#{esc(e['name'])}'>{esc(e['name'])}</a></td>"
                      f"<td>{status}</td><td>{esc(str(e.get('claim') or ''))}</td>"
-                     f"<td class='num'>{'' if wall is None else f'{wall:.1f} s'}</td></tr>")
+                     f"<td class='num'>{_wall(wall)}</td></tr>")
     parts.append("</table><h2>Headline numbers</h2><table><tr><th>analysis</th>"
                  "<th>quantity</th><th>value</th></tr>")
     for analysis, key, value in rows:
@@ -116,10 +116,15 @@ def write_index(out_dir: str | Path, names: Sequence[str] = ()) -> Path:
                      f"<p><a href='{name}/figure.pdf'>PDF</a> · "
                      f"<a href='{name}/data.csv'>data.csv</a> · "
                      f"<a href='{name}/meta.json'>meta.json</a> · seed {e.get('seed')} · "
-                     f"{e.get('wall_time_s', 0):.1f} s</p>")
+                     f"{_wall(e.get('wall_time_s'))}</p>")
         for note in e.get("notes", []):
             parts.append(f"<p>{esc(note)}</p>")
     parts.append("</body></html>")
     index = out / "index.html"
     index.write_text("\n".join(parts))
     return index
+
+
+def _wall(seconds: float | None) -> str:
+    """A wall time for the page ('' when unknown: a result saved outside the runner)."""
+    return "" if seconds is None else f"{seconds:.1f} s"

@@ -74,6 +74,15 @@ def test_save_replaces_an_old_result_atomically(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
 
 
+def test_index_of_results_saved_outside_the_runner(tmp_path):
+    from neurocomp.report import write_index
+
+    _line("timed", wall_time_s=1.25).save(tmp_path / "timed")
+    _line("untimed").save(tmp_path / "untimed")  # no wall time: saved by hand, not run
+    page = write_index(tmp_path, ["timed", "untimed"]).read_text()
+    assert "1.2 s" in page and "untimed/figure.png" in page and "FAILED" not in page
+
+
 def test_plot_into_given_axes():
     from neurocomp.plotting import new_figure
 
