@@ -90,9 +90,10 @@ def simulate_chunk(*, seed: int, seconds: float, nmda: bool) -> dict[str, np.nda
     trains = input_trains(model, rng=rng, seconds=seconds, nmda=nmda)
     # Deterministic release (each presynaptic spike releases its expectation): the surrogate
     # maps input spikes to output, which stochastic release makes a noisy map. With
-    # identical input and two release seeds the somatic voltages correlate at only r ≈ 0.5
-    # (benchmarks/release_noise_ceiling.py), so no model of the input could explain more
-    # than about half their variance; with deterministic release the runs agree exactly.
+    # identical input and two release seeds the somatic voltages correlate at only r ≈ 0.3
+    # (NMDA) to 0.4 (AMPA only) (benchmarks/release_noise_ceiling.py), so no model of the
+    # input could explain more than about a third of their variance; with deterministic
+    # release the runs agree exactly.
     # Beniaguev et al. (2021) also drive deterministic synapses.
     v, spike_ms = somatic_response(model, trains, seconds=seconds, nmda=nmda, release=RELEASE,
                                    seed=seed)

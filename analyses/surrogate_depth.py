@@ -249,7 +249,8 @@ def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None) -> Surro
                f"simulations of {plan.seconds_per_chunk:g} s per condition (Dask sweep, cached "
                f"in {cache_dir() / 'surrogate-data'}), with {RELEASE} transmitter release "
                "(with stochastic release the same input gives voltages that correlate at "
-               "only r ≈ 0.5 between runs, a ceiling for any surrogate).",
+               "only r ≈ 0.3–0.4 between runs (benchmarks/release_noise_ceiling.py), a ceiling "
+               "for any surrogate).",
                f"TCNs: width {plan.width}, first kernel {plan.first_kernel} ms, then "
                f"{plan.kernel} ms; AdamW (weight decay {plan.weight_decay:g}), at most "
                f"{plan.epochs} epochs, early stopping on one held-out training chunk.",
