@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import time
 from pathlib import Path
 
 from analyses import ddp_validation
-from neurocomp.provenance import environment_info, git_info, package_versions
+from neurocomp.provenance import RunClock
 
 
 def main() -> None:
@@ -33,7 +30,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results"
                         / "ddp_validation.json")
     args = parser.parse_args()
-    start, load_start = time.time(), os.getloadavg()
+    clock = RunClock()
     result = ddp_validation.run(quick=args.quick, seed=args.seed)
     report = {
         "benchmark": "ddp_validation",
@@ -46,11 +43,7 @@ def main() -> None:
         "comparison": result.comparison.to_dict(orient="records"),
         "buckets": result.buckets.to_dict(orient="records"),
         "notes": list(result.notes),
-        "load_average_1_5_15min": {"start": list(load_start), "end": list(os.getloadavg())},
-        "machine": {**environment_info(), "node": platform.node()},
-        "versions": package_versions(), "git": git_info(),
-        "wall_time_s": round(time.time() - start, 1),
-        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **clock.record(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=float) + "\n")

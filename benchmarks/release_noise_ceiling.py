@@ -18,17 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
-import time
 from pathlib import Path
 
 import numpy as np
 
 from analyses.surrogate_data import input_trains, somatic_response
 from models.neurons import l5_pyramidal
-from neurocomp.provenance import environment_info, git_info, package_versions
+from neurocomp.provenance import RunClock
 
 #: Spike-clipping level of the surrogate analysis's voltage target, mV.
 CLIP_MV = -55.0
@@ -43,7 +40,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results"
                         / "release_noise_ceiling.json")
     args = parser.parse_args()
-    start, load_start = time.time(), os.getloadavg()
+    clock = RunClock()
     rows = []
     for nmda in (True, False):
         for k in range(args.inputs):
@@ -74,11 +71,7 @@ def main() -> None:
         "command": (f"python benchmarks/release_noise_ceiling.py --seconds {args.seconds:g} "
                     f"--inputs {args.inputs}"),
         "headline": summary, "runs": rows,
-        "load_average_1_5_15min": {"start": list(load_start), "end": list(os.getloadavg())},
-        "machine": {**environment_info(), "node": platform.node()},
-        "versions": package_versions(), "git": git_info(),
-        "wall_time_s": round(time.time() - start, 1),
-        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **clock.record(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")

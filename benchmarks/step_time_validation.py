@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import time
 from pathlib import Path
 
 from analyses import step_time_validation
-from neurocomp.provenance import FLOP_CONVENTION, environment_info, git_info, package_versions
+from neurocomp.provenance import FLOP_CONVENTION, RunClock
 
 
 def main() -> None:
@@ -37,7 +34,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.repeats < 5:
         parser.error(f"--repeats must be at least 5; got {args.repeats}")
-    start, load_start = time.time(), os.getloadavg()
+    clock = RunClock()
     result = step_time_validation.run(quick=args.quick, seed=args.seed, threads=args.threads,
                                       repeats=args.repeats)
     steps = result.steps.round(6)
@@ -52,11 +49,7 @@ def main() -> None:
         "micro_benchmarks": result.machine.to_dict(orient="records"),
         "notes": list(result.notes),
         "flop_convention": FLOP_CONVENTION,
-        "load_average_1_5_15min": {"start": list(load_start), "end": list(os.getloadavg())},
-        "machine": {**environment_info(), "node": platform.node()},
-        "versions": package_versions(), "git": git_info(),
-        "wall_time_s": round(time.time() - start, 1),
-        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **clock.record(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=float) + "\n")

@@ -16,13 +16,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
-import platform
-import time
 from pathlib import Path
 
 from analyses import surrogate_depth
-from neurocomp.provenance import environment_info, git_info, package_versions
+from neurocomp.provenance import RunClock
 
 
 def main() -> None:
@@ -44,7 +41,7 @@ def main() -> None:
                                seconds_per_chunk=args.seconds_per_chunk,
                                depths=tuple(args.depths), width=args.width, epochs=args.epochs,
                                weight_decay=1e-3)
-    start, load_start = time.time(), os.getloadavg()
+    clock = RunClock()
     result = surrogate_depth.run(seed=args.seed, plan=plan)
     result.save(args.out)
     report = {
@@ -57,11 +54,7 @@ def main() -> None:
         "headline": result.headline,
         "scores": result.scores.to_dict(orient="records"),
         "notes": list(result.notes),
-        "load_average_1_5_15min": {"start": list(load_start), "end": list(os.getloadavg())},
-        "machine": {**environment_info(), "node": platform.node()},
-        "versions": package_versions(), "git": git_info(),
-        "wall_time_s": round(time.time() - start, 1),
-        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **clock.record(),
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, default=float) + "\n")

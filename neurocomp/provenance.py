@@ -6,10 +6,12 @@ import functools
 import importlib.metadata
 import platform
 import subprocess
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FLOP_CONVENTION", "environment_info", "git_info", "package_versions"]
+__all__ = ["FLOP_CONVENTION", "RunClock", "environment_info", "git_info", "package_versions"]
 
 #: The single FLOP convention of the whole library, stated in every saved result.
 FLOP_CONVENTION = "1 multiply-add (MAC) = 2 FLOPs"
@@ -59,3 +61,31 @@ def environment_info() -> dict[str, Any]:
         "processor": platform.processor() or None,
         "cpu_count": os.cpu_count(),
     }
+
+
+def _load_average() -> list[float]:
+    import os
+
+    return list(os.getloadavg())
+
+
+@dataclass(frozen=True)
+class RunClock:
+    """Start of a benchmark run: its wall time and the machine's load at that moment.
+
+    ``RunClock().record()`` at the end gives the provenance every benchmark report carries
+    (load averages at start and end, machine, versions, git commit, wall time, date).
+    """
+
+    started_s: float = field(default_factory=time.time)
+    load_start: list[float] = field(default_factory=_load_average)
+
+    def record(self) -> dict[str, Any]:
+        """Provenance of the run so far, for a benchmark's JSON report."""
+        return {
+            "load_average_1_5_15min": {"start": self.load_start, "end": _load_average()},
+            "machine": {**environment_info(), "node": platform.node()},
+            "versions": package_versions(), "git": git_info(),
+            "wall_time_s": round(time.time() - self.started_s, 1),
+            "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }

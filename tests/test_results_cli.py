@@ -6,6 +6,7 @@ import json
 import struct
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,6 +82,19 @@ def test_index_of_results_saved_outside_the_runner(tmp_path):
     _line("untimed").save(tmp_path / "untimed")  # no wall time: saved by hand, not run
     page = write_index(tmp_path, ["timed", "untimed"]).read_text()
     assert "1.2 s" in page and "untimed/figure.png" in page and "FAILED" not in page
+
+
+def test_run_clock_records_a_benchmark_runs_provenance():
+    from neurocomp.provenance import RunClock
+
+    clock = RunClock(started_s=time.time() - 2.0)
+    rec = clock.record()
+    assert 1.9 <= rec["wall_time_s"] < 60  # started 2 s ago; rounded to 0.1 s
+    assert len(rec["load_average_1_5_15min"]["start"]) == 3
+    assert len(rec["load_average_1_5_15min"]["end"]) == 3
+    assert rec["machine"]["node"] and rec["versions"]["numpy"] == np.__version__
+    assert set(rec) == {"load_average_1_5_15min", "machine", "versions", "git", "wall_time_s",
+                        "created_utc"}
 
 
 def test_plot_into_given_axes():
