@@ -31,7 +31,6 @@ from neurocomp.accounting.microbench import (
     measure_bandwidth,
     measure_table,
     probe,
-    time_call,
     torch_threads,
 )
 from neurocomp.accounting.parallel import step_time
@@ -44,6 +43,7 @@ from neurocomp.accounting.step_measure import (
 )
 from neurocomp.accounting.step_model import StepPrediction, predict_step
 from neurocomp.layers import CausalConv1d
+from neurocomp.timing import measure
 
 ROUND_OFF = 1e-12  # a handful of float operations
 
@@ -253,7 +253,7 @@ def test_bad_input_is_named():
     with pytest.raises(ValueError, match="table must be one of"):
         MicroBenchmark(table="convolution3d:forward", label="x", build=lambda: None)
     with pytest.raises(ValueError, match="clock must be one of 'process', 'wall'; got 'cpu'"):
-        time_call(lambda: None, clock="cpu")
+        measure(lambda: None, clock="cpu")
     with pytest.raises(ValueError, match="tables needs a 'matmul' table"):
         dataclasses.replace(machine(), tables={"convolution2d:forward": (point(1e9),)})
     with pytest.raises(ValueError, match=r"p: rate_per_s must be in \(0, inf\); got -1"):

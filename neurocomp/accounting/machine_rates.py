@@ -20,6 +20,7 @@ import numpy as np
 
 from neurocomp._validation import check_choice, check_int, check_real
 from neurocomp.accounting.hardware import Device
+from neurocomp.timing import CLOCKS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,9 +35,6 @@ __all__ = [
     "RatePoint",
     "median_probe",
 ]
-
-#: Clocks a measurement can use: CPU time of this process, or wall-clock time.
-CLOCKS = ("process", "wall")
 
 #: glibc's largest dynamic ``mmap`` threshold on 64-bit systems, 32 MiB
 #: (``DEFAULT_MMAP_THRESHOLD_MAX = 4·1024·1024·sizeof(long)``, mallopt(3)): larger blocks

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import contextlib
 import statistics
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +47,6 @@ from typing import Any
 from neurocomp._validation import check_choice, check_int, check_real
 from neurocomp.accounting.machine_rates import (
     BY_INTENSITY,
-    CLOCKS,
     MMAP_THRESHOLD_BYTES,
     TABLES,
     MachineBenchmark,
@@ -56,7 +54,7 @@ from neurocomp.accounting.machine_rates import (
     RatePoint,
     median_probe,
 )
-from neurocomp.timing import Timing
+from neurocomp.timing import CLOCKS, Timing, measure
 
 __all__ = [
     "BY_INTENSITY",
@@ -68,7 +66,6 @@ __all__ = [
     "Probe",
     "RatePoint",
     "benchmark_machine",
-    "clock_function",
     "default_microbenchmarks",
     "measure_allocation",
     "measure_bandwidth",
@@ -76,39 +73,10 @@ __all__ = [
     "measure_table",
     "median_probe",
     "probe",
-    "time_call",
     "torch_threads",
 ]
 
 # -- timing -----------------------------------------------------------------------------------
-
-def clock_function(clock: str) -> Callable[[], float]:
-    """The clock called ``clock``: ``time.process_time`` or ``time.perf_counter``."""
-    check_choice("clock", clock, CLOCKS)
-    return time.process_time if clock == "process" else time.perf_counter
-
-
-def time_call(fn: Callable[[], Any], *, repeats: int = 5, warmup: int = 1, inner: int = 1,
-              clock: str = "wall") -> Timing:
-    """Time ``fn()``: ``warmup`` untimed calls, then ``repeats`` timings of ``inner`` calls.
-
-    Like :func:`neurocomp.timing.measure`, with a choice of clock and an inner loop for
-    calls too short to time one by one; the times are per call, s.
-    """
-    repeats = check_int("repeats", repeats, low=1)
-    warmup = check_int("warmup", warmup, low=0)
-    inner = check_int("inner", inner, low=1)
-    now = clock_function(clock)
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = now()
-        for _ in range(inner):
-            fn()
-        times.append((now() - start) / inner)
-    return Timing(times_s=tuple(max(t, 1e-12) for t in times))
-
 
 @contextlib.contextmanager
 def torch_threads(threads: int | None) -> Iterator[int]:
@@ -127,9 +95,9 @@ def torch_threads(threads: int | None) -> Iterator[int]:
 
 def _timed(fn: Callable[[], Any], *, repeats: int, warmup: int, clock: str) -> Timing:
     """Time with an inner loop long enough (~20 ms) for the clock's resolution."""
-    first = time_call(fn, repeats=1, warmup=warmup, clock="wall").median_s
+    first = measure(fn, repeats=1, warmup=warmup, clock="wall").median_s
     inner = max(1, min(1000, int(0.02 / max(first, 1e-9))))
-    return time_call(fn, repeats=repeats, warmup=0, inner=inner, clock=clock)
+    return measure(fn, repeats=repeats, warmup=0, inner=inner, clock=clock)
 
 
 # -- the rate tables --------------------------------------------------------------------------
@@ -333,8 +301,8 @@ def _paired_difference(slow: Callable[[], Any], fast: Callable[[], Any], *, repe
     within each round so that a change of load hits both, s per call."""
     diffs = []
     for _ in range(repeats):
-        t_slow = time_call(slow, repeats=1, warmup=warmup, inner=inner, clock=clock).median_s
-        t_fast = time_call(fast, repeats=1, warmup=warmup, inner=inner, clock=clock).median_s
+        t_slow = measure(slow, repeats=1, warmup=warmup, inner=inner, clock=clock).median_s
+        t_fast = measure(fast, repeats=1, warmup=warmup, inner=inner, clock=clock).median_s
         diffs.append(t_slow - t_fast)
     return statistics.median(diffs)
 
@@ -370,7 +338,7 @@ def measure_overheads(*, repeats: int = 9, warmup: int = 2, clock: str = "proces
     import torch
 
     x = torch.zeros(1)
-    op = time_call(lambda: torch.add(x, x), repeats=repeats, warmup=warmup, inner=500,
+    op = measure(lambda: torch.add(x, x), repeats=repeats, warmup=warmup, inner=500,
                    clock=clock).median_s
     w = torch.zeros(1, requires_grad=True)
 
@@ -386,7 +354,7 @@ def measure_overheads(*, repeats: int = 9, warmup: int = 2, clock: str = "proces
     per_pair = max(0.0, _paired_difference(chain(long_k), chain(short), repeats=repeats,
                                            warmup=warmup, inner=10, clock=clock)
                    / (long_k - short))
-    t_short = time_call(chain(short), repeats=repeats, warmup=warmup, inner=20,
+    t_short = measure(chain(short), repeats=repeats, warmup=warmup, inner=20,
                         clock=clock).median_s
     return op, per_pair / 2, max(0.0, t_short - 2 * per_pair)
 
@@ -400,10 +368,10 @@ def probe(*, repeats: int = 5, clock: str = "process") -> Probe:
 
     n = 512
     a, b, c = torch.ones(n, n), torch.ones(n, n), torch.empty(n, n)
-    tm = time_call(lambda: torch.mm(a, b, out=c), repeats=repeats, warmup=1, clock=clock)
+    tm = measure(lambda: torch.mm(a, b, out=c), repeats=repeats, warmup=1, clock=clock)
     m = 2**24
     x, y, z = torch.ones(m), torch.ones(m), torch.empty(m)
-    tb = time_call(lambda: torch.add(x, y, alpha=2.0, out=z), repeats=repeats, warmup=1,
+    tb = measure(lambda: torch.add(x, y, alpha=2.0, out=z), repeats=repeats, warmup=1,
                    clock=clock)
     return Probe(flop_per_s=2.0 * n**3 / tm.median_s, bytes_per_s=12.0 * m / tb.median_s)
 

@@ -21,15 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from neurocomp._validation import check_choice, check_int
 from neurocomp.accounting.count_report import CountReport
-from neurocomp.accounting.microbench import (
-    CLOCKS,
-    Probe,
-    clock_function,
-    median_probe,
-    probe,
-    torch_threads,
-)
-from neurocomp.timing import Timing
+from neurocomp.accounting.microbench import Probe, median_probe, probe, torch_threads
+from neurocomp.timing import CLOCKS, Timing, clock_function
 
 if TYPE_CHECKING:
     import torch
