@@ -31,10 +31,10 @@ EXC_RATE_HZ = {True: (0.0, 16.0), False: (0.0, 48.0)}
 INH_RATE_HZ = (0.0, 10.0)
 
 
-def channel_layout() -> dict[str, np.ndarray]:
-    """Input channels: one per (synapse group, compartment) that carries synapses."""
-    model = l5_pyramidal()
-    comps = model.synapse_compartments()
+def channel_layout(model: Any = None) -> dict[str, np.ndarray]:
+    """Input channels: one per (synapse group, compartment) that carries synapses
+    (of ``model``, by default a fresh reduced L5 cell)."""
+    comps = (model if model is not None else l5_pyramidal()).synapse_compartments()
     return {name: np.unique(c) for name, c in comps.items()}
 
 
@@ -99,7 +99,7 @@ def simulate_chunk(*, seed: int, seconds: float, nmda: bool) -> dict[str, np.nda
                                    seed=seed)
     spikes = np.zeros(n_bins, dtype=np.uint8)
     spikes[np.minimum((spike_ms / BIN_MS).astype(int), n_bins - 1)] = 1
-    layout = channel_layout()
+    layout = channel_layout(model)
     blocks = []
     for g in model.synapse_groups:
         t = trains[g.name]

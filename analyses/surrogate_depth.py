@@ -178,13 +178,12 @@ class SurrogateDepthResult(Result):
 def _data_note(plan: Plan, headline: dict[str, float | int]) -> str:
     """Whether the TCNs beat the pooled linear baseline, computed from this run."""
     train_s = (plan.train_chunks - 1) * plan.seconds_per_chunk
-    verdicts = []
+    verdicts, below = [], False
     for key, label in (("nmda", "NMDA"), ("no_nmda", "no NMDA")):
         tcn = headline[f"best_voltage_variance_explained_{key}"]
         base = headline[f"pooled_linear_baseline_voltage_ve_{key}"]
         verdicts.append(f"{label}: best TCN VE {tcn:.2f} vs pooled linear {base:.2f}")
-    below = any(headline[f"best_voltage_variance_explained_{k}"]
-                < headline[f"pooled_linear_baseline_voltage_ve_{k}"] for k in ("nmda", "no_nmda"))
+        below = below or tcn < base
     return (f"{train_s:g} s of training data per condition ({'; '.join(verdicts)}). "
             + ("A TCN below the pooled linear baseline has learned less than a linear filter "
                "of the summed input (its ~10^5 weights need more data), so this run does not "
