@@ -75,6 +75,16 @@ def _storage_ptr(t: torch.Tensor) -> int:
     return t.untyped_storage().data_ptr()
 
 
+def _bytes_of(t: torch.Tensor, dtype_bytes: float | None) -> tuple[float, bool, bool]:
+    """(bytes, floating, complex) of a tensor: floating and complex tensors at the chosen
+    ``dtype_bytes`` per real number (``None``: their own size), others at their own size."""
+    is_complex = not t.is_floating_point() and t.is_complex()
+    is_float = is_complex or t.is_floating_point()
+    per = (dtype_bytes * (2 if is_complex else 1) if is_float and dtype_bytes is not None
+           else t.element_size())
+    return t.numel() * per, is_float, is_complex
+
+
 def _shape(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
         return tuple(value.shape)
@@ -315,23 +325,13 @@ class Trace(TorchDispatchMode):
         any_float = any_complex = False
         storage, dtype_bytes = self.storage, self.dtype_bytes
         for t in inputs:
-            is_float = t.is_floating_point()
-            complex_in = not is_float and t.is_complex()
-            any_complex = any_complex or complex_in
-            is_float = is_float or complex_in
-            any_float = any_float or is_float
-            size = t.numel() * (dtype_bytes * (2 if complex_in else 1)
-                                if is_float and dtype_bytes is not None else t.element_size())
+            size, is_float, is_complex = _bytes_of(t, dtype_bytes)
+            any_float, any_complex = any_float or is_float, any_complex or is_complex
             rec[READ + storage.get(_storage_ptr(t), ACTIVATION)] += size
         phase_kind = ACTIVATION if self.phase == 0 else GRADIENT
         for t in outputs:
-            is_float = t.is_floating_point()
-            complex_out = not is_float and t.is_complex()
-            any_complex = any_complex or complex_out
-            is_float = is_float or complex_out
-            any_float = any_float or is_float
-            size = t.numel() * (dtype_bytes * (2 if complex_out else 1)
-                                if is_float and dtype_bytes is not None else t.element_size())
+            size, is_float, is_complex = _bytes_of(t, dtype_bytes)
+            any_float, any_complex = any_float or is_float, any_complex or is_complex
             ptr = _storage_ptr(t)
             kind = storage.get(ptr)
             if kind != PARAMETER:
