@@ -43,10 +43,6 @@ def sgd(*, lr: float = 0.01, momentum: float = 0.9) -> OptimizerFactory:
     return make
 
 
-def _args(example_input: Any) -> tuple[Any, ...]:
-    return tuple(example_input) if isinstance(example_input, list | tuple) else (example_input,)
-
-
 def conv_dims(model: torch.nn.Module) -> dict[str, int]:
     """Spatial dimensions of each module that holds a convolution weight.
 
@@ -176,7 +172,9 @@ def measure_training_step(model: torch.nn.Module, example_input: Any,
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     if not callable(loss):
         raise TypeError("loss must be callable: loss(output) -> scalar tensor")
-    args = _args(example_input)
+    from neurocomp.accounting.counter import _as_args
+
+    args = _as_args(example_input)
     clone = copy.deepcopy(model).train()
     opt = (optimizer if optimizer is not None else sgd())(
         [p for p in clone.parameters() if p.requires_grad])
