@@ -279,9 +279,9 @@ def test_model_rejects_bad_structure():
 
 
 def test_stage_switches_change_the_model():
-    from models.neurons import l5_pyramidal
+    from models.neurons import l5_pyramidal, l5_pyramidal_squid
 
-    m = l5_pyramidal(n_excitatory=50, n_inhibitory=10)
+    m = l5_pyramidal_squid(n_excitatory=50, n_inhibitory=10)
     passive = m.with_stages(Stages(dendrites="passive", nmda=False, spike_initiation=False))
     assert all(not passive.densities[r].active for r in ("basal", "apical", "tuft"))
     assert passive.densities["soma"].active  # the soma keeps its channels
@@ -290,3 +290,11 @@ def test_stage_switches_change_the_model():
     # placement is part of the model: same synapses whatever the stages
     np.testing.assert_array_equal(m.synapse_compartments()["exc"],
                                   passive.synapse_compartments()["exc"])
+    # the same switches on a model of channel units (Membranes): dendrites lose every gated
+    # channel, the AIS loses its Na+ channels and keeps the others
+    hay = l5_pyramidal()
+    cut = hay.with_stages(Stages(dendrites="passive", spike_initiation=False))
+    assert all(not cut.densities[r].channels for r in ("basal", "apical"))
+    assert cut.densities["soma"].active
+    ais = {c.channel.name: c.channel.ion for c in cut.densities["ais"].channels}
+    assert "na" not in ais.values() and "K_Tst" in ais

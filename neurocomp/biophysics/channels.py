@@ -24,11 +24,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurocomp._validation import check_real
+from neurocomp.biophysics.mechanisms import Channel, ChannelDensity, Gate, Membrane
 
 __all__ = [
     "HH_SQUID",
     "ChannelDensities",
+    "hh_potassium",
     "hh_rates",
+    "hh_sodium",
     "leak_reversal_for_rest_mV",
     "max_stable_dt_ms",
     "membrane_equations",
@@ -76,12 +79,54 @@ class ChannelDensities:
         """The same region with its voltage-gated channels removed."""
         return ChannelDensities(gL_mS_cm2=self.gL_mS_cm2, Cm_uF_cm2=self.Cm_uF_cm2)
 
+    def as_membrane(self, *, E_rest_mV: float) -> Membrane:
+        """This region as a :class:`~neurocomp.biophysics.mechanisms.Membrane` of HH channel
+        units (:func:`hh_sodium`, :func:`hh_potassium`) with the leak reversal that makes
+        ``E_rest_mV`` the resting potential (:func:`leak_reversal_for_rest_mV`)."""
+        channels = (ChannelDensity(channel=hh_sodium(E_rest_mV=E_rest_mV),
+                                   gbar=self.gNa_mS_cm2 * 1e-3),
+                    ChannelDensity(channel=hh_potassium(E_rest_mV=E_rest_mV),
+                                   gbar=self.gK_mS_cm2 * 1e-3)) if self.active else ()
+        return Membrane(g_leak_S_cm2=self.gL_mS_cm2 * 1e-3, Cm_uF_cm2=self.Cm_uF_cm2,
+                        E_leak_mV=leak_reversal_for_rest_mV(self, E_rest_mV=E_rest_mV),
+                        channels=channels)
+
 
 #: The squid giant axon (Hodgkin & Huxley 1952; values as in Rallpack 3 and Brian2's example).
 HH_SQUID = ChannelDensities(gNa_mS_cm2=120.0, gK_mS_cm2=36.0, gL_mS_cm2=0.3, Cm_uF_cm2=1.0)
 #: Reversal potentials of HH 1952 relative to rest (mV above rest): Na +115, K −12, leak
 #: +10.613 (anchors_neuro.md section 3.2).
 HH_REVERSAL_ABOVE_REST_MV = {"Na": 115.0, "K": -12.0, "L": 10.613}
+
+
+_HH_SOURCE = "Hodgkin & Huxley (1952) J Physiol 117:500"
+
+
+def _u(E_rest_mV: float) -> str:
+    return f"(v - ({float(E_rest_mV)!r}))"
+
+
+def hh_sodium(*, E_rest_mV: float = -65.0) -> Channel:
+    """The HH (1952) Na⁺ channel, m³h, as a channel unit (kinetics written for rest
+    ``E_rest_mV``; Q10 = 3 from 6.3 °C)."""
+    u = _u(E_rest_mV)
+    return Channel(
+        name="hh_na", ion="na", reversal_mV=E_rest_mV + HH_REVERSAL_ABOVE_REST_MV["Na"],
+        q10=Q10, reference_temperature_C=T_REF_C, source=_HH_SOURCE,
+        gates=(Gate.from_rates(name="m", power=3, alpha=f"1/exprel((25 - {u})/10)",
+                               beta=f"4*exp(-{u}/18)"),
+               Gate.from_rates(name="h", power=1, alpha=f"0.07*exp(-{u}/20)",
+                               beta=f"1/(exp((30 - {u})/10) + 1)")))
+
+
+def hh_potassium(*, E_rest_mV: float = -65.0) -> Channel:
+    """The HH (1952) delayed-rectifier K⁺ channel, n⁴, as a channel unit."""
+    u = _u(E_rest_mV)
+    return Channel(
+        name="hh_k", ion="k", reversal_mV=E_rest_mV + HH_REVERSAL_ABOVE_REST_MV["K"],
+        q10=Q10, reference_temperature_C=T_REF_C, source=_HH_SOURCE,
+        gates=(Gate.from_rates(name="n", power=4, alpha=f"0.1/exprel((10 - {u})/10)",
+                               beta=f"0.125*exp(-{u}/80)"),))
 
 
 def temperature_factor(temperature_C: float) -> float:

@@ -16,6 +16,7 @@ import numpy as np
 
 from neurocomp._validation import check_choice, check_int, check_real
 from neurocomp.biophysics.channels import ChannelDensities
+from neurocomp.biophysics.mechanisms import Channel, Membrane
 from neurocomp.biophysics.morphology import Morphology
 from neurocomp.biophysics.receptors import RECEPTORS, ReceptorKinetics
 from neurocomp.biophysics.release import ReleaseParameters
@@ -124,14 +125,16 @@ class NeuronModel:
         Model name (``l5_pyramidal`` …).
     morphology : Morphology
         The tree; its root must be a soma for the pipeline.
-    densities : mapping of str to ChannelDensities
-        Channel densities for every region of the morphology.
+    densities : mapping of str to ChannelDensities or Membrane
+        The membrane of every region of the morphology: HH densities
+        (:class:`ChannelDensities`, squid kinetics relative to ``E_rest_mV``) or a
+        :class:`~neurocomp.biophysics.mechanisms.Membrane` of channel units.
     Ri_ohm_cm : float
         Axial resistivity, Ω·cm (set explicitly: Brian2's default differs from NEURON's).
     E_rest_mV : float
         Resting potential (HH kinetics are written relative to it), mV.
     temperature_C : float
-        Temperature for the HH rates (Q10 = 3), °C.
+        Temperature of the channel kinetics (each channel's Q10 applies), °C.
     synapse_groups : tuple of SynapseGroup
         The synapses.
     receptors : mapping of str to ReceptorKinetics
@@ -140,13 +143,18 @@ class NeuronModel:
         Voltage whose upward crossing counts as a spike at a detection site, mV.
     placement_seed : int
         Seed of synapse placement (part of the model, so every run sees the same neuron).
+    calcium_reversal_mV : float
+        Fixed Ca²⁺ reversal potential of calcium channels, mV (Nernst at the resting
+        concentrations; see the model's source).
+    v_init_mV : float or None
+        Initial membrane potential (default ``E_rest_mV``); gates start at steady state.
     sources : tuple of str
         Citations of the model's numbers.
     """
 
     name: str
     morphology: Morphology
-    densities: Mapping[str, ChannelDensities]
+    densities: Mapping[str, ChannelDensities | Membrane]
     Ri_ohm_cm: float
     E_rest_mV: float = -65.0
     temperature_C: float = 6.3
@@ -154,6 +162,8 @@ class NeuronModel:
     receptors: Mapping[str, ReceptorKinetics] = field(default_factory=lambda: dict(RECEPTORS))
     spike_threshold_mV: float = -20.0
     placement_seed: int = 0
+    calcium_reversal_mV: float = 132.0
+    v_init_mV: float | None = None
     sources: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -161,6 +171,14 @@ class NeuronModel:
                    unit="Ω·cm")
         check_real("E_rest_mV", self.E_rest_mV, low=-120, high=0, unit="mV")
         check_real("temperature_C", self.temperature_C, low=-10, high=50, unit="°C")
+        for region, d in self.densities.items():
+            if not isinstance(d, ChannelDensities | Membrane):
+                raise TypeError(f"densities[{region!r}] must be a ChannelDensities or a "
+                                f"Membrane; got {type(d).__name__}")
+        check_real("calcium_reversal_mV", self.calcium_reversal_mV, low=0, high=300,
+                   unit="mV")
+        if self.v_init_mV is not None:
+            check_real("v_init_mV", self.v_init_mV, low=-150, high=50, unit="mV")
         missing = [r for r in self.morphology.regions if r not in self.densities]
         if missing:
             raise ValueError(f"model {self.name!r}: densities are missing for regions "
@@ -205,6 +223,30 @@ class NeuronModel:
                              f"{list(self.morphology.regions)})")
         return int(self.morphology.indices(section=axonal[-1].name)[-1])
 
+    def membranes(self) -> dict[str, Membrane]:
+        """Every region's membrane as channel units (HH densities converted)."""
+        return {r: d if isinstance(d, Membrane) else d.as_membrane(E_rest_mV=self.E_rest_mV)
+                for r, d in self.densities.items()}
+
+    def channels(self) -> dict[str, Channel]:
+        """The distinct channel units of the model, by name (a name used for two different
+        channels is an error)."""
+        out: dict[str, Channel] = {}
+        for region, mem in self.membranes().items():
+            for cd in mem.channels:
+                known = out.setdefault(cd.channel.name, cd.channel)
+                if known != cd.channel:
+                    raise ValueError(f"model {self.name!r}: two different channels are named "
+                                     f"{cd.channel.name!r} (region {region!r})")
+        return out
+
+    @property
+    def has_calcium(self) -> bool:
+        """Whether any region has a calcium pool or a Ca²⁺-dependent channel."""
+        mems = self.membranes().values()
+        return (any(m.calcium is not None for m in mems)
+                or any(c.uses_calcium or c.ion == "ca" for c in self.channels().values()))
+
     def synapse_compartments(self) -> dict[str, np.ndarray]:
         """Compartment index of every synapse, per group (seeded by ``placement_seed``)."""
         table = self.morphology.compartment_table()
@@ -233,7 +275,8 @@ class NeuronModel:
                 densities[r] = densities[r].passive()
         if not stages.spike_initiation and "ais" in densities:
             d = densities["ais"]
-            densities["ais"] = replace(d, gNa_mS_cm2=0.0)
+            densities["ais"] = (replace(d, gNa_mS_cm2=0.0) if isinstance(d, ChannelDensities)
+                                else d.without_ion("na"))
         groups = self.synapse_groups
         if not stages.nmda:
             groups = tuple(replace(g, receptors={k: v for k, v in g.receptors.items()

@@ -12,6 +12,7 @@ event counts the accounting pillar consumes.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -28,20 +29,16 @@ from neurocomp.biophysics.backend import (
     standalone_directory,
     store_standalone_build,
 )
-from neurocomp.biophysics.channels import (
-    HH_REVERSAL_ABOVE_REST_MV,
-    leak_reversal_for_rest_mV,
-    max_stable_dt_ms,
-    membrane_equations,
-    resting_gates,
-)
+from neurocomp.biophysics.channels import ChannelDensities, max_stable_dt_ms
+from neurocomp.biophysics.clamp import CurrentClamp, check_clamps
 from neurocomp.biophysics.inputs import SpikeTrains
+from neurocomp.biophysics.mechanisms import brian2_equations
 from neurocomp.biophysics.model import AXONAL_REGIONS, NeuronModel, Stages
 from neurocomp.biophysics.receptors import receptor_equations
 from neurocomp.biophysics.recording import Recording
 from neurocomp.biophysics.release import release_code, release_model
 
-__all__ = ["NeuronPipeline", "check_quantity"]
+__all__ = ["NeuronPipeline", "check_quantity", "max_dt_ms"]
 
 
 def check_quantity(name: str, value: Any, unit: Any, *, positive: bool = True) -> float:
@@ -59,18 +56,6 @@ def check_quantity(name: str, value: Any, unit: Any, *, positive: bool = True) -
     if not np.isfinite(x) or (positive and x <= 0):
         raise ValueError(f"{name} must be finite{' and > 0' if positive else ''}; got {value!r}")
     return x
-
-
-def _runs(indices: np.ndarray) -> list[slice]:
-    """Contiguous runs of sorted indices as slices (integer-array indexing breaks in
-    cpp_standalone with Brian2 2.9.0: pitfall P2)."""
-    idx = np.unique(indices)
-    if idx.size == 0:
-        return []
-    breaks = np.flatnonzero(np.diff(idx) != 1)
-    starts = np.r_[idx[0], idx[breaks + 1]]
-    stops = np.r_[idx[breaks], idx[-1]] + 1
-    return [slice(int(a), int(b)) for a, b in zip(starts, stops, strict=True)]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,25 +112,32 @@ class NeuronPipeline:
         seen: set[int] = set()
         return [s for s in sites if not (s.index in seen or seen.add(s.index))]
 
-    def equations(self) -> str:
-        """The SpatialNeuron equations for the current stages."""
+    def equations(self, *, n_clamps: int = 0) -> str:
+        """The SpatialNeuron equations for the current stages (and ``n_clamps`` current
+        clamp waveforms, each with a per-compartment amplitude ``clamp<k>_amp``)."""
         m = self.model
-        with_hh = any(d.active for d in m.densities.values())
         mode = self.stages.synapses
         receptors = self._receptors_used()
-        lines = [membrane_equations(temperature_C=m.temperature_C, with_hh=with_hh)]
+        lines = [brian2_equations(list(m.channels().values()), temperature_C=m.temperature_C,
+                                  calcium_reversal_mV=m.calcium_reversal_mV,
+                                  calcium=m.has_calcium)]
         lines += [receptor_equations(m.receptors[r], mode=mode) for r in receptors]
         total = " + ".join(f"I_{r}" for r in receptors) or "0*amp"
         lines.append(f"I_syn = {total} : amp (point current)")
+        if n_clamps:
+            lines.append("I_clamp = " + " + ".join(
+                f"clamp{k}_amp*clamp{k}_wave(t)" for k in range(n_clamps))
+                + " : amp (point current)")
+            lines += [f"clamp{k}_amp : amp" for k in range(n_clamps)]
         return "\n".join(lines)
 
     def _receptors_used(self) -> list[str]:
         used = dict.fromkeys(r for g in self.model.synapse_groups for r in g.receptors)
         return list(used)
 
-    def structure_key(self, sites: Sequence[RecordSite]) -> str:
+    def structure_key(self, sites: Sequence[RecordSite], *, n_clamps: int = 0) -> str:
         """A key that changes whenever the generated code would (for build directories)."""
-        parts = [self.model.name, repr(self.stages), self.equations(),
+        parts = [self.model.name, repr(self.stages), self.equations(n_clamps=n_clamps),
                  str(self.model.morphology.n_compartments),
                  repr([(g.name, g.n_synapses, tuple(g.receptors)) for g in
                        self.model.synapse_groups]), repr([s.index for s in sites])]
@@ -156,7 +148,7 @@ class NeuronPipeline:
             dt: Any = None, backend: str = "cython", seed: int = 0,
             record: Sequence[RecordSite] | None = None, record_dt: Any = None,
             variables: Sequence[str] | None = None, build_dir: str | None = None,
-            progress: bool = False) -> Recording:
+            progress: bool = False, clamps: Sequence[CurrentClamp] = ()) -> Recording:
         """Simulate and record.
 
         Parameters
@@ -185,6 +177,9 @@ class NeuronPipeline:
             Base directory of cpp_standalone builds.
         progress : bool
             Show a progress bar (runtime targets) or Brian2's progress report (standalone).
+        clamps : sequence of CurrentClamp
+            Currents injected at compartments (steps, EPSP-shaped currents); each must end
+            within ``duration``.
         """
         b2 = import_brian2()
         ms, us = b2.ms, b2.us
@@ -192,14 +187,18 @@ class NeuronPipeline:
         dt_ms = check_quantity("dt", dt if dt is not None else 25 * us, ms)
         if dt_ms > duration_ms:
             raise ValueError(f"dt ({dt_ms:g} ms) must not exceed duration ({duration_ms:g} ms)")
-        if any(d.active for d in self.model.densities.values()):
-            limit = max_stable_dt_ms(self.model.temperature_C)
-            if dt_ms > limit:
-                raise ValueError(f"dt = {dt_ms:g} ms is too coarse for the HH channels at "
-                                 f"{self.model.temperature_C:g} °C: use dt <= {limit:.4g} ms "
-                                 f"(half the fastest gate's time constant)")
+        limit = max_dt_ms(self.model)
+        if dt_ms > limit:
+            raise ValueError(f"dt = {dt_ms:g} ms is too coarse for the channels of "
+                             f"{self.model.name!r} at {self.model.temperature_C:g} °C: use "
+                             f"dt <= {limit:.4g} ms (half the fastest gate's time constant)")
         rec_dt_ms = (check_quantity("record_dt", record_dt, ms) if record_dt is not None
                      else dt_ms)
+        if rec_dt_ms < dt_ms:
+            raise ValueError(f"record_dt ({rec_dt_ms:g} ms) must be >= dt ({dt_ms:g} ms): "
+                             f"traces cannot be sampled faster than the simulation steps")
+        clamps = check_clamps(clamps, n_compartments=self.model.morphology.n_compartments,
+                              duration_ms=duration_ms)
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}; "
                              f"got {backend!r}")
@@ -212,14 +211,15 @@ class NeuronPipeline:
             if not 0 <= s.index < n_comp:
                 raise ValueError(f"record site {s.label!r}: compartment {s.index} does not "
                                  f"exist (0 to {n_comp - 1})")
-        directory = (standalone_directory(self.structure_key(sites), base=build_dir)
+        directory = (standalone_directory(self.structure_key(sites, n_clamps=len(clamps)),
+                                          base=build_dir)
                      if backend == "cpp_standalone" else None)
         start = time.perf_counter()
         with brian_backend(backend, directory=directory):
             raw = self._simulate(trains, duration_ms=duration_ms, dt_ms=dt_ms,
                                  rec_dt_ms=rec_dt_ms, backend=backend, seed=seed,
                                  sites=sites, trace_vars=trace_vars, directory=directory,
-                                 progress=progress)
+                                 progress=progress, clamps=clamps)
         raw["timing"]["wall_s"] = time.perf_counter() - start
         return Recording.from_raw(raw, model=self.model, stages=self.stages, sites=sites,
                                   duration_ms=duration_ms, dt_ms=dt_ms, backend=backend,
@@ -230,8 +230,8 @@ class NeuronPipeline:
         default = ["v"] + [f"{prefix}{r}" for r in self._receptors_used()]
         if variables is None:
             return default
-        known = set(re.findall(r"^\s*(?:d)?([A-Za-z_]\w*)(?:/dt)?\s*[:=]", self.equations(),
-                               flags=re.MULTILINE)) | {"v"}
+        known = set(re.findall(r"^\s*(?:d)?([A-Za-z_]\w*)(?:/dt)?\s*[:=]",
+                               self.equations(), flags=re.MULTILINE)) | {"v"}
         unknown = [v for v in variables if v not in known]
         if unknown:
             raise ValueError(f"variables {unknown} are not in the model's equations; "
@@ -270,7 +270,8 @@ class NeuronPipeline:
 
     def _simulate(self, trains: dict[str, SpikeTrains], *, duration_ms: float, dt_ms: float,
                   rec_dt_ms: float, backend: str, seed: int, sites: list[RecordSite],
-                  trace_vars: list[str], directory: Any, progress: bool) -> dict[str, Any]:
+                  trace_vars: list[str], directory: Any, progress: bool,
+                  clamps: Sequence[CurrentClamp] = ()) -> dict[str, Any]:
         b2 = import_brian2()
         mV, ms, ohm, cm, siemens = b2.mV, b2.ms, b2.ohm, b2.cm, b2.siemens
         uF, nS, pA, second = b2.uF, b2.nS, b2.pA, b2.second
@@ -278,32 +279,28 @@ class NeuronPipeline:
         m = self.model
         b2.seed(seed)
         morpho = m.morphology.to_brian2()
-        e_rest = m.E_rest_mV
-        namespace = {"E_rest": e_rest * mV,
-                     "E_Na": (e_rest + HH_REVERSAL_ABOVE_REST_MV["Na"]) * mV,
-                     "E_K": (e_rest + HH_REVERSAL_ABOVE_REST_MV["K"]) * mV}
         has_axon = any(r in m.morphology.regions for r in AXONAL_REGIONS[1:])
         kwargs: dict[str, Any] = {}
         if has_axon:
             kwargs = {"threshold": f"v > {m.spike_threshold_mV!r}*mV",
                       "threshold_location": m.terminal_index,
                       "refractory": f"v > {m.spike_threshold_mV - 10!r}*mV"}
-        neuron = b2.SpatialNeuron(morphology=morpho, model=self.equations(),
+        namespace: dict[str, Any] = {}
+        for k, clamp in enumerate(clamps):
+            namespace[f"clamp{k}_wave"] = b2.TimedArray(
+                clamp.waveform(dt_ms=dt_ms, duration_ms=duration_ms), dt=dt_ms * ms)
+        neuron = b2.SpatialNeuron(morphology=morpho,
+                                  model=self.equations(n_clamps=len(clamps)),
                                   Cm=1 * uF / cm**2, Ri=m.Ri_ohm_cm * ohm * cm,
                                   method="exponential_euler", name="neuron",
                                   namespace=namespace, dt=dt_ms * ms, **kwargs)
-        table = m.morphology.compartment_table()
-        gates = resting_gates(0.0)
-        neuron.v = e_rest * mV
-        if "m" in neuron.variables:
-            neuron.m, neuron.h, neuron.n = gates["m"], gates["h"], gates["n"]
-        for region, dens in m.densities.items():
-            for sl in _runs(table["index"][table["region"] == region]):
-                neuron.gNa[sl] = dens.gNa_mS_cm2 * 1e-3 * siemens / cm**2
-                neuron.gK[sl] = dens.gK_mS_cm2 * 1e-3 * siemens / cm**2
-                neuron.gL[sl] = dens.gL_mS_cm2 * 1e-3 * siemens / cm**2
-                neuron.Cm[sl] = dens.Cm_uF_cm2 * uF / cm**2
-                neuron.E_L[sl] = leak_reversal_for_rest_mV(dens, E_rest_mV=e_rest) * mV
+        for name, values in initial_state(m).items():
+            unit = {"v": mV, "gL": siemens / cm**2, "E_L": mV, "Cm": uF / cm**2,
+                    "ca_decay": ms}.get(name, siemens / cm**2 if name.startswith("gbar_")
+                                        else 1)
+            _set_by_runs(neuron, name, values, unit)
+        for k, clamp in enumerate(clamps):
+            getattr(neuron, f"clamp{k}_amp")[clamp.index] = clamp.amplitude_nA * b2.nA
 
         objects: list[Any] = [neuron]
         mode = self.stages.synapses
@@ -385,6 +382,85 @@ class NeuronPipeline:
             "n_compartments": int(neuron.N),
             "timing": timing,
         }
+
+
+def max_dt_ms(model: NeuronModel, *, fraction: float = 0.5) -> float:
+    """Largest dt (ms) the pipeline accepts for ``model``'s channels.
+
+    HH squid models keep :func:`~neurocomp.biophysics.channels.max_stable_dt_ms` (their
+    gates over the whole spike). For other channel units: ``fraction`` × the smallest gate
+    time constant between −90 and −10 mV at the model's temperature — the range where the
+    upstroke is decided (exponential Euler integrates each gate exactly at fixed V, so the
+    fast m-gate near the spike's peak costs no stability). A passive model has no limit
+    (``inf``).
+    """
+    mems = model.membranes()
+    if all(not mem.channels for mem in mems.values()):
+        return float("inf")
+    if all(isinstance(d, ChannelDensities) for d in model.densities.values()):
+        return max_stable_dt_ms(model.temperature_C, fraction=fraction)
+    v = np.linspace(-90.0, -10.0, 161)
+    taus = [g.time_constant_ms(v, rate_factor=c.rate_factor(model.temperature_C)).min()
+            for c in model.channels().values() for g in c.gates]
+    return fraction * float(min(taus))
+
+
+def initial_state(model: NeuronModel) -> dict[str, np.ndarray]:
+    """Per-compartment values of every parameter and state at the start of a run.
+
+    ``v`` = ``v_init_mV`` (default ``E_rest_mV``), mV; gates at steady state there; leak,
+    capacitance (µF/cm²) and channel densities (S/cm², profiles evaluated at each
+    compartment's path distance) by region; the calcium pool's parameters (``ca_decay`` in
+    ms) where a region has one (elsewhere no influx, and ``cai`` stays at rest).
+    """
+    table = model.morphology.compartment_table()
+    n = table["index"].size
+    mems = model.membranes()
+    channels = model.channels()
+    v0 = model.E_rest_mV if model.v_init_mV is None else model.v_init_mV
+    out: dict[str, np.ndarray] = {"v": np.full(n, v0), "gL": np.zeros(n), "E_L": np.zeros(n),
+                                  "Cm": np.zeros(n)}
+    out |= {f"gbar_{c}": np.zeros(n) for c in channels}
+    calcium = model.has_calcium
+    if calcium:
+        out |= {"ca_gamma": np.zeros(n), "ca_decay": np.full(n, 100.0),
+                "ca_depth_um": np.full(n, 0.1), "ca_rest": np.full(n, 1e-4)}
+    for region, mem in mems.items():
+        sel = table["region"] == region
+        out["gL"][sel] = mem.g_leak_S_cm2
+        out["E_L"][sel] = mem.E_leak_mV
+        out["Cm"][sel] = mem.Cm_uF_cm2
+        for cd in mem.channels:
+            out[f"gbar_{cd.channel.name}"][sel] = cd.at(table["distance_um"][sel])
+        if calcium and mem.calcium is not None:
+            pool = mem.calcium
+            out["ca_gamma"][sel] = pool.gamma
+            out["ca_decay"][sel] = pool.decay_ms
+            out["ca_depth_um"][sel] = pool.depth_um
+            out["ca_rest"][sel] = pool.rest_mM
+    cai = out["ca_rest"] if calcium else np.full(n, 1e-4)
+    if calcium:
+        out["cai"] = cai.copy()
+    for c in channels.values():
+        for g in c.gates:
+            out[c.state_name(g)] = np.broadcast_to(g.steady_state(out["v"], cai), (n,)).copy()
+    return out
+
+
+def _set_by_runs(neuron: Any, name: str, values: np.ndarray, unit: Any) -> None:
+    """Assign per-compartment ``values`` by contiguous runs of equal values (pitfall P2:
+    no integer-array indexing in cpp_standalone)."""
+    values = np.asarray(values, dtype=np.float64)
+    if np.all(values == values[0]):
+        setattr(neuron, name, values[0] * unit)
+        return
+    breaks = np.r_[0, np.flatnonzero(np.diff(values) != 0) + 1, values.size]
+    if breaks.size - 1 > values.size // 4:  # mostly distinct values: assign the whole array
+        setattr(neuron, name, values * unit)
+        return
+    var = getattr(neuron, name)
+    for a, b in itertools.pairwise(breaks):
+        var[int(a):int(b)] = values[a] * unit
 
 
 def _unit_of(neuron: Any, var: str) -> Any:
