@@ -16,12 +16,16 @@ neuron
     ``models.dettmers_neurons``).
 tcn
     Causal temporal convolutional nets with spike and voltage heads (Beniaguev et al. 2021).
+elm, baselines
+    The Expressive Leaky Memory neuron and Branch-ELM (Spieler et al. 2024); linear and LN
+    surrogate baselines with the TCN's output interface.
 training, ddp
     :func:`fit` (seeds, progress, early stopping, checkpoints; CPU, CUDA, torchrun/DDP) and
     the process-group helpers.
 """
 
 from neurocomp.layers import functional
+from neurocomp.layers.baselines import FilterSurrogateConfig, LinearSurrogate, LNSurrogate
 from neurocomp.layers.ddp import DistContext, choose_device, launch_local, setup_distributed
 from neurocomp.layers.dendrite import (
     NONLINEARITIES,
@@ -29,13 +33,22 @@ from neurocomp.layers.dendrite import (
     DendriticConv,
     DendriticNonlinearity,
 )
+from neurocomp.layers.elm import ELM, ELMConfig, elm_forward, elm_step
 from neurocomp.layers.neuron import DettmersNeuron, DettmersNeuronConfig, NeuronStages
 from neurocomp.layers.soma import PoissonFiring, SomaticFilter
 from neurocomp.layers.synapse import DifferenceOfExponentials, SynapticKernel, TransmitterDense
-from neurocomp.layers.tcn import TCN, CausalConv1d, TCNConfig, TCNOutput, tcn_loss
+from neurocomp.layers.tcn import (
+    TCN,
+    CausalConv1d,
+    TCNConfig,
+    TCNOutput,
+    equal_rf_kernels,
+    tcn_loss,
+)
 from neurocomp.layers.training import EpochRecord, FitConfig, FitResult, fit
 
 __all__ = [
+    "ELM",
     "NONLINEARITIES",
     "TCN",
     "AmplifyingPool",
@@ -46,9 +59,13 @@ __all__ = [
     "DettmersNeuronConfig",
     "DifferenceOfExponentials",
     "DistContext",
+    "ELMConfig",
     "EpochRecord",
+    "FilterSurrogateConfig",
     "FitConfig",
     "FitResult",
+    "LNSurrogate",
+    "LinearSurrogate",
     "NeuronStages",
     "PoissonFiring",
     "SomaticFilter",
@@ -57,6 +74,9 @@ __all__ = [
     "TCNOutput",
     "TransmitterDense",
     "choose_device",
+    "elm_forward",
+    "elm_step",
+    "equal_rf_kernels",
     "fit",
     "functional",
     "launch_local",

@@ -22,7 +22,7 @@ from neurocomp._validation import check_choice, check_int, check_real
 from neurocomp.layers import functional as LF
 from neurocomp.layers._checks import check_rank, check_size, int_tuple
 
-__all__ = ["TCN", "CausalConv1d", "TCNConfig", "TCNOutput", "tcn_loss"]
+__all__ = ["TCN", "CausalConv1d", "TCNConfig", "TCNOutput", "equal_rf_kernels", "tcn_loss"]
 
 
 class CausalConv1d(nn.Module):
@@ -88,6 +88,13 @@ class TCNConfig:
         components for the NMDA model).
     spike_bias_init : float
         Initial bias of the spike head (they used −2, a low firing probability).
+    soma_bias_init : float
+        Initial bias of the somatic-voltage head, in the target's units (e.g. −67.7 for a
+        target in mV, the offset Beniaguev et al. subtracted; 0 keeps the old behaviour).
+    input_projection : int or None
+        Channels of an optional 1×1 convolution (linear, with bias, no nonlinearity) applied
+        to the input before the first causal layer; it cuts the first layer's weights from
+        ``in_channels·width·K`` to ``in_channels·P + P·width·K``. ``None``: no projection.
     source : str
         Where the configuration comes from.
     """
@@ -100,6 +107,8 @@ class TCNConfig:
     batch_norm: bool = True
     n_dendritic_outputs: int = 0
     spike_bias_init: float = -2.0
+    soma_bias_init: float = 0.0
+    input_projection: int | None = None
     source: str = ""
 
     def __post_init__(self) -> None:
@@ -109,6 +118,9 @@ class TCNConfig:
             object.__setattr__(self, name, int_tuple(name, getattr(self, name), depth))
         check_int("n_dendritic_outputs", self.n_dendritic_outputs, low=0)
         check_real("spike_bias_init", self.spike_bias_init)
+        check_real("soma_bias_init", self.soma_bias_init)
+        if self.input_projection is not None:
+            check_int("input_projection", self.input_projection, low=1)
 
     @property
     def receptive_field_steps(self) -> int:
@@ -151,6 +163,10 @@ class TCN(nn.Module):
         factory = {"device": device, "dtype": dtype}
         layers: list[nn.Module] = []
         channels = config.in_channels
+        self.input_projection = None
+        if config.input_projection is not None:
+            self.input_projection = nn.Conv1d(channels, config.input_projection, 1, **factory)
+            channels = config.input_projection
         for width, k, d in zip(config.width, config.kernel_sizes, config.dilations, strict=True):
             layers += [CausalConv1d(channels, width, k, dilation=d, **factory), nn.ReLU()]
             if config.batch_norm:
@@ -163,14 +179,53 @@ class TCN(nn.Module):
                                if config.n_dendritic_outputs else None)
         with torch.no_grad():
             self.spike_head.bias.fill_(config.spike_bias_init)
+            if config.soma_bias_init:
+                self.soma_head.bias.fill_(config.soma_bias_init)
 
     def forward(self, x: torch.Tensor) -> TCNOutput:
         check_rank("x", x, 3, "(batch, channel, time)")
         check_size("x", x, 1, self.config.in_channels, "channels (config.in_channels)")
-        h = self.body(x)
+        h = x if self.input_projection is None else self.input_projection(x)
+        h = self.body(h)
         dendritic = None if self.dendritic_head is None else self.dendritic_head(h)
         return TCNOutput(spike_logits=self.spike_head(h).squeeze(1),
                          soma_voltage=self.soma_head(h).squeeze(1), dendritic=dendritic)
+
+
+def equal_rf_kernels(depth: int, receptive_field_bins: int) -> tuple[int, ...]:
+    """Kernel sizes of ``depth`` undilated layers whose receptive field is exactly the target.
+
+    The receptive field of undilated causal layers is :math:`1 + \\sum_i (K_i - 1)`; the
+    :math:`T - 1` steps of history are split as evenly as possible, the remainder going to
+    the first layers (Beniaguev et al. 2021 also made the first kernel the largest). Every
+    kernel has at least 2 taps, so that every layer adds temporal depth; hence
+    ``depth ≤ receptive_field_bins − 1``.
+
+    Parameters
+    ----------
+    depth : int
+        Number of causal layers (≥ 1).
+    receptive_field_bins : int
+        Target receptive field :math:`T`, in bins (≥ 2).
+
+    Returns
+    -------
+    tuple of int
+        ``depth`` kernel sizes, non-increasing.
+
+    Raises
+    ------
+    ValueError
+        If ``depth`` layers of ≥ 2 taps cannot have exactly that receptive field.
+    """
+    depth = check_int("depth", depth, low=1)
+    rf = check_int("receptive_field_bins", receptive_field_bins, low=2)
+    history = rf - 1
+    if depth > history:
+        raise ValueError(f"depth={depth} layers of at least 2 taps see at least {depth + 1} "
+                         f"bins, more than receptive_field_bins={rf}; use depth ≤ {history}")
+    base, extra = divmod(history, depth)
+    return tuple(1 + base + (1 if i < extra else 0) for i in range(depth))
 
 
 def tcn_loss(output: TCNOutput, spikes: torch.Tensor, voltage: torch.Tensor, *,
