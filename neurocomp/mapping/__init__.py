@@ -12,6 +12,12 @@ diffusion
     Diffusion as repeated convolution; the passive cable's Green's function.
 propagator
     Kernels as probability distributions; stochastic convolution.
+neuronio_inputs, neuronio
+    NeuronIO-mini: Beniaguev-style inputs, the data set's key, generation as a resumable
+    sweep, its on-disk format and loader.
+surrogate, surrogate_fit
+    Deep surrogates of a neuron: containers, metrics, training on sequences (windows never
+    cross a sequence), bootstrap scores and FLOPs per simulated millisecond.
 """
 
 from neurocomp.mapping import convolution, diffusion, propagator, spectral, templates
@@ -31,6 +37,15 @@ from neurocomp.mapping.diffusion import (
     gaussian_diffusion,
     gaussian_kernel,
 )
+from neurocomp.mapping.neuronio import (
+    GenerationSpec,
+    NeuronIODataset,
+    dataset_key,
+    draw_sequence_inputs,
+    generate_dataset,
+    load_dataset,
+)
+from neurocomp.mapping.neuronio_inputs import ChannelTable, InputStatistics, generate_inputs
 from neurocomp.mapping.propagator import softmax_propagator, stochastic_correlate
 from neurocomp.mapping.spectral import (
     estimate_rotation_deg,
@@ -38,31 +53,63 @@ from neurocomp.mapping.spectral import (
     log_spectrum,
     lowpass_disc,
 )
+from neurocomp.mapping.surrogate import NeuronIO, roc_auc
+from neurocomp.mapping.surrogate_fit import (
+    SequenceWindows,
+    SurrogateScore,
+    SurrogateTrainConfig,
+    TrainReport,
+    flops_per_ms,
+    parameter_count,
+    predict,
+    score_surrogate,
+    train_surrogate,
+)
 from neurocomp.mapping.templates import match_template
 
 __all__ = [
+    "ChannelTable",
+    "GenerationSpec",
+    "InputStatistics",
+    "NeuronIO",
+    "NeuronIODataset",
+    "SequenceWindows",
+    "SurrogateScore",
+    "SurrogateTrainConfig",
+    "TrainReport",
     "cable_greens_function",
     "circular_convolve",
     "conv_output_size",
     "convolution",
     "convolve",
     "correlate",
+    "dataset_key",
     "diffuse",
     "diffusion",
+    "draw_sequence_inputs",
     "estimate_rotation_deg",
     "euler_diffusion",
     "euler_step_kernel",
     "feature_map_shape",
+    "flops_per_ms",
     "gaussian_diffusion",
     "gaussian_kernel",
+    "generate_dataset",
+    "generate_inputs",
     "grating",
+    "load_dataset",
     "log_spectrum",
     "lowpass_disc",
     "match_template",
     "output_shape",
+    "parameter_count",
+    "predict",
     "propagator",
+    "roc_auc",
+    "score_surrogate",
     "softmax_propagator",
     "spectral",
     "stochastic_correlate",
     "templates",
+    "train_surrogate",
 ]

@@ -1,0 +1,475 @@
+r"""NeuronIO-mini: an input/output data set of a biophysical neuron, for deep surrogates.
+
+Following Beniaguev, Segev & London (2021, Neuron 109:2727), each *sequence* is one
+independent simulation of the cell driven by Beniaguev-style random input
+(:mod:`neurocomp.mapping.neuronio_inputs`). Each sequence is simulated for
+``burn_in_ms + sequence_ms``; the burn-in (default 2 s) is discarded, so that the stored data
+never contain the transient from the initial state (slow currents settling, the onset burst).
+Sequences are never joined: a training window must lie inside one sequence.
+
+Every sequence is one Dask chunk of :func:`neurocomp.distributed.run_sweep`, so an
+interrupted generation resumes where it stopped. All data of one configuration live in a
+directory named by :func:`dataset_key`, a hash of everything that determines them (model
+fingerprint, input statistics, channel layout, generation spec, code version): changing any
+of these gives a new directory, never silently reused old simulations.
+
+On-disk format (``format = "neurocomp.neuronio-mini"``, ``format_version = 1``)
+--------------------------------------------------------------------------------
+``<root>/<key>/manifest.json`` (written last, atomically; a directory without it is
+incomplete) holds ``key``, ``condition``, ``model_fingerprint``, ``code_version``,
+``input_statistics``, ``generation``, ``channels`` (columns ``kind``, ``subtree``,
+``length_um``, ``compartment``, ``distance_um``, one entry per input row), ``bin_ms`` and
+``splits``: for each of ``"train"``, ``"val"``, ``"test"`` a list of sequences
+``{"file", "index", "seed", "n_bins", "n_spikes", "rate_hz"}``. Each sequence file
+``<split>_<index:04d>.npz`` is a plain NumPy archive:
+
+=============  ========  ======================  =========================================
+array          dtype     shape                   meaning
+=============  ========  ======================  =========================================
+``inputs``     uint8     (n_channels, n_bins)    0/1 input spikes per channel and bin
+``soma_mV``    float32   (n_bins,)               somatic voltage at each bin, mV
+``spikes``     uint8     (n_bins,)               1 where an output spike fell in the bin
+``dend_mV``    float16   (n_sites, n_bins)       dendritic voltages, mV (only if recorded)
+``seed``       int64     ()                      the sequence's seed
+``diag_*``     float64   ()                      scalar diagnostics of the simulator
+=============  ========  ======================  =========================================
+
+(plus ``__params__``/``__params_hash__``, the sweep's bookkeeping). Without neurocomp::
+
+    import json, numpy as np, pathlib
+    d = pathlib.Path("<root>/<key>")
+    manifest = json.loads((d / "manifest.json").read_text())
+    for seq in manifest["splits"]["train"]:
+        with np.load(d / seq["file"]) as f:
+            x, v, s = f["inputs"], f["soma_mV"], f["spikes"]
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neurocomp._validation import check_int, check_real
+from neurocomp.distributed import Chunk, chunk_path, run_sweep
+from neurocomp.mapping.neuronio_inputs import ChannelTable, InputStatistics, generate_inputs
+from neurocomp.mapping.surrogate import NeuronIO
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "SPLITS", "GenerationSpec", "NeuronIODataset",
+           "dataset_key", "draw_sequence_inputs", "generate_dataset", "load_dataset"]
+
+FORMAT = "neurocomp.neuronio-mini"
+FORMAT_VERSION = 2
+SPLITS = ("train", "val", "test")
+_SEED_SPLIT_STRIDE = 2 ** 32  # sequences per split allowed by the seed layout
+
+
+@dataclass(frozen=True, kw_only=True)
+class GenerationSpec:
+    """How many sequences of which length, and their seeds.
+
+    Attributes
+    ----------
+    condition : str
+        Name of the condition (for example ``"ampa_nmda"``); part of the key.
+    bin_ms : float
+        Bin width of inputs and outputs, ms (Beniaguev et al. use 1 ms, anchors A.3).
+    burn_in_ms : float
+        Simulated before each sequence and discarded, ms (≥ 0, a whole number of bins).
+        Default 2,000 ms: a modelling choice, longer than Beniaguev's discarded 500 ms
+        (anchors A.4) because the input rates are smoothed with σ up to 600 ms and the
+        slow currents of the cell settle over hundreds of ms.
+    sequence_ms : float
+        Kept length of each sequence, ms (> 0, a whole number of bins); Beniaguev simulate
+        6 s per file (anchors A.4).
+    n_train, n_val, n_test : int
+        Sequences per split (≥ 0, at least one in all).
+    seed : int
+        Base seed (≥ 0). Sequence ``i`` of split ``s`` gets
+        ``seed·2³⁴ + s·2³² + i`` (``s`` = 0, 1, 2 for train, val, test): distinct for every
+        split and sequence, so no two sequences share their random input.
+    """
+
+    condition: str
+    bin_ms: float = 1.0
+    burn_in_ms: float = 2000.0
+    sequence_ms: float = 6000.0
+    n_train: int = 8
+    n_val: int = 2
+    n_test: int = 2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.condition, str) or not self.condition:
+            raise ValueError(f"condition must be a non-empty string; got {self.condition!r}")
+        set_ = object.__setattr__  # plain float/int, so that 200 and 200.0 give one key
+        set_(self, "bin_ms", check_real("bin_ms", self.bin_ms, low=0, low_inclusive=False,
+                                        unit="ms"))
+        set_(self, "burn_in_ms", check_real("burn_in_ms", self.burn_in_ms, low=0, unit="ms"))
+        set_(self, "sequence_ms", check_real("sequence_ms", self.sequence_ms, low=0,
+                                             low_inclusive=False, unit="ms"))
+        for name in ("burn_in_ms", "sequence_ms"):
+            n = getattr(self, name) / self.bin_ms
+            if abs(n - round(n)) > 1e-9 * max(1.0, n):
+                raise ValueError(f"{name} must be a whole number of bins of bin_ms="
+                                 f"{self.bin_ms:g} ms; got {getattr(self, name):g} ms")
+        for name in ("n_train", "n_val", "n_test"):
+            set_(self, name, check_int(name, getattr(self, name), low=0,
+                                       high=_SEED_SPLIT_STRIDE - 1))
+        if self.n_train + self.n_val + self.n_test == 0:
+            raise ValueError("n_train + n_val + n_test must be >= 1; got 0 sequences")
+        set_(self, "seed", check_int("seed", self.seed, low=0))
+
+    @property
+    def burn_in_bins(self) -> int:
+        """Discarded bins at the start of each simulated chunk."""
+        return round(self.burn_in_ms / self.bin_ms)
+
+    @property
+    def sequence_bins(self) -> int:
+        """Kept bins per sequence."""
+        return round(self.sequence_ms / self.bin_ms)
+
+    @property
+    def total_bins(self) -> int:
+        """Simulated bins per chunk (burn-in + sequence)."""
+        return self.burn_in_bins + self.sequence_bins
+
+    @property
+    def n_sequences(self) -> dict[str, int]:
+        """Sequences per split."""
+        return {"train": self.n_train, "val": self.n_val, "test": self.n_test}
+
+    def sequence_seed(self, split: str, index: int) -> int:
+        """The seed of sequence ``index`` of ``split`` (see the class docstring)."""
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}; got {split!r}")
+        check_int("index", index, low=0, high=self.n_sequences[split] - 1)
+        return (self.seed * 4 + SPLITS.index(split)) * _SEED_SPLIT_STRIDE + index
+
+    def sequences(self) -> list[tuple[str, int, int]]:
+        """``(split, index, seed)`` of every sequence."""
+        return [(s, i, self.sequence_seed(s, i)) for s in SPLITS
+                for i in range(self.n_sequences[s])]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values."""
+        return asdict(self)
+
+
+def _canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def dataset_key(*, model_fingerprint: str, stats: InputStatistics, channels: ChannelTable,
+                spec: GenerationSpec, code_version: str) -> str:
+    """SHA-256 (first 20 hex digits) of everything that determines the data.
+
+    ``model_fingerprint`` must change with any model parameter and ``code_version`` with any
+    change of the simulating code (this module's format version is included as well).
+    The numbers of sequences per split are left out: sequence ``i`` of a split depends only
+    on the key and ``i`` (its seed is derived from the base seed), so a larger data set
+    extends a smaller one in the same directory and a quick subset is the first sequences
+    of the full set; the manifest records how many a generation asked for.
+    """
+    for name, value in (("model_fingerprint", model_fingerprint),
+                        ("code_version", code_version)):
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"{name} must be a non-empty string; got {value!r}")
+    blob = _canonical({"format": FORMAT, "format_version": FORMAT_VERSION,
+                       "model_fingerprint": model_fingerprint, "code_version": code_version,
+                       "input_statistics": stats.to_dict(), "channels": channels.fingerprint(),
+                       "generation": {k: v for k, v in spec.to_dict().items()
+                                      if k not in ("n_train", "n_val", "n_test")}})
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def draw_sequence_inputs(stats: InputStatistics, channels: ChannelTable, spec: GenerationSpec,
+                         seed: int) -> tuple[np.ndarray, int]:
+    """The input of one simulated chunk (burn-in included) and the simulator's seed.
+
+    The sequence seed is split into two independent streams: one for the input, one
+    (returned as an int) for the simulator's own randomness.
+    """
+    inputs_ss, sim_ss = np.random.SeedSequence(check_int("seed", seed, low=0)).spawn(2)
+    inputs = generate_inputs(stats, channels, spec.total_bins, rng=np.random.default_rng(
+        inputs_ss), bin_ms=spec.bin_ms)
+    return inputs, int(sim_ss.generate_state(1, dtype=np.uint32)[0])
+
+
+def _checked_output(out: Any, n_total: int) -> dict[str, np.ndarray]:
+    if not isinstance(out, Mapping):
+        raise TypeError(f"simulate must return a dict; got {type(out).__name__}")
+    for name in ("soma_mV", "spikes"):
+        if name not in out:
+            raise ValueError(f"simulate's result lacks {name!r}; got keys {sorted(out)}")
+    result: dict[str, np.ndarray] = {}
+    for name, value in out.items():
+        arr = np.asarray(value)
+        if name in ("soma_mV", "spikes"):
+            if arr.shape != (n_total,):
+                raise ValueError(f"simulate's {name} must have shape ({n_total},) (burn-in + "
+                                 f"sequence bins); got {arr.shape}")
+        elif name == "dend_mV":
+            if arr.ndim != 2 or arr.shape[1] != n_total:
+                raise ValueError(f"simulate's dend_mV must have shape (n_sites, {n_total}); "
+                                 f"got {arr.shape}")
+        elif arr.ndim != 0:
+            raise ValueError(f"simulate's extra output {name!r} must be a scalar "
+                             f"(diagnostic); got shape {arr.shape}")
+        if name != "spikes" and not np.isfinite(arr.astype(np.float64)).all():
+            raise ValueError(f"simulate's {name} holds NaN or inf")
+        result[name] = arr
+    if not np.isin(result["spikes"], (0, 1)).all():
+        raise ValueError("simulate's spikes must be 0 or 1 per bin")
+    return result
+
+
+def _sequence_task(*, seed: int, split: str, index: int, dataset_key: str,
+                   simulate: Callable[[np.ndarray, int], Mapping[str, Any]],
+                   stats: InputStatistics, channels: ChannelTable,
+                   spec: GenerationSpec) -> dict[str, np.ndarray]:
+    """Worker side: simulate one chunk and keep the part after the burn-in."""
+    del split, index, dataset_key  # recorded in the chunk's parameters by run_sweep
+    inputs, sim_seed = draw_sequence_inputs(stats, channels, spec, seed)
+    out = _checked_output(simulate(inputs, sim_seed), spec.total_bins)
+    keep = slice(spec.burn_in_bins, spec.total_bins)
+    data = {"inputs": inputs[:, keep],
+            "soma_mV": out["soma_mV"][keep].astype(np.float32),
+            "spikes": out["spikes"][keep].astype(np.uint8),
+            "seed": np.array(seed, dtype=np.int64)}
+    if "dend_mV" in out:
+        data["dend_mV"] = out["dend_mV"][:, keep].astype(np.float16)
+    for name, value in out.items():
+        if name not in ("soma_mV", "spikes", "dend_mV"):
+            data[f"diag_{name}"] = np.asarray(value, dtype=np.float64)
+    return data
+
+
+def _read_sequence(path: Path, *, key: str, n_channels: int,
+                   n_bins: int) -> dict[str, np.ndarray]:
+    """All arrays of one sequence file, checked; ValueError naming the file otherwise."""
+    if not path.exists():
+        raise FileNotFoundError(f"sequence file {path} is missing")
+    try:
+        # our own handle: np.load leaks its file when the zip directory is unreadable
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
+            arrays = {name: f[name] for name in f.files}  # reads every member (CRC checked)
+    except Exception as exc:  # zipfile, zlib, numpy format errors: the file is corrupt
+        raise ValueError(f"sequence file {path} is unreadable ({type(exc).__name__}: "
+                         f"{exc})") from exc
+    try:
+        owner = json.loads(str(arrays["__params__"]))["dataset_key"]
+    except (KeyError, ValueError, TypeError):
+        owner = None
+    if owner != key:
+        raise ValueError(f"sequence file {path} belongs to data set {owner!r}, not {key!r}")
+    shapes = {"inputs": (n_channels, n_bins), "soma_mV": (n_bins,), "spikes": (n_bins,)}
+    for name, shape in shapes.items():
+        if name not in arrays or arrays[name].shape != shape:
+            got = arrays[name].shape if name in arrays else "missing"
+            raise ValueError(f"sequence file {path}: {name} must have shape {shape}; got {got}")
+    if "dend_mV" in arrays and (arrays["dend_mV"].ndim != 2
+                                or arrays["dend_mV"].shape[1] != n_bins):
+        raise ValueError(f"sequence file {path}: dend_mV must have shape (n_sites, {n_bins}); "
+                         f"got {arrays['dend_mV'].shape}")
+    for name in ("soma_mV", "dend_mV"):
+        if name in arrays and not np.isfinite(arrays[name]).all():
+            n_bad = int((~np.isfinite(arrays[name])).sum())
+            raise ValueError(f"sequence file {path}: {name} holds {n_bad} NaN/inf values")
+    return arrays
+
+
+def _write_json_atomic(path: Path, obj: Any) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(obj, fh, indent=1, sort_keys=True, allow_nan=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def generate_dataset(root: str | Path, *, simulate: Callable[[np.ndarray, int],
+                                                               Mapping[str, Any]],
+                     model_fingerprint: str, stats: InputStatistics, channels: ChannelTable,
+                     spec: GenerationSpec, code_version: str, n_workers: int = 2,
+                     scheduler: str | None = None, client: Any = None, progress: bool = True,
+                     preload: Sequence[str] = ("brian2",)) -> Path:
+    """Simulate (or resume) a NeuronIO-mini data set; return its directory.
+
+    Parameters
+    ----------
+    root : path
+        Parent directory; the data go to ``<root>/<dataset_key(...)>/``.
+    simulate : callable
+        ``simulate(inputs, seed) -> dict`` with ``inputs`` uint8 (n_channels, n_bins) for
+        burn-in + sequence bins of ``spec.bin_ms``. Returns ``soma_mV`` (n_bins,) in mV,
+        ``spikes`` (n_bins,) 0/1 per bin, optionally ``dend_mV`` (n_sites, n_bins) in mV
+        and scalar diagnostics. Must be picklable (a module-level function or a
+        ``functools.partial`` of one).
+    model_fingerprint, code_version : str
+        Identify the model parameters and the simulating code (see :func:`dataset_key`).
+    stats, channels, spec
+        Input statistics, channel layout, generation spec.
+    n_workers, scheduler, client, progress, preload
+        Passed to :func:`neurocomp.distributed.run_sweep` (one chunk per sequence).
+        ``preload=("brian2",)`` imports Brian2 on each worker's main thread first.
+
+    Raises
+    ------
+    RuntimeError
+        If any sequence failed (all failures listed); no manifest is written then.
+
+    Sequence files already present are reused only if they read back completely, belong
+    to this key and have the expected shapes; anything else is deleted and recomputed.
+    """
+    inputs_channels = channels.n_channels
+    key = dataset_key(model_fingerprint=model_fingerprint, stats=stats, channels=channels,
+                      spec=spec, code_version=code_version)
+    directory = Path(root) / key
+    directory.mkdir(parents=True, exist_ok=True)
+    chunks = [Chunk(f"{split}_{index:04d}", {"seed": seed, "split": split, "index": index,
+                                              "dataset_key": key})
+              for split, index, seed in spec.sequences()]
+    for chunk in chunks:  # run_sweep trusts any file with the right parameter hash
+        path = chunk_path(directory, chunk.key)
+        if path.exists():
+            try:
+                arrays = _read_sequence(path, key=key, n_channels=inputs_channels,
+                                        n_bins=spec.sequence_bins)
+                intact = str(arrays["__params_hash__"]) == chunk.params_hash
+            except (OSError, ValueError, KeyError):
+                intact = False
+            if not intact:
+                path.unlink()
+    task = functools.partial(_sequence_task, simulate=simulate, stats=stats,
+                             channels=channels, spec=spec)
+    report = run_sweep(task, chunks, store=directory, scheduler=scheduler,
+                       n_workers=n_workers, progress=progress, client=client, preload=preload)
+    if report.failed:
+        listing = "; ".join(f"{k}: {msg}" for k, msg in sorted(report.failed.items()))
+        raise RuntimeError(f"{len(report.failed)} of {len(chunks)} sequences failed "
+                           f"(data set {key} in {directory}): {listing}")
+    splits: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
+    for chunk in chunks:
+        arrays = _read_sequence(chunk_path(directory, chunk.key), key=key,
+                                n_channels=inputs_channels, n_bins=spec.sequence_bins)
+        n_spikes = int(arrays["spikes"].sum())
+        splits[chunk.params["split"]].append({
+            "file": chunk_path(directory, chunk.key).name, "index": chunk.params["index"],
+            "seed": chunk.params["seed"], "n_bins": spec.sequence_bins, "n_spikes": n_spikes,
+            "rate_hz": n_spikes / (spec.sequence_ms / 1000.0)})
+    total_spikes = sum(s["n_spikes"] for seqs in splits.values() for s in seqs)
+    manifest = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "key": key,
+        "condition": spec.condition, "model_fingerprint": model_fingerprint,
+        "code_version": code_version, "input_statistics": stats.to_dict(),
+        "generation": spec.to_dict(), "channels": channels.to_dict(), "bin_ms": spec.bin_ms,
+        "n_channels": inputs_channels, "splits": splits,
+        "rate_hz": total_spikes / (len(chunks) * spec.sequence_ms / 1000.0)}
+    _write_json_atomic(directory / "manifest.json", manifest)
+    return directory
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class NeuronIODataset:
+    """A loaded NeuronIO-mini data set.
+
+    Attributes
+    ----------
+    manifest : dict
+        The parsed ``manifest.json``.
+    splits : dict of str to list of NeuronIO
+        The sequences of each split, in index order (never concatenated).
+    channels : ChannelTable
+        The input layout (row ``i`` of every ``inputs`` array is channel ``i``).
+    dend_mV : dict of str to list of (ndarray or None)
+        Dendritic voltages per sequence (float16, mV), None where not recorded.
+    """
+
+    manifest: Mapping[str, Any]
+    splits: Mapping[str, list[NeuronIO]]
+    channels: ChannelTable
+    dend_mV: Mapping[str, list[np.ndarray | None]]
+
+    @property
+    def key(self) -> str:
+        """The data set's key."""
+        return str(self.manifest["key"])
+
+    @property
+    def stats(self) -> InputStatistics:
+        """The input statistics the data were drawn with."""
+        return InputStatistics.from_dict(self.manifest["input_statistics"])
+
+    @property
+    def spec(self) -> GenerationSpec:
+        """The generation spec."""
+        return GenerationSpec(**self.manifest["generation"])
+
+
+def load_dataset(path: str | Path, *, expected_key: str | None = None) -> NeuronIODataset:
+    """Load ``<root>/<key>/`` written by :func:`generate_dataset`.
+
+    Parameters
+    ----------
+    path : path
+        The data set's directory (holding ``manifest.json``).
+    expected_key : str, optional
+        The key of the model and settings the caller will use (from :func:`dataset_key`);
+        a data set with another key is refused.
+
+    Raises
+    ------
+    FileNotFoundError
+        No manifest (the generation did not finish) or a sequence file is missing.
+    ValueError
+        Wrong format, a key that does not match ``expected_key`` or the manifest's own
+        parameters, a corrupt or foreign sequence file, or NaN in the data.
+    """
+    directory = Path(path)
+    manifest_path = directory / "manifest.json"
+    if not manifest_path.exists():
+        raise FileNotFoundError(f"{manifest_path} is missing: not a NeuronIO-mini data set, "
+                                f"or its generation did not finish")
+    manifest = json.loads(manifest_path.read_text())
+    if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"{manifest_path}: format {manifest.get('format')!r} version "
+                         f"{manifest.get('format_version')!r}; expected {FORMAT!r} version "
+                         f"{FORMAT_VERSION}")
+    key = manifest["key"]
+    if expected_key is not None and key != expected_key:
+        raise ValueError(f"data set key {key!r} in {directory} does not match the expected key "
+                         f"{expected_key!r}: the data were made with another model, input "
+                         f"statistics, channel layout, spec or code version")
+    channels = ChannelTable.from_dict(manifest["channels"])
+    stats = InputStatistics.from_dict(manifest["input_statistics"])
+    spec = GenerationSpec(**manifest["generation"])
+    recomputed = dataset_key(model_fingerprint=manifest["model_fingerprint"], stats=stats,
+                             channels=channels, spec=spec, code_version=manifest["code_version"])
+    if recomputed != key:
+        raise ValueError(f"{manifest_path}: key {key!r} does not match its own parameters "
+                         f"(which give {recomputed!r}); the manifest was edited or is damaged")
+    splits: dict[str, list[NeuronIO]] = {}
+    dend: dict[str, list[np.ndarray | None]] = {}
+    for split in SPLITS:
+        splits[split], dend[split] = [], []
+        for seq in manifest["splits"][split]:
+            arrays = _read_sequence(directory / seq["file"], key=key,
+                                    n_channels=channels.n_channels, n_bins=spec.sequence_bins)
+            splits[split].append(NeuronIO(inputs=arrays["inputs"], soma_mV=arrays["soma_mV"],
+                                          spikes=arrays["spikes"], bin_ms=spec.bin_ms))
+            dend[split].append(arrays.get("dend_mV"))
+    return NeuronIODataset(manifest=manifest, splits=splits, channels=channels, dend_mV=dend)

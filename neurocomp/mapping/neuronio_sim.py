@@ -1,0 +1,190 @@
+"""The simulator side of NeuronIO-mini: a neuron model driven by channel inputs, in Brian2.
+
+:class:`BrianSimulator` turns a :class:`~neurocomp.biophysics.model.NeuronModel` whose
+synapse groups put one synapse on each listed compartment (``compartments`` given, one
+source per synapse — Beniaguev et al.'s layout) into the ``simulate(inputs, seed)`` callable
+that :func:`~neurocomp.mapping.neuronio.generate_dataset` runs on its workers: the input
+channels are the excitatory group's sources, then the inhibitory group's; each 1 in bin
+``k`` is a presynaptic spike at ``k·bin_ms``. It returns the somatic voltage (mean over each
+bin, mV), the output spikes (threshold crossings at the axon terminal, per bin), and the
+voltage at dendritic sites (mean per bin, mV) where plateaus are counted.
+
+:func:`channel_table` gives the matching :class:`~neurocomp.mapping.neuronio_inputs.ChannelTable`
+and :func:`model_fingerprint` the model part of the data set's key: a hash of the model's
+full description (morphology, membranes, channels, receptors, synapses) and the stages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from neurocomp._validation import check_choice, check_int, check_real
+from neurocomp.biophysics.inputs import SpikeTrains
+from neurocomp.biophysics.model import NeuronModel, Stages
+from neurocomp.mapping.neuronio_inputs import ChannelTable
+
+__all__ = ["BrianSimulator", "channel_table", "dendritic_sites", "model_fingerprint"]
+
+
+def _groups(model: NeuronModel, names: tuple[str, str]) -> list:
+    groups = {g.name: g for g in model.synapse_groups}
+    out = []
+    for name in names:
+        if name not in groups:
+            raise ValueError(f"model {model.name!r} has no synapse group {name!r} (groups: "
+                             f"{sorted(groups)}); NeuronIO-mini needs an excitatory and an "
+                             f"inhibitory group")
+        g = groups[name]
+        if g.compartments is None or g.n_sources != g.n_synapses:
+            raise ValueError(f"synapse group {name!r} must list its compartments with one "
+                             f"source per synapse (n_sources = n_synapses) to be driven by "
+                             f"input channels")
+        out.append(g)
+    return out
+
+
+def channel_table(model: NeuronModel, *, groups: tuple[str, str] = ("exc", "inh"),
+                  subtree_of_region: dict[str, str] | None = None) -> ChannelTable:
+    """Input channels of ``model``: one per synapse of the excitatory group, then one per
+    synapse of the inhibitory group; subtree = the compartment's region (or its mapping)."""
+    table = model.morphology.compartment_table()
+    kinds, subtree, length, comp, dist = [], [], [], [], []
+    for kind, g in zip(("exc", "inh"), _groups(model, groups), strict=True):
+        for c in g.compartments:
+            region = str(table["region"][c])
+            kinds.append(kind)
+            subtree.append((subtree_of_region or {}).get(region, region))
+            length.append(float(table["length_um"][c]))
+            comp.append(int(c))
+            dist.append(float(table["distance_um"][c]))
+    return ChannelTable(kind=tuple(kinds), subtree=tuple(subtree), length_um=tuple(length),
+                        compartment=tuple(comp), distance_um=tuple(dist))
+
+
+def dendritic_sites(model: NeuronModel, *, per_region: int = 6) -> tuple[int, ...]:
+    """Compartments where plateaus are watched: the middle compartment of the last
+    ``per_region`` terminal sections of each dendritic region (thin terminal branches are
+    where NMDA plateaus arise; Major et al. 2008, J Neurophysiol 99:2584)."""
+    check_int("per_region", per_region, low=1)
+    morph = model.morphology
+    parents = {s.parent for s in morph.sections}
+    sites = []
+    for region in model.dendritic_regions:
+        terminals = [s for s in morph.sections if s.region == region and s.name not in parents]
+        for s in terminals[-per_region:]:
+            idx = morph.indices(section=s.name)
+            sites.append(int(idx[len(idx) // 2]))
+    return tuple(sites)
+
+
+def model_fingerprint(model: NeuronModel, stages: Stages) -> str:
+    """SHA-256 of the model's and the stages' full descriptions (frozen dataclasses, whose
+    ``repr`` lists every field, nested ones included)."""
+    if not isinstance(model, NeuronModel):
+        raise TypeError(f"model must be a NeuronModel; got {type(model).__name__}")
+    return hashlib.sha256(f"{model!r}\n{stages!r}".encode()).hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True)
+class BrianSimulator:
+    """``simulate(inputs, seed)`` for :func:`~neurocomp.mapping.neuronio.generate_dataset`.
+
+    Parameters
+    ----------
+    model : NeuronModel
+        The neuron (its ``exc`` and ``inh`` groups are driven by the channels).
+    stages : Stages
+        Pipeline stages (release, NMDA …).
+    bin_ms : float
+        Input and output bin, ms.
+    dt_us : float
+        Integration step, µs.
+    record_dt_ms : float
+        Sampling step of the voltages before averaging per bin, ms (divides ``bin_ms``).
+    dend_sites : tuple of int
+        Dendritic compartments whose voltage is returned as ``dend_mV``.
+    backend : str
+        Brian2 target (``cpp_standalone`` for data sets: ~3.5 s per biological second for the
+        mammalian L5 cell, after one build that later runs reuse).
+    """
+
+    model: NeuronModel
+    stages: Stages
+    bin_ms: float = 1.0
+    dt_us: float = 25.0
+    record_dt_ms: float = 0.1
+    dend_sites: tuple[int, ...] = ()
+    backend: str = "cpp_standalone"
+
+    def __post_init__(self) -> None:
+        check_real("bin_ms", self.bin_ms, low=0, low_inclusive=False, unit="ms")
+        check_real("dt_us", self.dt_us, low=0, low_inclusive=False, high=1000, unit="µs")
+        check_real("record_dt_ms", self.record_dt_ms, low=self.dt_us / 1000, high=self.bin_ms,
+                   unit="ms")
+        per_bin = self.bin_ms / self.record_dt_ms
+        if abs(per_bin - round(per_bin)) > 1e-9:
+            raise ValueError(f"record_dt_ms ({self.record_dt_ms:g}) must divide bin_ms "
+                             f"({self.bin_ms:g})")
+        check_choice("backend", self.backend, ("numpy", "cython", "cpp_standalone"))
+        _groups(self.model.with_stages(self.stages), ("exc", "inh"))
+        n = self.model.morphology.n_compartments
+        bad = [s for s in self.dend_sites if not 0 <= int(s) < n]
+        if bad:
+            raise ValueError(f"dend_sites: compartment {bad[0]} does not exist (0 to {n - 1})")
+
+    @property
+    def n_channels(self) -> int:
+        """Input channels expected: synapses of ``exc`` plus those of ``inh``."""
+        return sum(g.n_synapses for g in _groups(self.model, ("exc", "inh")))
+
+    def trains(self, inputs: np.ndarray) -> dict[str, SpikeTrains]:
+        """The per-group spike trains of a channel array (uint8, channels × bins)."""
+        x = np.asarray(inputs)
+        if x.ndim != 2 or x.shape[0] != self.n_channels:
+            raise ValueError(f"inputs must have shape ({self.n_channels}, n_bins); got "
+                             f"{x.shape}")
+        if x.size and (x.min() < 0 or x.max() > 1):
+            raise ValueError("inputs must hold 0 or 1 per bin and channel (at most one spike "
+                             "per bin, as generated)")
+        duration = x.shape[1] * self.bin_ms
+        out, start = {}, 0
+        for g in _groups(self.model, ("exc", "inh")):
+            block = x[start:start + g.n_synapses]
+            start += g.n_synapses
+            src, bins = np.nonzero(block)
+            order = np.lexsort((src, bins))
+            out[g.name] = SpikeTrains(indices=src[order].astype(np.int64),
+                                      times_ms=bins[order] * self.bin_ms,
+                                      n_sources=g.n_synapses, duration_ms=duration)
+        return out
+
+    def __call__(self, inputs: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+        from brian2 import ms, us
+
+        from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
+
+        seed = check_int("seed", seed, low=0)
+        trains = self.trains(inputs)
+        n_bins = np.asarray(inputs).shape[1]
+        sites = [RecordSite(label="soma", index=0)] + [
+            RecordSite(label=f"dend{k}", index=int(c)) for k, c in enumerate(self.dend_sites)]
+        pipe = NeuronPipeline(self.model, stages=self.stages)
+        rec = pipe.run(trains, duration=n_bins * self.bin_ms * ms, dt=self.dt_us * us,
+                       backend=self.backend, seed=seed % (2**31), record=sites,
+                       record_dt=self.record_dt_ms * ms)
+        per_bin = round(self.bin_ms / self.record_dt_ms)
+        v = np.asarray(rec.traces["v"])[:, : n_bins * per_bin]
+        v = v.reshape(v.shape[0], n_bins, per_bin).mean(axis=2)
+        spikes = np.zeros(n_bins, dtype=np.uint8)
+        out_ms = np.asarray(rec.spikes_ms["output"])
+        spikes[np.minimum((out_ms / self.bin_ms).astype(int), n_bins - 1)] = 1
+        result = {"soma_mV": v[0], "spikes": spikes,
+                  "output_spikes": np.array(float(out_ms.size)),
+                  "run_s": np.array(float(rec.timing.get("run_s", np.nan)))}
+        if self.dend_sites:
+            result["dend_mV"] = v[1:]
+        return result
+
