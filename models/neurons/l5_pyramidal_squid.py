@@ -56,10 +56,10 @@ def l5_morphology() -> Morphology:
                 secs.append(_cyl(name, "tuft", parent, 120.0, d, d * 0.8, 4))
                 nxt.append(name)
         frontier, d = nxt, d * 0.7
-    return Morphology(tuple(secs), source="l5_pyramidal")
+    return Morphology(tuple(secs), source="l5_pyramidal_squid")
 
 
-def l5_pyramidal(*, n_excitatory: int = 1000, n_inhibitory: int = 200,
+def l5_pyramidal_squid(*, n_excitatory: int = 1000, n_inhibitory: int = 200,
                  nmda_weight_nS: float = 0.4) -> NeuronModel:
     """The reduced L5 pyramidal cell (≥ 150 compartments, ≥ 1,000 synapses by default)."""
     morph = with_axon(l5_morphology(), ais_length_um=40.0, ais_diameter_um=1.2,
@@ -78,7 +78,7 @@ def l5_pyramidal(*, n_excitatory: int = 1000, n_inhibitory: int = 200,
                      source="g_max 1 nS GABA_A (Hay/Beniaguev) [V code]"),
     )
     return NeuronModel(
-        name="l5_pyramidal", morphology=morph,
+        name="l5_pyramidal_squid", morphology=morph,
         densities={"soma": SOMA, "basal": dend, "apical": dend, "tuft": dend, "ais": AIS,
                    "internode": INTERNODE, "node": NODE, "axon": SOMA},
         Ri_ohm_cm=100.0, temperature_C=6.3, synapse_groups=groups,

@@ -1,0 +1,171 @@
+"""Reduced mammalian layer-5b pyramidal cell with Hay et al. (2011)'s channels at 34 °C.
+
+The cell Beniaguev, Segev & London (2021, Neuron 109:2727) mapped onto a deep net is Hay et
+al.'s L5b model (PLoS Comput Biol 7:e1002107, ModelDB 139653, morphology ``cell1``: 84 basal
+sections of 5,133 µm, 109 apical of 7,441 µm, longest apical path 1,300.5 µm; anchors §A.1).
+This is a reduction of it, with the same channel set and densities (Hay's ``biophys3``, the
+variant fitted to both somatic steps and BAC firing; anchors §C.3) on a simplified tree:
+
+* soma: a sphere of 18 µm (area ≈ 1,000 µm², as Beniaguev's 23.2 × 13.5 µm cylinder);
+* 6 basal trees: a 30 µm stem (1.4 µm) → 2 daughters of 60 µm (1.0 µm) → 4 terminal branches
+  of 150 µm (0.7 µm): thin, long terminals of high input impedance where clustered NMDA input
+  makes plateaus (Schiller et al. 2000; Major et al. 2008);
+* an apical trunk of 885 µm tapering 3.5 → 1.8 µm with four obliques (200 µm × 0.8 µm) at 60,
+  150, 250 and 400 µm; Hay's Ca²⁺ hot zone at 685–885 µm path distance;
+* a tuft from the nexus (885 µm): 2 branches of 200 µm (1.2 µm), each forking into 2 of 215
+  µm (0.8 µm), so the longest apical path is 1,300 µm as in ``cell1``;
+* an axon of two 30 µm × 1 µm sections (Beniaguev's replacement of Hay's axon), the first
+  carrying the somatic channel set so spikes reach the terminal where they are detected.
+
+Reduction choices (ours): ~30–45 µm compartments (≈ 0.2 λ at 100 Hz in thin dendrites;
+Hay/Beniaguev use ~20 µm), the dendritic area is about half of ``cell1``'s (fewer tuft and
+basal branches) so the input resistance is higher than Hay's 39 MΩ; the specific values
+(C_m 2 µF/cm² in dendrites for spines, leak, every channel density, the Iₕ gradient and the
+hot zone) are Hay's biophys3 unchanged. E_Ca is fixed at its Nernst value at rest (cao 2 mM,
+cai 1e-4 mM, 34 °C): Brian2's exponential Euler needs each equation linear in its own
+variable, which a concentration-dependent E_Ca is not.
+
+Synapses follow Beniaguev's layout (anchors §A.2): one excitatory (AMPA 0.4 nS + NMDA 0.4 nS
+peak, τ 0.3/3 and 2/70 ms, Jahr–Stevens Mg²⁺ block) and one inhibitory (GABA_A 1 nS, τ
+0.2/8 ms) synapse per dendritic compartment, release deterministic and non-depressing
+(Use = 1, no facilitation or depression) — each input spike delivers its full conductance.
+"""
+
+from __future__ import annotations
+
+from models.channels import (
+    HAY_CHANNELS,
+    calcium_nernst_mV,
+)
+from neurocomp.biophysics.mechanisms import (
+    CalciumPool,
+    ChannelDensity,
+    ExponentialProfile,
+    Membrane,
+    WindowProfile,
+)
+from neurocomp.biophysics.model import NeuronModel, SynapseGroup
+from neurocomp.biophysics.morphology import Morphology, Section
+from neurocomp.biophysics.release import ReleaseParameters
+
+__all__ = [
+    "DENDRITIC_REGIONS",
+    "STATIC_RELEASE",
+    "l5_membranes",
+    "l5_morphology",
+    "l5_pyramidal",
+]
+
+_HAY3 = "Hay et al. (2011) L5PCbiophys3.hoc (ModelDB 139653) [V]"
+TEMPERATURE_C = 34.0  # Hay's mod files hard-code qt for 34 °C (anchors §A.1)
+LONGEST_APICAL_UM = 1300.5  # cell1's longest apical path, for Hay's Ih gradient
+HOT_ZONE_UM = (685.0, 885.0)  # Hay et al. (2011) biophys3 Ca hot zone
+DENDRITIC_REGIONS = ("basal", "apical")
+#: Beniaguev et al. (2021)'s synapses: Use = 1, u0 = 0, Dep = Fac = 0 (anchors §A.2). A
+#: vesicle always releases; tau_rec 1 µs makes the site refilled by the next 1 ms bin.
+STATIC_RELEASE = ReleaseParameters(U=1.0, tau_rec_ms=1e-3, tau_facil_ms=0.0, n_sites=1,
+                                   source="Beniaguev et al. (2021) ProbAMPANMDA2/ProbUDFsyn2: "
+                                          "Use 1, no depression or facilitation [V code]")
+
+
+def _cyl(name: str, region: str, parent: str, length: float, d0: float, d1: float,
+         n: int) -> Section:
+    diam = tuple(d0 + (d1 - d0) * k / n for k in range(n + 1))
+    return Section(name=name, region=region, parent=parent, lengths_um=(length / n,) * n,
+                   diameters_um=diam)
+
+
+def l5_morphology() -> Morphology:
+    """The reduced L5b morphology (see the module docstring), with its 2-section axon."""
+    secs = [Section(name="soma", region="soma", parent=None, lengths_um=(18.0,),
+                    diameters_um=(18.0,), is_soma=True)]
+    for b in range(6):
+        secs.append(_cyl(f"basal{b}", "basal", "soma", 30.0, 1.4, 1.2, 1))
+        for k in range(2):
+            mid = f"basal{b}_{k}"
+            secs.append(_cyl(mid, "basal", f"basal{b}", 60.0, 1.0, 0.9, 2))
+            for j in range(2):
+                secs.append(_cyl(f"{mid}_{j}", "basal", mid, 150.0, 0.7, 0.5, 5))
+    # apical trunk in pieces so that obliques branch at 60, 150, 250 and 400 µm
+    edges = (0.0, 60.0, 150.0, 250.0, 400.0, 685.0, 885.0)
+    diam = (3.5, 3.3, 3.0, 2.8, 2.5, 2.2, 1.8)
+    parent = "soma"
+    for k in range(len(edges) - 1):
+        length = edges[k + 1] - edges[k]
+        name = f"trunk{k}"
+        secs.append(_cyl(name, "apical", parent, length, diam[k], diam[k + 1],
+                         max(1, round(length / 40.0))))
+        if k < 4:
+            secs.append(_cyl(f"oblique{k}", "apical", name, 200.0, 0.8, 0.6, 6))
+        parent = name
+    for k in range(2):
+        name = f"tuft{k}"
+        secs.append(_cyl(name, "apical", "trunk5", 200.0, 1.2, 1.0, 5))
+        for j in range(2):
+            secs.append(_cyl(f"{name}_{j}", "apical", name, 215.0, 0.8, 0.5, 6))
+    secs.append(_cyl("ais", "ais", "soma", 30.0, 1.0, 1.0, 3))
+    secs.append(_cyl("axon", "axon", "ais", 30.0, 1.0, 1.0, 3))
+    return Morphology(tuple(secs), source="models.neurons.l5_pyramidal (reduced Hay cell1)")
+
+
+def l5_membranes() -> dict[str, Membrane]:
+    """Hay et al. (2011) biophys3 membranes by region (S/cm², µF/cm², mV, ms)."""
+    c = HAY_CHANNELS
+    e_pas = -90.0  # Hay biophys3: e_pas
+    soma = Membrane(
+        Cm_uF_cm2=1.0, g_leak_S_cm2=3.38e-5, E_leak_mV=e_pas,
+        calcium=CalciumPool(gamma=5.01e-4, decay_ms=460.0),
+        channels=tuple(ChannelDensity(channel=c[name], gbar=g) for name, g in (
+            ("NaTa_t", 2.04), ("Nap_Et2", 1.72e-3), ("K_Pst", 2.23e-3), ("K_Tst", 0.0812),
+            ("SKv3_1", 0.693), ("SK_E2", 0.0441), ("Ca_HVA", 9.92e-4),
+            ("Ca_LVAst", 3.43e-3), ("Ih", 2e-4))))
+    basal = Membrane(Cm_uF_cm2=2.0, g_leak_S_cm2=4.67e-5, E_leak_mV=e_pas,
+                     channels=(ChannelDensity(channel=c["Ih"], gbar=2e-4),))
+    ih_gradient = ExponentialProfile(base_S_cm2=2e-4, offset=-0.8696, amplitude=2.087,
+                                     length_um=LONGEST_APICAL_UM / 3.6161)
+    apical = Membrane(
+        Cm_uF_cm2=2.0, g_leak_S_cm2=5.89e-5, E_leak_mV=e_pas,
+        calcium=CalciumPool(gamma=5.09e-4, decay_ms=122.0),
+        channels=(ChannelDensity(channel=c["NaTa_t"], gbar=0.0213),
+                  ChannelDensity(channel=c["SKv3_1"], gbar=2.61e-4),
+                  ChannelDensity(channel=c["SK_E2"], gbar=1.2e-3),
+                  ChannelDensity(channel=c["Im"], gbar=6.75e-5),
+                  ChannelDensity(channel=c["Ih"], gbar=ih_gradient),
+                  ChannelDensity(channel=c["Ca_LVAst"], gbar=WindowProfile(
+                      inside_S_cm2=0.0187, outside_S_cm2=0.0187 * 0.01,
+                      start_um=HOT_ZONE_UM[0], stop_um=HOT_ZONE_UM[1])),
+                  ChannelDensity(channel=c["Ca_HVA"], gbar=WindowProfile(
+                      inside_S_cm2=5.55e-4, outside_S_cm2=5.55e-4 * 0.1,
+                      start_um=HOT_ZONE_UM[0], stop_um=HOT_ZONE_UM[1]))))
+    # the first axon section carries the somatic set so the spike reaches the terminal
+    # (Hay's biophys3 axon is passive and spikes start in the soma; a modelling choice)
+    axon = Membrane(Cm_uF_cm2=1.0, g_leak_S_cm2=3.25e-5, E_leak_mV=e_pas)
+    return {"soma": soma, "basal": basal, "apical": apical, "ais": soma, "axon": axon}
+
+
+def l5_pyramidal(*, nmda_weight_nS: float = 0.4, ampa_weight_nS: float = 0.4,
+                 gaba_weight_nS: float = 1.0,
+                 release: ReleaseParameters = STATIC_RELEASE) -> NeuronModel:
+    """The reduced mammalian L5b cell with one excitatory and one inhibitory synapse per
+    dendritic compartment (Beniaguev et al. 2021's layout and weights)."""
+    morph = l5_morphology()
+    table = morph.compartment_table()
+    dend = tuple(int(i) for i, r in zip(table["index"], table["region"], strict=True)
+                 if r in DENDRITIC_REGIONS)
+    groups = (
+        SynapseGroup(name="exc", n_synapses=len(dend), n_sources=len(dend), compartments=dend,
+                     receptors={"ampa": ampa_weight_nS, "nmda": nmda_weight_nS},
+                     release=release,
+                     source="g_max 0.4 nS AMPA and NMDA per input spike "
+                            "(Beniaguev et al. 2021 ProbAMPANMDA2) [V code]"),
+        SynapseGroup(name="inh", n_synapses=len(dend), n_sources=len(dend), compartments=dend,
+                     receptors={"gaba_a": gaba_weight_nS}, release=release,
+                     source="g_max 1 nS GABA_A (Beniaguev et al. 2021 ProbUDFsyn2) [V code]"),
+    )
+    return NeuronModel(
+        name="l5_pyramidal", morphology=morph, densities=l5_membranes(), Ri_ohm_cm=100.0,
+        E_rest_mV=-75.0, v_init_mV=-75.0, temperature_C=TEMPERATURE_C,
+        calcium_reversal_mV=calcium_nernst_mV(temperature_C=TEMPERATURE_C),
+        synapse_groups=groups, spike_threshold_mV=-20.0,
+        sources=("Hay et al. (2011) PLoS Comput Biol 7:e1002107 (ModelDB 139653), biophys3",
+                 "Beniaguev, Segev & London (2021) Neuron 109:2727 (synapses, inputs)"))
