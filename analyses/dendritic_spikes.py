@@ -9,6 +9,17 @@ single-synapse responses. The soma and axon are made passive so that only dendri
 integration is measured. At the k with the largest supralinearity, the depolarisation of the
 neighbouring compartments is compared with their linear expectation: max-pooling would
 pass the branch's value and set the neighbours to zero.
+
+The cell is the *squid-kinetics* reduced L5 morphology (``models.neurons.l5_pyramidal_squid``:
+its 0.8 µm × 100 µm basal daughter branches carry the clustered input) with its own
+membrane — a passive soma, dendrites with a fraction of the HH densities — not the
+mammalian Hay-channel cell of ``neuron-pipeline``. That is a choice: the question here is
+dendritic summation with the soma taken out, for which Polsky et al.'s protocol needs
+branches of one known geometry and weakly active dendrites; the mammalian cell's basal
+dendrites carry only Iₕ (Hay's biophys3), its soma cannot be made passive without changing
+the cell, and it costs several times as much per simulated second (this analysis simulates
+every single-synapse and k-synapse trial of three conditions). NMDA plateaus in the
+mammalian cell are the subject of :mod:`neurocomp.biophysics.plateaus`.
 """
 
 from __future__ import annotations
@@ -21,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from models.neurons._common import active_dendrite, passive
-from models.neurons.l5_pyramidal import l5_morphology
+from models.neurons.l5_pyramidal_squid import l5_morphology
 from neurocomp.analysis import Analysis
 from neurocomp.biophysics import inputs as spike_inputs
 from neurocomp.biophysics.model import NeuronModel, Stages, SynapseGroup
@@ -44,6 +55,8 @@ CLAIM = ("Clustered NMDA-rich input on one thin dendrite sums supralinearly (an 
 #: Neurophysiol 99:2584 [R]; a modelling choice within that range).
 AMPA_NS = 0.25
 NMDA_NS = 1.0
+#: Fraction of the somatic HH Na⁺/K⁺ densities in the dendrites (as in the squid L5 cell).
+DENDRITE_HH_FRACTION = 0.05
 TRIAL_MS = 300.0  # NMDA plateaus decay within it (residual: headline max_pre_stimulus_…)
 ONSET_MS = 10.0
 #: Neighbourhood sampled for the amplification comparison (section, position in it).
@@ -53,7 +66,7 @@ SITES = (("soma", "soma", 0), ("branch", "basal0_0", 2), ("tip", "basal0_0", 3),
 
 def _model(compartments: Sequence[int]) -> NeuronModel:
     morph = l5_morphology()
-    dend = active_dendrite(15_000.0, 0.05)
+    dend = active_dendrite(15_000.0, DENDRITE_HH_FRACTION)
     return NeuronModel(
         name="l5_dendritic_integration", morphology=morph, Ri_ohm_cm=100.0,
         densities={"soma": passive(15_000.0), "basal": dend, "apical": dend, "tuft": dend},
@@ -62,7 +75,7 @@ def _model(compartments: Sequence[int]) -> NeuronModel:
             compartments=tuple(compartments), receptors={"ampa": AMPA_NS, "nmda": NMDA_NS},
             release=ReleaseParameters(U=1.0, tau_rec_ms=0.1, n_sites=1),
             source="see AMPA_NS, NMDA_NS"),),
-        sources=("reduced L5 morphology (models/neurons/l5_pyramidal.py)",))
+        sources=("reduced squid-kinetics L5 morphology (models/neurons/l5_pyramidal_squid.py)",))
 
 
 def _trials(n: int) -> list[list[int]]:
@@ -151,7 +164,8 @@ class DendriticSpikesResult(Result):
         ax.bar(x - width, nb["linear_expectation_mV"], width, color="0.7", label="linear")
         ax.bar(x, nb["measured_mV"], width, color=PALETTE[1], label="dendrite (NMDA)")
         ax.bar(x + width, nb["max_pool_mV"], width, color=PALETTE[0], label="max-pool")
-        ax.set_xticks(x, [s.replace(" ", "\n") for s in nb["site"]], fontsize=5)
+        ax.set_xticks(x, list(nb["site"]), fontsize=5, rotation=30, ha="right",
+                      rotation_mode="anchor")
         ax.set(ylabel="peak ΔV (mV)", xlabel="site", ylim=(0, 1.5 * nb["measured_mV"].max()))
         ax.set_title(f"k = {self.k_peak}: neighbours amplified", loc="left", fontsize=6.5)
         ax.legend(fontsize=4.5, loc="upper right")
@@ -223,8 +237,9 @@ def run(*, quick: bool = True, seed: int = 0) -> DendriticSpikesResult:
     }
     notes = ["Supralinearity = measured somatic EPSP peak / arithmetic sum of the "
              "single-synapse EPSP peaks of the same synapses (Polsky, Mel & Schiller 2004).",
-             "Soma passive (no somatic or axonal spikes); dendrites carry 1/20 of the somatic "
-             "HH densities; deterministic release, one vesicle per activation.",
+             "Soma passive (no somatic or axonal spikes); dendrites carry "
+             f"{DENDRITE_HH_FRACTION:g} of the somatic HH densities (squid-kinetics L5 "
+             "morphology); deterministic release, one vesicle per activation.",
              "Max-pool reading: the branch value passes, every other site is set to zero."]
     return DendriticSpikesResult(
         name=NAME, claim=CLAIM, seed=seed, headline=headline, notes=notes,

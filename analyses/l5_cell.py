@@ -305,7 +305,7 @@ def measure_fi(rec: Recording, epochs: Sequence[Epoch]) -> tuple[pd.DataFrame, d
     rin = epochs[0]
     rest = _mean(t, v, rin.start_ms - 50.0, rin.start_ms)
     held = _mean(t, v, rin.stop_ms - 50.0, rin.stop_ms)
-    passive = {"rest_mV": rest, "input_resistance_Mohm": (rest - held) / 0.1}  # mV/nA = MΩ
+    passive = {"resting_potential_mV": rest, "input_resistance_Mohm": (rest - held) / 0.1}  # mV/nA = MΩ
     rows, ap, trace = [], {}, pd.DataFrame()
     for e in epochs[1:]:
         s = out[(out >= e.start_ms) & (out < e.stop_ms)]
@@ -397,7 +397,7 @@ def score(fi: pd.DataFrame, cell: dict[str, float], prot: dict[str, pd.DataFrame
     """Every check: the measured value, the accepted range (mean ± 2 SD, or the stated
     qualitative bound) and whether it passed."""
     rows: list[dict[str, Any]] = []
-    for tgt, key, name in ((TANAKA_REST, "rest_mV", "resting potential"),
+    for tgt, key, name in ((TANAKA_REST, "resting_potential_mV", "resting potential"),
                            (TANAKA_RIN, "input_resistance_Mohm", "input resistance")):
         _check(rows, "A", name, cell[key], tgt.low() if tgt.unit == "mV" else max(tgt.low(), 0),
                tgt.high(), tgt.unit, tgt.source)  # a resistance is > 0
@@ -594,7 +594,7 @@ def run(*, quick: bool = True, seed: int = 0) -> L5CellResult:
     bac = prot["bac"].set_index("condition")
     headline: dict[str, float] = {
         "checks_passed": int(checks["passed"].sum()), "checks_total": len(checks),
-        "rest_mV": cell["rest_mV"], "input_resistance_Mohm": cell["input_resistance_Mohm"],
+        "resting_potential_mV": cell["resting_potential_mV"], "input_resistance_Mohm": cell["input_resistance_Mohm"],
         "rheobase_nA": rheobase_nA(fi["current_nA"], fi["rate_hz"]),
         **{f"rate_at_{a:g}_nA_hz".replace(".", "p"): float(rate.loc[a, "rate_hz"])
            for a in FI_TARGETS},

@@ -1,12 +1,18 @@
 """neuron-pipeline: the signal followed through every stage of the biophysical neuron.
 
 Dettmers (2015) walks a signal from transmitter release to the next release; this figure
-does the same in the reduced L5 pyramidal cell: presynaptic spikes (raster) → vesicles
-released (Tsodyks–Markram, stochastic) → receptor conductances at the most innervated
-dendritic compartment → dendritic voltage (with back-propagating spikes) → soma and axon
-initial segment → the axon terminal, where the output spike arrives after a conduction
-delay. The headline gives the delays, the axonal conduction velocity and the event rates
-that the accounting pillar turns into FLOPs.
+does the same in the reduced mammalian L5b pyramidal cell (``models.neurons.l5_pyramidal``:
+Hay et al. 2011's channels at 34 °C, Beniaguev et al. 2021's synapses): presynaptic spikes
+(raster) → vesicles released (Tsodyks–Markram; the cell's synapses release on every spike)
+→ receptor conductances at a dendritic compartment → dendritic voltage (with
+back-propagating spikes) → soma and axon initial segment → the axon terminal, where the
+output spike arrives after a conduction delay. The headline gives the delays (the AIS's lead
+over the soma, AIS to terminal), back-propagation into the dendrites and the event rates
+that the accounting pillar turns into FLOPs; the cell's short axon stub gives no conduction
+velocity (``cable-validation`` measures the HH axon's).
+
+The mammalian cell costs several times the squid-kinetics one per simulated second, so the
+quick run keeps 400 ms; the input is ``models.l5_drive.L5_DRIVE``.
 """
 
 from __future__ import annotations
@@ -17,10 +23,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from models.l5_drive import L5_DRIVE
 from models.neurons import l5_pyramidal
 from neurocomp.analysis import Analysis
-from neurocomp.biophysics import inputs as spike_inputs
-from neurocomp.biophysics.pipeline import NeuronPipeline
+from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
 from neurocomp.biophysics.recording import Recording
 from neurocomp.plotting import PALETTE
 
@@ -33,24 +39,11 @@ CLAIM = ("In the reduced L5 pyramidal cell a spike starts in the axon initial se
          "terminal after a measured conduction delay; every stage's events are counted for "
          "the FLOP accounting.")
 
-#: Mean input rates per presynaptic axon. Beniaguev et al. (2021) drive their L5 cell with up
-#: to 800 excitatory spikes per 100 ms per tree over ~640 segments (~12 Hz per segment,
-#: anchors_neuro.md section 2.1); 4 Hz keeps this cell near 10 Hz output.
-EXC_RATE_HZ = 4.0
-INH_RATE_HZ = 5.0
 
-
-def modulated_inputs(model, *, duration_ms: float, exc_rate_hz: float, inh_rate_hz: float,
-                     modulation_hz: float, rng: np.random.Generator) -> dict:
-    """Inhomogeneous Poisson input: rates modulated sinusoidally (depth 0.8) in 1 ms bins."""
-    t = np.arange(int(duration_ms)) + 0.5
-    profile = 1.0 + 0.8 * np.sin(2 * np.pi * modulation_hz * t / 1e3)
-    out = {}
-    for g in model.synapse_groups:
-        base = exc_rate_hz if g.name == "exc" else inh_rate_hz
-        rates = np.tile(base * profile, (g.n_sources, 1))
-        out[g.name] = spike_inputs.inhomogeneous_poisson(rates_hz=rates, dt_ms=1.0, rng=rng)
-    return out
+def _median_lag(first: np.ndarray, then: np.ndarray) -> float:
+    """Median of ``t - (last time in first ≤ t)`` over ``then`` (nan if none pair)."""
+    lags = [t - first[first <= t][-1] for t in then if (first <= t).any()]
+    return float(np.median(lags)) if lags else float("nan")
 
 
 def back_propagation(rec: Recording, label: str, *, window_ms: float = 6.0
@@ -88,14 +81,16 @@ class PipelineResult(Recording):
         t = self.t_ms
         lo, hi = self.zoom_ms
         keep = (t >= lo) & (t <= hi)
+        labels = [s for s, _ in self.sites]
+        proximal = next((s for s in labels if s.startswith("dendrite")), "")
         for color, label in zip((PALETTE[2], PALETTE[0], PALETTE[1], PALETTE[4]),
-                                ("dendrite (most synapses)", "soma", "AIS", "axon terminal"),
-                                strict=False):
-            if label in [s for s, _ in self.sites]:
+                                (proximal, "soma", "AIS", "axon terminal"), strict=False):
+            if label in labels:
                 ax.plot(t[keep], self.traces["v"][self.site(label)][keep], color=color,
                         lw=0.9, label=label)
         ax.set(xlabel="time (ms), first output spike", ylabel="V (mV)")
-        ax.legend(fontsize=5, loc="upper left", ncols=2)
+        ax.legend(fontsize=5, loc="lower right", ncols=4, bbox_to_anchor=(1.0, 1.0),
+                  borderaxespad=0.1)
 
 
 def run(*, quick: bool = True, seed: int = 0) -> PipelineResult:
@@ -104,35 +99,42 @@ def run(*, quick: bool = True, seed: int = 0) -> PipelineResult:
 
     model = l5_pyramidal()
     duration = 400.0 if quick else 2000.0
-    rng = np.random.default_rng(seed)
-    inputs = modulated_inputs(model, duration_ms=duration, exc_rate_hz=EXC_RATE_HZ,
-                              inh_rate_hz=INH_RATE_HZ, modulation_hz=4.0, rng=rng)
+    inputs = L5_DRIVE.trains(model, duration_ms=duration, rng=np.random.default_rng(seed))
     pipe = NeuronPipeline(model)
-    rec = pipe.run(inputs, duration=duration * ms, dt=25 * us, backend="cpp_standalone",
-                   seed=seed, record_dt=0.05 * ms, progress=False)
-    sp = rec.spikes_ms
+    # the pipeline's default sites; its "most synapses" dendrite is a tie in this cell (one
+    # synapse of each kind per compartment), so it is named by its path distance instead
     table = model.morphology.compartment_table()
+    sites = [RecordSite(label=f"dendrite ({table['distance_um'][s.index]:.0f} µm)",
+                        index=s.index) if s.label == "dendrite (most synapses)" else s
+             for s in pipe.default_sites()]
+    proximal = next(s.label for s in sites if s.label.startswith("dendrite"))
+    rec = pipe.run(inputs, duration=duration * ms, dt=25 * us, backend="cpp_standalone",
+                   record=sites, seed=seed, record_dt=0.05 * ms, progress=False)
+    sp = rec.spikes_ms
     sites = dict(rec.sites)
     out = sp["output"]
     if out.size == 0:
         raise RuntimeError("the neuron did not fire; raise the input rate")
-    # pair each output spike with the last AIS spike before it
+    # threshold crossings of the recorded traces (one monitor, one clock; the output
+    # monitor stamps a spike at the start of the step that crosses): pair each crossing at
+    # the terminal and at the soma with the last AIS crossing before it
     ais = sp["AIS"]
-    pairs = [(a, o) for o in out for a in ais[ais < o][-1:]]
-    delay = float(np.median([o - a for a, o in pairs]))
-    path_um = table["distance_um"][sites["axon terminal"]] - table["distance_um"][sites["AIS"]]
-    bap = {label: back_propagation(rec, label) for label in ("dendrite (most synapses)",
-                                                            "distal dendrite")}
+    delay = _median_lag(ais, sp["axon terminal"])
+    ais_lead = _median_lag(ais, sp["soma"])
+    bap = {label: back_propagation(rec, label) for label in (proximal, "distal dendrite")}
     seconds = duration / 1e3
     c = rec.counts
     headline = {
         "output_rate_hz": out.size / seconds,
         "ais_to_terminal_delay_ms": delay,
-        "axon_conduction_velocity_m_per_s": path_um * 1e-6 / (delay * 1e-3),
-        "bap_amplitude_proximal_dendrite_mV": bap["dendrite (most synapses)"][0],
-        "bap_delay_proximal_dendrite_ms": bap["dendrite (most synapses)"][1],
+        "ais_lead_over_soma_ms": ais_lead,
+        "ais_to_terminal_path_um": float(table["distance_um"][sites["axon terminal"]]
+                                         - table["distance_um"][sites["AIS"]]),
+        "bap_amplitude_proximal_dendrite_mV": bap[proximal][0],
+        "bap_delay_proximal_dendrite_ms": bap[proximal][1],
         "bap_amplitude_distal_dendrite_mV": bap["distal dendrite"][0],
         "bap_delay_distal_dendrite_ms": bap["distal dendrite"][1],
+        "proximal_dendrite_distance_um": float(table["distance_um"][sites[proximal]]),
         "distal_dendrite_distance_um": float(table["distance_um"][sites["distal dendrite"]]),
         "presynaptic_spikes_per_s": c["presynaptic_spikes"] / seconds,
         "vesicles_released_per_s": c["vesicles_released"] / seconds,
@@ -145,15 +147,20 @@ def run(*, quick: bool = True, seed: int = 0) -> PipelineResult:
     first = float(out[0])
     fields_ = {f.name: getattr(rec, f.name) for f in fields(Recording)}
     fields_.update(name=NAME, claim=CLAIM, headline=headline,
-                   notes=[f"Model: reduced L5 pyramidal cell ({c['compartments']} compartments, "
-                          f"{c['synapses']} synapses); sources: {'; '.join(model.sources)}.",
-                          f"Input: inhomogeneous Poisson, excitatory {EXC_RATE_HZ:g} Hz and "
-                          f"inhibitory {INH_RATE_HZ:g} Hz per axon, modulated at 4 Hz "
-                          f"(depth 0.8).",
-                          "Axonal velocity: path length from the AIS recording site to the "
-                          "terminal over the median AIS-to-terminal delay."])
-    fields_["params"] = {**rec.params, "exc_rate_hz": EXC_RATE_HZ, "inh_rate_hz": INH_RATE_HZ,
-                         "modulation_hz": 4.0}
+                   notes=[f"Model: reduced mammalian L5b pyramidal cell ({c['compartments']} "
+                          f"compartments, {c['synapses']} synapses); sources: "
+                          f"{'; '.join(model.sources)}.",
+                          f"Input: inhomogeneous Poisson, excitatory {L5_DRIVE.exc_rate_hz:g} "
+                          f"Hz and inhibitory {L5_DRIVE.inh_rate_hz:g} Hz per axon, modulated "
+                          f"at {L5_DRIVE.modulation_hz:g} Hz (depth {L5_DRIVE.depth:g}).",
+                          "Delays: median lag of threshold crossings at the terminal and at "
+                          "the soma after the last AIS crossing before them (positive "
+                          "ais_lead_over_soma_ms: the spike starts in the AIS). The cell's axon "
+                          "is Beniaguev et al.'s short stub, too short for a conduction "
+                          "velocity (cable-validation measures the HH axon's)."])
+    fields_["params"] = {**rec.params, "exc_rate_hz": L5_DRIVE.exc_rate_hz,
+                         "inh_rate_hz": L5_DRIVE.inh_rate_hz,
+                         "modulation_hz": L5_DRIVE.modulation_hz}
     return PipelineResult(**fields_, zoom_ms=(max(0.0, first - 3.0), first + 4.0))
 
 

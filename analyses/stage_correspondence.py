@@ -3,12 +3,15 @@
 One row per stage of Dettmers' (2015) walk through a neuron: the Brian2 component that
 simulates it (:mod:`neurocomp.biophysics`), the PyTorch layer that stands for it
 (:class:`neurocomp.layers.DettmersNeuron`), and what each costs per neuron-second in FLOPs
-(a multiply-add = 2 FLOPs). The biophysical cost comes from a run of the reduced L5 cell,
-priced term by term by :func:`neurocomp.accounting.recording_cost`; compartment-step terms are
-split over stages by their share of compartments (soma, AIS, axon, dendrites), and the HH
-gates of dendritic compartments are booked to "dendritic spikes". The layer cost is the
-counter's forward FLOPs of each DettmersNeuron stage per window of T = 5 steps, times the
-200 windows per second of the post's Kurzweil-style rate.
+(a multiply-add = 2 FLOPs). The biophysical cost comes from a run of the reduced mammalian
+L5b cell (``models.neurons.l5_pyramidal``: Hay et al. 2011's channels; the same input as
+``neuron-pipeline``, ``models.l5_drive.L5_DRIVE``), priced term by term by
+:func:`neurocomp.accounting.recording_cost`; compartment-step terms are split over stages by
+their share of compartments (soma, AIS, axon, dendrites), and the channel gates (and the
+calcium pool) of dendritic compartments are booked to "dendritic spikes". The layer cost is
+the counter's forward FLOPs of each DettmersNeuron stage per window of T = 5 steps, times
+the windows per second of the post's Kurzweil-style rate
+(``models.dettmers_neurons.SHARED_NUMBERS["window_rate"]``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from models.dettmers_neurons import granule_cell, purkinje_cell
+from models.dettmers_neurons import SHARED_NUMBERS, granule_cell, purkinje_cell
+from models.l5_drive import L5_DRIVE
 from models.neurons import l5_pyramidal
 from neurocomp.accounting import count, recording_cost
 from neurocomp.analysis import Analysis
@@ -38,9 +42,10 @@ CLAIM = ("Stage by stage, the biophysical neuron and its convnet counterpart: wh
          "component and which layer implement each step of the post's pipeline, and what "
          "each costs per neuron-second.")
 
-#: Windows of T = 5 steps per second: the 200 Hz of the Kurzweil-style model the post uses
-#: (seed_brain_vs_dl.md §2.4 "arithmetic probe"; the post's own rate is NOT FOUND).
-WINDOWS_PER_S = 200.0
+#: Steps per window (the post's T) and windows per second (the post's Kurzweil-style rate;
+#: see the notes of both numbers).
+T_STEPS = int(SHARED_NUMBERS["time_steps"].value)
+WINDOWS_PER_S = SHARED_NUMBERS["window_rate"].value
 
 STAGES = (
     # stage, biophysical component, layer (DettmersNeuron attribute: class)
@@ -51,11 +56,11 @@ STAGES = (
      "synapse: SynapticKernel"),
     ("dendrites", "SpatialNeuron cable: solve and leak (biophysics.pipeline)",
      "dendrites: DendriticConv"),
-    ("dendritic spikes", "dendritic HH Na/K gates + NMDA block",
+    ("dendritic spikes", "dendritic channel gates, Ca2+ pool + NMDA block",
      "spikes: AmplifyingPool, dendritic_rate"),
     ("soma", "soma compartment", "soma: SomaticFilter (1x1x5)"),
-    ("firing decision", "AIS HH gates, threshold", "somatic_rate, firing: PoissonFiring"),
-    ("axon", "HH axon to the terminal", "(next neuron's dense weight)"),
+    ("firing decision", "AIS channel gates, threshold", "somatic_rate, firing: PoissonFiring"),
+    ("axon", "axon to the terminal", "(next neuron's dense weight)"),
 )
 LAYER_MODULES = {"transmitter release": ("axon",), "receptors": ("synapse",),
                  "dendrites": ("dendrites",), "dendritic spikes": ("spikes", "dendritic_rate"),
@@ -66,12 +71,8 @@ def biophysical_costs(*, duration_ms: float, seed: int) -> tuple[dict[str, float
     """FLOP per neuron-second per stage of an L5 run, and the run's total."""
     from brian2 import ms, us
 
-    from analyses.neuron_pipeline import EXC_RATE_HZ, INH_RATE_HZ, modulated_inputs
-
     model = l5_pyramidal()
-    inputs = modulated_inputs(model, duration_ms=duration_ms, exc_rate_hz=EXC_RATE_HZ,
-                              inh_rate_hz=INH_RATE_HZ, modulation_hz=4.0,
-                              rng=np.random.default_rng(seed))
+    inputs = L5_DRIVE.trains(model, duration_ms=duration_ms, rng=np.random.default_rng(seed))
     pipe = NeuronPipeline(model)
     rec = pipe.run(inputs, duration=duration_ms * ms, dt=25 * us, backend="cpp_standalone",
                    seed=seed, record_dt=0.05 * ms)  # the neuron-pipeline build: cached
@@ -92,7 +93,7 @@ def biophysical_costs(*, duration_ms: float, seed: int) -> tuple[dict[str, float
             out["receptors"] += flop
         elif item.name == "spike detection":
             out["firing decision"] += flop
-        elif item.name == "HH gates":
+        elif item.name == "channel gates":
             for stage, f in share.items():
                 out["dendritic spikes" if stage == "dendrites" else stage] += flop * f
         else:  # cable solve, branch points, membrane currents
@@ -104,7 +105,7 @@ def biophysical_costs(*, duration_ms: float, seed: int) -> tuple[dict[str, float
 def layer_costs(neuron: torch.nn.Module) -> dict[str, float]:
     """Forward FLOP per neuron-second per stage of a DettmersNeuron (eval mode)."""
     neuron.eval()
-    x = torch.zeros(1, neuron.config.n_synapses, 5)
+    x = torch.zeros(1, neuron.config.n_synapses, T_STEPS)
     frame = count(neuron, x, backward=False).to_frame().set_index("module")
     return {stage: float(sum(frame.loc[m, "forward_flop"] for m in mods)) * WINDOWS_PER_S
             for stage, mods in LAYER_MODULES.items()}
@@ -157,13 +158,17 @@ def run(*, quick: bool = True, seed: int = 0) -> StageTable:
         "biophysics_over_granule_layer_ratio": bio_total / float(sum(granule.values())),
         "largest_biophysical_stage_share": float(max(bio.values()) / bio_total),
     }
+    model = l5_pyramidal()
+    n_syn = sum(g.n_synapses for g in model.synapse_groups)
     return StageTable(
         name=NAME, claim=CLAIM, seed=seed, headline=headline, table=table,
-        notes=["Biophysics: the reduced L5 cell (265 compartments, 1,200 synapses) under the "
-               "neuron-pipeline input; compartment-step costs split over stages by share of "
-               "compartments; HH gates of dendritic compartments booked to dendritic spikes.",
-               f"Layers: forward FLOPs per window of T = 5 steps × {WINDOWS_PER_S:g} windows/s "
-               "(the Kurzweil-style 200 Hz the post uses); the post's granule and Purkinje "
+        notes=[f"Biophysics: the reduced mammalian L5b cell ({model.morphology.n_compartments} "
+               f"compartments, {n_syn:,} synapses) under the neuron-pipeline input "
+               f"({L5_DRIVE.exc_rate_hz:g}/{L5_DRIVE.inh_rate_hz:g} Hz per axon); "
+               "compartment-step costs split over stages by share of compartments; channel "
+               "gates and the Ca2+ pool of dendritic compartments booked to dendritic spikes.",
+               f"Layers: forward FLOPs per window of T = {T_STEPS} steps × {WINDOWS_PER_S:g} "
+               "windows/s (the post's Kurzweil-style rate); the post's granule and Purkinje "
                "configurations have no synaptic-kernel stage (an identity), hence no bar."],
         params={"windows_per_s": WINDOWS_PER_S, "l5_duration_ms": 200.0 if quick else 2000.0})
 

@@ -9,10 +9,15 @@ Every measurement runs in a fresh process (so compile caches and peak memory are
   ``--repeats`` runs of the cached project (binary run time as reported by Brian2).
 
 Reported per backend: compile time (cold minus warm), run time (median), real-time factor
-(run time / biological time), peak resident memory of the process. Input: Poisson, 4 Hz per
-excitatory and 5 Hz per inhibitory axon (1,200 synapses), dt = 25 µs.
+(run time / biological time), peak resident memory of the process. Cell: ``--cell
+mammalian`` (default; ``models.neurons.l5_pyramidal``, Hay et al. 2011's channels) or
+``squid`` (``models.neurons.l5_pyramidal_squid``, the cell of the results before the port).
+Input: homogeneous Poisson at the mean rates of the cell's ``neuron-pipeline`` drive
+(``models.l5_drive``), dt = 25 µs. The mammalian cell costs about three times the squid
+one per simulated second: its numpy runs take the better part of an hour each.
 
     python benchmarks/biophysics_backends.py --repeats 3 --numpy-repeats 3
+    python benchmarks/biophysics_backends.py --cell squid --repeats 3 --numpy-repeats 3
 """
 
 from __future__ import annotations
@@ -31,18 +36,26 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def child(backend: str, duration_ms: float, seed: int) -> dict:
+def cell(name: str) -> tuple:
+    """The model and its input drive for ``--cell``."""
+    from models.l5_drive import L5_DRIVE, L5_SQUID_DRIVE
+    from models.neurons import l5_pyramidal, l5_pyramidal_squid
+
+    if name == "mammalian":
+        return l5_pyramidal(), L5_DRIVE
+    return l5_pyramidal_squid(), L5_SQUID_DRIVE
+
+
+def child(backend: str, duration_ms: float, seed: int, cell_name: str) -> dict:
     import numpy as np
     from brian2 import ms, us
 
-    from models.neurons import l5_pyramidal
     from neurocomp.biophysics import inputs as spikes
     from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
 
-    model = l5_pyramidal()
+    model, drive = cell(cell_name)
     rng = np.random.default_rng(seed)
-    rates = {"exc": 4.0, "inh": 5.0}
-    trains = {g.name: spikes.poisson(n_sources=g.n_sources, rate_hz=rates[g.name],
+    trains = {g.name: spikes.poisson(n_sources=g.n_sources, rate_hz=drive.rate_hz(g.name),
                                      duration_ms=duration_ms, rng=rng)
               for g in model.synapse_groups}
     start = time.perf_counter()
@@ -51,15 +64,16 @@ def child(backend: str, duration_ms: float, seed: int) -> dict:
                                     record=[RecordSite(label="soma", index=0)],
                                     record_dt=0.1 * ms)
     wall = time.perf_counter() - start
-    return {"backend": backend, "wall_s": wall, "timing": rec.timing,
+    return {"backend": backend, "model": model.name, "wall_s": wall, "timing": rec.timing,
             "output_spikes": rec.counts["output_spikes"],
             "compartments": rec.counts["compartments"], "synapses": rec.counts["synapses"],
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def spawn(backend: str, duration_ms: float, seed: int, env: dict) -> dict:
+def spawn(backend: str, duration_ms: float, seed: int, env: dict, cell_name: str) -> dict:
     out = subprocess.run([sys.executable, __file__, "--child", backend,
-                          "--duration-ms", str(duration_ms), "--seed", str(seed)],
+                          "--duration-ms", str(duration_ms), "--seed", str(seed),
+                          "--cell", cell_name],
                          capture_output=True, text=True, env=env, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -70,6 +84,7 @@ def main() -> None:
     parser.add_argument("--numpy-repeats", type=int, default=3)
     parser.add_argument("--duration-ms", type=float, default=1000.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cell", choices=("mammalian", "squid"), default="mammalian")
     parser.add_argument("--backends", nargs="+",
                         default=["cpp_standalone", "cython", "numpy"])
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
@@ -77,12 +92,13 @@ def main() -> None:
                         default=HERE / "results" / "biophysics_backends.json")
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.duration_ms, args.seed)))
+        print(json.dumps(child(args.child, args.duration_ms, args.seed, args.cell)))
         return
     if args.repeats < 3:
         parser.error(f"--repeats must be at least 3; got {args.repeats}")
     bio_s = args.duration_ms / 1e3
     report: dict = {"benchmark": "biophysics_backends", "biological_s": bio_s,
+                    "cell": args.cell,
                     "command": " ".join(["python", "benchmarks/biophysics_backends.py",
                                          *sys.argv[1:]]),
                     "backends": {}}
@@ -93,11 +109,11 @@ def main() -> None:
             env["NEUROCOMP_CYTHON_CACHE"] = str(Path(scratch) / "cython")
             runs, cold = [], None
             if backend != "numpy":
-                cold = spawn(backend, args.duration_ms, args.seed, env)
+                cold = spawn(backend, args.duration_ms, args.seed, env, args.cell)
                 print(f"{backend} cold: {cold['wall_s']:.1f} s wall", flush=True)
             n = args.numpy_repeats if backend == "numpy" else args.repeats
             for k in range(n):
-                runs.append(spawn(backend, args.duration_ms, args.seed, env))
+                runs.append(spawn(backend, args.duration_ms, args.seed, env, args.cell))
                 print(f"{backend} run {k + 1}/{n}: {runs[-1]['timing']}", flush=True)
             run_s = [r["timing"]["run_s"] for r in runs]
             entry = {
@@ -105,7 +121,7 @@ def main() -> None:
                 "real_time_factor": statistics.median(run_s) / bio_s,
                 "wall_s_median_warm": statistics.median(r["wall_s"] for r in runs),
                 "peak_rss_mb_median": statistics.median(r["peak_rss_mb"] for r in runs),
-                "output_spikes": runs[0]["output_spikes"],
+                "model": runs[0]["model"], "output_spikes": runs[0]["output_spikes"],
                 "compartments": runs[0]["compartments"], "synapses": runs[0]["synapses"],
             }
             if backend == "cpp_standalone":

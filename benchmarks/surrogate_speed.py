@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
 """Benchmark: a neuron simulated vs its surrogates, same input, same CPU, accuracy beside speed.
 
-* Passive ball-and-stick, current-based synapses (analyses/passive_kernels.py): the Brian2
-  simulation (cpp_standalone, binary run time, compile excluded) vs the exact-kernel
-  ``KernelConv1d`` (FFT path) on the same held-out input; VE of the kernels beside.
+* Passive ball-and-stick, current-based synapses (the model of ``passive-kernels``, written
+  out below: benchmarks import no analysis): the Brian2 simulation (cpp_standalone, binary
+  run time, compile excluded) vs the exact-kernel ``KernelConv1d`` (FFT path) on the same
+  held-out input; VE of the kernels beside.
 * Reduced L5 cell: the Brian2 simulation vs the fitted TCNs of ``surrogate-depth`` (loaded
-  from its cache, batched windows on the CPU), with their held-out accuracy.
+  from the surrogate cache, batched windows on the CPU), with their held-out accuracy.
 
 Speed is biological seconds simulated per wall-clock second (median of repeats).
+
+TODO(surrogate-depth rewrite): the L5 section finds the fitted TCNs by the file names the
+old ``analyses/surrogate_depth.py`` wrote (``<cache>/surrogates/l5-*-quick-s0.pt``) and
+compares them with the cpp_standalone speed in ``results/biophysics_backends.json``; once
+the rewritten analysis settles where (and for which cell) it stores its surrogates, point
+``SURROGATE_GLOB`` there and rerun ``biophysics_backends.py`` for the same cell.
 
     python benchmarks/surrogate_speed.py --seconds 10 --repeats 5
 """
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -24,6 +32,41 @@ import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
+#: Fitted surrogates, relative to the cache (see the TODO in the module docstring).
+SURROGATE_GLOB = "surrogates/l5-*-quick-s0.pt"
+
+# The passive model of ``passive-kernels`` (analyses/passive_kernels.py, ``make_model``),
+# written out: same constants, same model name (so the Brian2 build cache is shared).
+DT_MS = 0.025          # simulation and binning step
+KERNEL_MS = 200.0      # 10 τ_m of the 20 ms membrane
+RM_OHM_CM2 = 20_000.0  # τ_m = 20 ms with C_m = 1 µF/cm²
+AMPA_NS = 0.5          # conductance per vesicle; current-based weight = g (E_AMPA − E_rest)
+N_SYN = 24
+RATE_HZ = 5.0          # per synapse
+
+
+def cache_dir() -> Path:
+    """The surrogate cache: ``$NEUROCOMP_CACHE`` or ``~/.cache/neurocomp`` (DEVELOPERS.md)."""
+    return Path(os.environ.get("NEUROCOMP_CACHE", Path.home() / ".cache" / "neurocomp"))
+
+
+def passive_model():
+    """Passive ball-and-stick without an axon, 24 AMPA synapses (``passive-kernels``)."""
+    from models.neurons._common import passive
+    from neurocomp.biophysics.model import NeuronModel, SynapseGroup
+    from neurocomp.biophysics.morphology import ball_and_stick
+    from neurocomp.biophysics.release import ReleaseParameters
+
+    morph = ball_and_stick(soma_diameter_um=20.0, dendrite_length_um=600.0,
+                           dendrite_diameter_um=2.0, n_compartments=30)
+    return NeuronModel(
+        name="ball_and_stick_passive", morphology=morph, Ri_ohm_cm=100.0,
+        densities={"soma": passive(RM_OHM_CM2), "dendrite": passive(RM_OHM_CM2)},
+        synapse_groups=(SynapseGroup(
+            name="exc", regions=("dendrite", "soma"), n_synapses=N_SYN, n_sources=N_SYN,
+            receptors={"ampa": AMPA_NS}, release=ReleaseParameters(U=1.0, tau_rec_ms=0.01),
+            source=f"{AMPA_NS} nS per vesicle"),),
+        placement_seed=3, sources=("benchmarks/surrogate_speed.py (as passive-kernels)",))
 
 
 def passive_section(seconds: float, repeats: int) -> dict:
@@ -31,7 +74,6 @@ def passive_section(seconds: float, repeats: int) -> dict:
 
     from brian2 import ms
 
-    import analyses.passive_kernels as pk
     from neurocomp.biophysics import inputs as spikes
     from neurocomp.biophysics.model import Stages
     from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
@@ -40,27 +82,27 @@ def passive_section(seconds: float, repeats: int) -> dict:
     from neurocomp.mapping.linear import KernelConv1d, bin_synaptic_input, variance_explained
     from neurocomp.timing import measure
 
-    model = pk.make_model()
-    w = pk.AMPA_NS * (AMPA.reversal_mV - model.E_rest_mV)
+    model = passive_model()
+    w = AMPA_NS * (AMPA.reversal_mV - model.E_rest_mV)
     cm = replace(model, synapse_groups=(replace(model.synapse_groups[0],
                                                 receptors={"ampa": w}),))
     comps = model.synapse_compartments()["exc"]
-    taps = round(pk.KERNEL_MS / pk.DT_MS)
+    taps = round(KERNEL_MS / DT_MS)
     system = passive_system(model.morphology, Ri_ohm_cm=model.Ri_ohm_cm,
-                            gL_S_per_cm2=1 / pk.RM_OHM_CM2, Cm_uF_per_cm2=1.0)
+                            gL_S_per_cm2=1 / RM_OHM_CM2, Cm_uF_per_cm2=1.0)
     kernels = synaptic_kernels(system, inputs=comps, output=0,
-                               t_ms=np.arange(taps) * pk.DT_MS, receptor=AMPA, weight_pA=w)
+                               t_ms=np.arange(taps) * DT_MS, receptor=AMPA, weight_pA=w)
     duration = seconds * 1e3
-    trains = spikes.poisson(n_sources=pk.N_SYN, rate_hz=pk.RATE_HZ, duration_ms=duration,
-                            rng=np.random.default_rng(1)).dedupe(pk.DT_MS)
+    trains = spikes.poisson(n_sources=N_SYN, rate_hz=RATE_HZ, duration_ms=duration,
+                            rng=np.random.default_rng(1)).dedupe(DT_MS)
     pipe = NeuronPipeline(cm, stages=Stages(synapses="current", release="deterministic"))
     sim_s, v = [], None
     for _ in range(repeats):
-        rec = pipe.run(trains, duration=duration * ms, dt=pk.DT_MS * ms,
+        rec = pipe.run(trains, duration=duration * ms, dt=DT_MS * ms,
                        backend="cpp_standalone", record=[RecordSite(label="soma", index=0)])
         sim_s.append(rec.timing["run_s"])
         v = rec.traces["v"][0]
-    counts = bin_synaptic_input(trains, synapse_sources=np.arange(pk.N_SYN), dt_ms=pk.DT_MS,
+    counts = bin_synaptic_input(trains, synapse_sources=np.arange(N_SYN), dt_ms=DT_MS,
                                 duration_ms=duration)
     layer = KernelConv1d(kernels, offset=model.E_rest_mV, method="fft")
     x = torch.from_numpy(counts[None])
@@ -74,12 +116,12 @@ def passive_section(seconds: float, repeats: int) -> dict:
     # the surrogate need not run at the simulation's step: coarser bins, same kernels
     frontier = []
     for bin_ms in (0.1, 0.25, 0.5, 1.0, 2.0):
-        step = round(bin_ms / pk.DT_MS)
+        step = round(bin_ms / DT_MS)
         n_bins = counts.shape[1] // step
-        coarse = counts[:, :n_bins * step].reshape(pk.N_SYN, n_bins, step).sum(axis=2)
+        coarse = counts[:, :n_bins * step].reshape(N_SYN, n_bins, step).sum(axis=2)
         # events fall uniformly in a bin: on average half a bin before its end, and they act
         # one simulation step after the spike
-        t_b = np.arange(round(pk.KERNEL_MS / bin_ms)) * bin_ms - bin_ms / 2 - pk.DT_MS
+        t_b = np.arange(round(KERNEL_MS / bin_ms)) * bin_ms - bin_ms / 2 - DT_MS
         k_b = synaptic_kernels(system, inputs=comps, output=0, t_ms=t_b, receptor=AMPA,
                                weight_pA=w)
         layer_b = KernelConv1d(k_b, offset=model.E_rest_mV, method="fft")
@@ -90,7 +132,7 @@ def passive_section(seconds: float, repeats: int) -> dict:
             t_b_run = measure(lambda lb=layer_b, xx=xb: lb(xx), repeats=repeats, warmup=1)
             t_b16 = measure(lambda lb=layer_b, xx=batch16: lb(xx), repeats=repeats, warmup=1)
         v_b = v[: n_bins * step: step]
-        skip = round(pk.KERNEL_MS / bin_ms)
+        skip = round(KERNEL_MS / bin_ms)
         frontier.append({"bin_ms": bin_ms, "median_s": t_b_run.median_s,
                          "bio_s_per_wall_s": seconds / t_b_run.median_s,
                          "speedup_over_simulation": seconds / t_b_run.median_s / sim_speed,
@@ -105,20 +147,19 @@ def passive_section(seconds: float, repeats: int) -> dict:
             "kernel_conv1d_s_median": timing.median_s,
             "kernel_conv1d_bio_s_per_wall_s": conv_speed,
             "kernel_speedup_over_simulation": conv_speed / sim_speed,
-            "kernel_variance_explained": ve, "synapses": pk.N_SYN, "kernel_taps": taps,
+            "kernel_variance_explained": ve, "synapses": N_SYN, "kernel_taps": taps,
             "coarser_bins": frontier,
-            "dt_ms": pk.DT_MS}
+            "dt_ms": DT_MS}
 
 
 def tcn_section(repeats: int, batch: int) -> dict:
-    import analyses.surrogate_depth as sd
     from neurocomp.mapping.surrogate import load_surrogate
     from neurocomp.timing import measure
 
     rows = []
     biophysics = json.loads((HERE / "results" / "biophysics_backends.json").read_text())
     l5_speed = 1.0 / biophysics["backends"]["cpp_standalone"]["real_time_factor"]
-    for path in sorted((sd.cache_dir() / "surrogates").glob("l5-*-quick-s0.pt")):
+    for path in sorted(cache_dir().glob(SURROGATE_GLOB)):
         model, meta = load_surrogate(path)
         x = torch.rand(batch, model.config.in_channels, 1000) < 0.01
         x = x.float()
@@ -131,7 +172,8 @@ def tcn_section(repeats: int, batch: int) -> dict:
                      "speedup_over_l5_simulation": speed / l5_speed,
                      "parameters": sum(p.numel() for p in model.parameters())})
     return {"l5_brian2_cpp_bio_s_per_wall_s": l5_speed,
-            "l5_source": "benchmarks/results/biophysics_backends.json (same machine)",
+            "l5_source": "benchmarks/results/biophysics_backends.json (same machine; its "
+                         f"cell: {biophysics.get('cell', 'squid')})",
             "tcns": rows,
             "accuracy_source": "results/surrogate-depth/data.csv (held-out VE, AUC)"}
 

@@ -50,6 +50,11 @@ SHARED_NUMBERS: dict[str, Cited] = {
     "poisson_lambda": Cited(value=0.5, unit="cycles", source=DETTMERS_2015,
                             note="the figure's Poisson(lambda = 0.5) example of cycles waited "
                                  "before firing (§1 row 8); an example, not a measurement"),
+    "window_rate": Cited(value=200.0, unit="windows/s", source=DETTMERS_2015,
+                         note="the ≈200 action potentials per second of the Kurzweil-style "
+                              "model the post describes (§2.1), read as 200 windows of T = 5 "
+                              "steps per second — a neurocomp choice: the post states no rate "
+                              "for its own model"),
     "amplification": Cited(value=0.5, unit="1", source="neurocomp choice (not in the post)",
                            note="the post says neighbours are 'amplified toward the maximum' "
                                 "but gives no amount; 0.5 sits between average pooling (0) "

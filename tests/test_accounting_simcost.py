@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from brian2 import ms
 
-from models.neurons import ball_and_stick_model
+from models.channels import HAY_CHANNELS
+from models.neurons import ball_and_stick_model, l5_pyramidal
 from neurocomp.accounting.expression_ops import code_ops, expression_ops
 from neurocomp.accounting.scalar_ops import ScalarOpCosts
 from neurocomp.accounting.simulation_cost import (
@@ -26,6 +27,8 @@ from neurocomp.accounting.simulation_cost import (
 )
 from neurocomp.accounting.simulation_ops import (
     cable_flop_per_compartment_step,
+    channel_gate_flop,
+    gate_flop,
     simulation_ops,
 )
 from neurocomp.biophysics import inputs as spikes
@@ -68,8 +71,10 @@ def test_ball_and_stick_op_costs_derived_from_its_equations():
     # cable: rhs 3 + 3 solves × (diagonal 1 + Thomas 6 + 2 divisions) + combine 4 + Ic 3
     assert ops.cable_flop_per_compartment_step == 3 + 3 * 9 + 4 + 3 == 37
     # HH rates: α_m 4, β_m 4, α_h 4, β_h 5, α_n 4, β_n 4 = 25; 3 exponential-Euler updates of
-    # 5 + a division + an exp = 21
+    # 5 + a division + an exp = 21 (priced from the channel units hh_na, hh_k since the
+    # accounting reads channel units; the same count as the legacy HH equations gave)
     assert ops.gate_flop_per_gated_compartment_step == 25 + 21
+    assert dict(ops.gate_flop_by_channel) == {"hh_na": 4 + 4 + 4 + 5 + 2 * 7, "hh_k": 4 + 4 + 7}
     # I_m: leak 2 + Na 6 + K 5 + 2 adds = 15; AMPA 4, NMDA 9 (Mg block inside the product),
     # GABA_A 4, 2 adds, /area, + 1 = 21 → 36, counted twice (I0 and g_tot)
     assert ops.membrane_flop_per_compartment_step == 2 * 36
@@ -111,6 +116,40 @@ def test_model_and_convention_changes_change_the_cost():
     assert simulation_ops(passive).gated_compartments == passive.morphology.n_compartments
     assert simulation_ops(passive).active_compartments == 1
     assert cable_flop_per_compartment_step(ScalarOpCosts(division_flop=3)) == 37 + 3 * 2 * 2
+
+
+def test_hay_cell_gate_cost_is_the_sum_of_its_gates():
+    model = l5_pyramidal()
+    ops = simulation_ops(model)
+    sk = HAY_CHANNELS["SKv3_1"]  # no Q10: φ = 1 at 34 °C
+    # by hand: m∞ = 1/(1 + exp((v − 18.7)/(−9.7))): −, ×, exp, +, ÷ = 5; τ = 4/(1 +
+    # exp((v + 46.56)/(−44.14)))/φ: 5 likewise (4/φ folds into the division); the update
+    # x∞ + (x − x∞)·exp(−dt/τ): ÷, exp, −, ×, + = 5
+    assert ops.gate_flop_by_channel["SKv3_1"] == 5 + 5 + 5
+    heavy = ScalarOpCosts(transcendental_flop=20, division_flop=4)
+    assert channel_gate_flop(sk, temperature_C=34.0, costs=heavy) == 3 * (3 + 20 + 4)
+    # Brian2 integrates every gate of every channel in every compartment, plus the pool:
+    # exact sums of the per-gate counts (integers in float64)
+    assert ops.gated_compartments == model.morphology.n_compartments == 237
+    per_gate = sum(gate_flop(c, g, temperature_C=model.temperature_C)
+                   for c in model.channels().values() for g in c.gates)
+    assert ops.gate_flop_per_gated_compartment_step == (
+        per_gate + ops.calcium_flop_per_gated_compartment_step)
+    assert sum(ops.gate_flop_by_channel.values()) == per_gate
+    # calcium: ica = Ca_HVA + Ca_LVAst, each ḡ·m²·h·(v − E_Ca): m² 1, − 1, 3 × = 5, + 1 = 11;
+    # c∞ = c_rest − K·τ_d·γ·ica/d: 3 ×, ÷, − = 5; update ÷, exp, 3 = 5
+    assert ops.calcium_flop_per_gated_compartment_step == 11 + 5 + 5
+    # SK_E2 has a constant τ (1 ms): its exp(−dt/τ) is hoisted, the update costs 3;
+    # z∞ = 1/(1 + (4.3e-4/clip(cai))**4.8): clip 2, ÷, pow (transcendental), +, ÷ = 6
+    assert ops.gate_flop_by_channel["SK_E2"] == 6 + 3
+    # passive dendrites drop Im (apical only); the soma's channels are still integrated in
+    # every compartment, so the cost per gated compartment falls by exactly Im's gates
+    passive = simulation_ops(model, stages=Stages(dendrites="passive"))
+    assert passive.gated_compartments == 237 and "Im" not in passive.gate_flop_by_channel
+    assert (ops.gate_flop_per_gated_compartment_step
+            - passive.gate_flop_per_gated_compartment_step) == ops.gate_flop_by_channel["Im"]
+    assert passive.active_compartments == 4  # the soma and the 3 channel-bearing axon ones
+    assert passive.region_specific_gate_flop_per_step < ops.region_specific_gate_flop_per_step
 
 
 @pytest.mark.parametrize("name", ["steps", "compartment_steps", "exc", "inh"])

@@ -1,8 +1,9 @@
 r"""Count the arithmetic of a model equation or code line, per element, constants folded.
 
 The simulation-cost model (:mod:`neurocomp.accounting.simulation_ops`) reads the equations
-and ``on_pre`` code the biophysics pillar hands to Brian2 — the strings of
-:func:`~neurocomp.biophysics.channels.membrane_equations`,
+and ``on_pre`` code the biophysics pillar hands to Brian2 — the expressions of the channel
+units (:class:`~neurocomp.biophysics.mechanisms.Gate`) and the strings of
+:func:`~neurocomp.biophysics.mechanisms.brian2_equations`,
 :func:`~neurocomp.biophysics.receptors.receptor_equations` and
 :func:`~neurocomp.biophysics.release.release_code` — and counts their operations here, so
 the op costs follow the equations the simulation runs, not a table typed in by hand.

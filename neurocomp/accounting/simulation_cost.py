@@ -209,7 +209,7 @@ def simulation_cost(*, model: NeuronModel, counts: Mapping[str, int], duration_s
                  flop_per_unit=ops.branch_flop_per_section_step),
         CostItem(name="membrane currents", unit="compartment-step", count=comp_steps,
                  flop_per_unit=ops.membrane_flop_per_compartment_step),
-        CostItem(name="HH gates", unit="gated compartment-step",
+        CostItem(name="channel gates", unit="gated compartment-step",
                  count=comp_steps * ops.gated_compartments / max(ops.compartments, 1),
                  flop_per_unit=ops.gate_flop_per_gated_compartment_step),
         CostItem(name="receptor states", unit="compartment-step", count=comp_steps,
