@@ -305,7 +305,8 @@ def measure_fi(rec: Recording, epochs: Sequence[Epoch]) -> tuple[pd.DataFrame, d
     rin = epochs[0]
     rest = _mean(t, v, rin.start_ms - 50.0, rin.start_ms)
     held = _mean(t, v, rin.stop_ms - 50.0, rin.stop_ms)
-    passive = {"resting_potential_mV": rest, "input_resistance_Mohm": (rest - held) / 0.1}  # mV/nA = MΩ
+    # a -0.1 nA step: mV/nA = MΩ
+    passive = {"resting_potential_mV": rest, "input_resistance_Mohm": (rest - held) / 0.1}
     rows, ap, trace = [], {}, pd.DataFrame()
     for e in epochs[1:]:
         s = out[(out >= e.start_ms) & (out < e.stop_ms)]
@@ -594,7 +595,8 @@ def run(*, quick: bool = True, seed: int = 0) -> L5CellResult:
     bac = prot["bac"].set_index("condition")
     headline: dict[str, float] = {
         "checks_passed": int(checks["passed"].sum()), "checks_total": len(checks),
-        "resting_potential_mV": cell["resting_potential_mV"], "input_resistance_Mohm": cell["input_resistance_Mohm"],
+        "resting_potential_mV": cell["resting_potential_mV"],
+        "input_resistance_Mohm": cell["input_resistance_Mohm"],
         "rheobase_nA": rheobase_nA(fi["current_nA"], fi["rate_hz"]),
         **{f"rate_at_{a:g}_nA_hz".replace(".", "p"): float(rate.loc[a, "rate_hz"])
            for a in FI_TARGETS},
