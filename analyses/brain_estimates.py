@@ -238,7 +238,7 @@ def run(*, quick: bool = True, seed: int = 0,
         an unknown key raises ``ValueError`` listing the known ones.
     """
     n_samples = 20_000 if quick else 400_000
-    from analyses.library_costs import library_bottom_up_estimates
+    from analyses.library_costs import library_bottom_up_estimates, surrogate_status
 
     chosen = select({**ALL_ESTIMATES, **library_bottom_up_estimates()}, methods)
     rows, headline = [], {}
@@ -325,10 +325,10 @@ def run(*, quick: bool = True, seed: int = 0,
     return BrainEstimatesResult(
         name=NAME, claim=CLAIM, seed=seed, headline=headline,
         notes=[*notes, "This library's bottom-up rows (green): the reduced L5 cell's Brian2 "
-               "simulation cost and the full-plan TCN surrogate's FLOPs for every neuron; "
-               "DettmersNeuron layers for the post's granule and Purkinje counts, once as the "
-               "post's direct sums (which reproduce its 1.0e21 Purkinje term) and once as the "
-               "layer computes them by FFT (about 150x less)."],
+               "simulation cost for every neuron; a fitted surrogate for every neuron only "
+               "if one passes the accuracy bar; DettmersNeuron layers for the post's granule "
+               "and Purkinje counts, once as the post's direct sums and once as the layer "
+               "computes them by FFT.", surrogate_status()[1]],
         params={"n_samples": n_samples, "methods": list(chosen)},
         table=table, decomposition=dec.to_frame(), levels=levels, remainder=remainder)
 

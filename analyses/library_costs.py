@@ -7,42 +7,38 @@ Three per-neuron costs, each scaled by cited neuron counts (``models.brain_estim
   (:func:`neurocomp.accounting.simulation_cost`, priced from its channel units and
   equations at dt = 25 µs and the ``neuron-pipeline`` input rates,
   ``models.l5_drive.L5_DRIVE``; no simulation is run), for every neuron;
-* **fitted surrogate** — the forward FLOPs per second of input of the TCN architecture of
-  ``surrogate-depth``'s full plan (:data:`SURROGATE_TCN`, 1 ms steps) with one input channel
-  per (synapse group, compartment) of that cell, for every neuron;
+* **fitted surrogate** — only a surrogate that passes the accuracy bar on held-out data of
+  the mammalian cell, the cheapest that does, as measured by the ``surrogate-depth`` paper
+  run (``models.surrogates``, written by ``python -m analyses.surrogate_depth``): its
+  forward FLOPs per simulated millisecond × 1000, for every neuron. When no surrogate passes
+  (or no run has been recorded), there is no row to price, and :func:`surrogate_status`
+  says so with the best measured accuracy — a failing surrogate is shown as failing;
 * **DettmersNeuron** — the counter's forward FLOPs of the post's granule and Purkinje
   layers per window of T = 5 steps × the post's window rate
   (``models.dettmers_neurons.SHARED_NUMBERS["window_rate"]``), for the post's granule and
   Purkinje counts.
 
-This module imports no other analysis: the input rates and the window rate live in
-``models/``, and the surrogate's architecture is written out here.
+This module imports no other analysis: the input rates, the window rate and the measured
+surrogates live in ``models/``.
 """
 
 from __future__ import annotations
 
 import functools
 
-import numpy as np
 import torch
 
 from models.brain_estimates import AZEVEDO_2009_WHOLE_BRAIN, DETTMERS_2015_CEREBELLAR_TYPES
 from models.dettmers_neurons import SHARED_NUMBERS, granule_cell, purkinje_cell
 from models.l5_drive import L5_DRIVE
 from models.neurons import l5_pyramidal
+from models.surrogates import cheapest_passing, surrogate_frontier
 from neurocomp.accounting import count, simulation_cost
 from neurocomp.accounting.bottom_up import BottomUpParameters, bottom_up
-from neurocomp.layers.tcn import TCN, TCNConfig
 
 DT_MS = 0.025
 T_STEPS = int(SHARED_NUMBERS["time_steps"].value)
 WINDOWS_PER_S = SHARED_NUMBERS["window_rate"].value
-#: The TCN of ``surrogate-depth``'s full plan (``analyses/surrogate_depth.py``, ``FULL``:
-#: depth 7, width 64, a 35-tap first layer and 13-tap others). Written out rather than
-#: imported (analyses do not import each other): keep it in step with that plan.
-SURROGATE_TCN = {"depth": 7, "width": 64, "first_kernel": 35, "kernel": 13}
-
-
 def simulation_flop_per_neuron_s() -> float:
     """The reduced L5 cell's simulation cost for 1 s at the neuron-pipeline input rates."""
     model = l5_pyramidal()
@@ -55,21 +51,30 @@ def simulation_flop_per_neuron_s() -> float:
                            synaptic_events_by_group=events).flop_per_neuron_second
 
 
-def surrogate_in_channels() -> int:
-    """Input channels of the surrogate: one per (synapse group, compartment with synapses)
-    of the reduced L5 cell."""
-    return sum(int(np.unique(c).size) for c in l5_pyramidal().synapse_compartments().values())
-
-
-def surrogate_flop_per_neuron_s(in_channels: int | None = None) -> float:
-    """Forward FLOPs of the full-plan TCN over 1 s of input (1000 steps of 1 ms);
-    ``in_channels`` defaults to :func:`surrogate_in_channels`."""
-    in_channels = surrogate_in_channels() if in_channels is None else in_channels
-    a = SURROGATE_TCN
-    config = TCNConfig(in_channels=in_channels, depth=a["depth"], width=a["width"],
-                       kernel_sizes=(a["first_kernel"],) + (a["kernel"],) * (a["depth"] - 1))
-    model = TCN(config).eval()
-    return count(model, torch.zeros(1, in_channels, 1000), backward=False).forward_flop
+def surrogate_status(condition: str = "nmda") -> tuple[dict | None, str]:
+    """The cheapest surrogate of ``condition`` that passes the recorded accuracy bar (or
+    ``None``) and a sentence saying what was found, formatted from the recorded run."""
+    frontier = surrogate_frontier()
+    if frontier is None:
+        return None, ("No surrogate-depth paper run is recorded (models/data/"
+                      "surrogate_frontier.json): no fitted surrogate is priced.")
+    prov = frontier.get("provenance", {})
+    bar = float(frontier["accuracy_bar_auc"])
+    rows = [r for r in frontier["rows"] if r["condition"] == condition]
+    passing = cheapest_passing(frontier, condition=condition)
+    source = (f"surrogate-depth run '{prov.get('command', '?')}' "
+              f"({prov.get('train_s', float('nan')) / 60:.1f} min of training data)")
+    if passing is None:
+        best = max(rows, key=lambda r: float(r["spike_auc"])) if rows else None
+        best_txt = (f"the best, {best['model']}, reaches held-out spike AUC "
+                    f"{float(best['spike_auc']):.3f}" if best else "no surrogate was scored")
+        return None, (f"Fitted surrogate × neurons: NOT priced — no surrogate of the "
+                      f"{condition} condition passes the accuracy bar (AUC ≥ {bar:g}); "
+                      f"{best_txt} ({source}).")
+    return passing, (f"Fitted surrogate × neurons: the cheapest surrogate passing the bar "
+                     f"(AUC ≥ {bar:g}), {passing['model']} at AUC "
+                     f"{float(passing['spike_auc']):.3f} and "
+                     f"{float(passing['flop_per_ms']):.3g} FLOPs per simulated ms ({source}).")
 
 
 def dettmers_neuron_flop_per_neuron_s(algorithm: str = "auto") -> dict[str, float]:
@@ -100,14 +105,14 @@ def library_bottom_up_estimates() -> dict[str, BottomUpParameters]:
                     f"dt {DT_MS} ms, {L5_DRIVE.exc_rate_hz:g}/{L5_DRIVE.inh_rate_hz:g} Hz "
                     "input) priced from its channel units and equations",
         notes=("Every neuron simulated as this library's reduced mammalian L5b cell.",))
-    tcn = bottom_up(
-        name="bottom_up_fitted_tcn", label="fitted TCN × neurons",
+    passing, status = surrogate_status()
+    surrogate = [] if passing is None else [bottom_up(
+        name="bottom_up_fitted_surrogate", label=f"fitted {passing['model']} × neurons",
         populations=AZEVEDO_2009_WHOLE_BRAIN,
-        flop_per_s_per_neuron=surrogate_flop_per_neuron_s(),
-        cost_source="this library: forward FLOPs of the surrogate-depth full-plan TCN "
-                    f"(depth {SURROGATE_TCN['depth']}, width {SURROGATE_TCN['width']}, "
-                    f"{surrogate_in_channels()} input channels) per second of 1 ms input",
-        notes=("The architecture's cost; its accuracy is what surrogate-depth measures.",))
+        flop_per_s_per_neuron=float(passing["flop_per_ms"]) * 1e3,
+        cost_source="this library: " + status,
+        notes=("The cheapest surrogate of the mammalian L5 cell that passes the accuracy "
+               "bar on held-out data, applied to every neuron.",))]
     dns = []
     for algorithm, key, label in (("toeplitz", "direct", "direct sums"),
                                   ("auto", "fft", "FFT")):
@@ -121,4 +126,4 @@ def library_bottom_up_estimates() -> dict[str, BottomUpParameters]:
                         f"{WINDOWS_PER_S:g} "
                         "windows/s",
             notes=("The post's two cerebellar types only, as in its own estimate.",)))
-    return {p.name: p for p in (sim, tcn, *dns)}
+    return {p.name: p for p in (sim, *surrogate, *dns)}

@@ -52,7 +52,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -397,12 +397,16 @@ class NeuronIODataset:
         The input layout (row ``i`` of every ``inputs`` array is channel ``i``).
     dend_mV : dict of str to list of (ndarray or None)
         Dendritic voltages per sequence (float16, mV), None where not recorded.
+    diagnostics : dict of str to list of float
+        The simulator's scalar diagnostics (``diag_<name>`` in the files) over all
+        sequences, train then validation then test.
     """
 
     manifest: Mapping[str, Any]
     splits: Mapping[str, list[NeuronIO]]
     channels: ChannelTable
     dend_mV: Mapping[str, list[np.ndarray | None]]
+    diagnostics: Mapping[str, list[float]] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -464,6 +468,7 @@ def load_dataset(path: str | Path, *, expected_key: str | None = None) -> Neuron
                          f"(which give {recomputed!r}); the manifest was edited or is damaged")
     splits: dict[str, list[NeuronIO]] = {}
     dend: dict[str, list[np.ndarray | None]] = {}
+    diagnostics: dict[str, list[float]] = {}
     for split in SPLITS:
         splits[split], dend[split] = [], []
         for seq in manifest["splits"][split]:
@@ -472,4 +477,8 @@ def load_dataset(path: str | Path, *, expected_key: str | None = None) -> Neuron
             splits[split].append(NeuronIO(inputs=arrays["inputs"], soma_mV=arrays["soma_mV"],
                                           spikes=arrays["spikes"], bin_ms=spec.bin_ms))
             dend[split].append(arrays.get("dend_mV"))
-    return NeuronIODataset(manifest=manifest, splits=splits, channels=channels, dend_mV=dend)
+            for name, value in arrays.items():
+                if name.startswith("diag_"):
+                    diagnostics.setdefault(name[5:], []).append(float(value))
+    return NeuronIODataset(manifest=manifest, splits=splits, channels=channels, dend_mV=dend,
+                           diagnostics=diagnostics)
