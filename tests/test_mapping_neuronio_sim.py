@@ -1,0 +1,92 @@
+"""The Brian2 side of NeuronIO-mini: channel layout, model fingerprint (the model part of the
+data set's key), the channel array → spike trains conversion, and the L5 conditions."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from models.neuronio import CONDITIONS
+from models.neurons import l5_pyramidal
+from neurocomp.biophysics.mechanisms import ChannelDensity
+from neurocomp.biophysics.model import Stages
+from neurocomp.mapping.neuronio_sim import (
+    BrianSimulator,
+    channel_table,
+    dendritic_sites,
+    model_fingerprint,
+)
+
+
+def test_channel_table_is_one_exc_and_one_inh_per_dendritic_compartment():
+    m = l5_pyramidal()
+    ch = channel_table(m)
+    table = m.morphology.compartment_table()
+    dend = table["index"][np.isin(table["region"], ("basal", "apical"))]
+    n = dend.size
+    assert ch.n_channels == 2 * n  # Beniaguev's layout: exc then inh, same order
+    assert list(ch.compartment[:n]) == list(dend) == list(ch.compartment[n:])
+    assert set(ch.subtree) == {"basal", "apical"}
+    # lengths are the compartments' own (so rates per µm become rates per channel)
+    np.testing.assert_allclose(ch.lengths()[:n], table["length_um"][dend], rtol=0, atol=0)
+
+
+def test_fingerprint_changes_with_any_model_parameter_and_with_the_stages():
+    base = model_fingerprint(l5_pyramidal(), Stages(release="deterministic"))
+    assert base == model_fingerprint(l5_pyramidal(), Stages(release="deterministic"))
+    m = l5_pyramidal()
+    soma = m.densities["soma"]
+    tweaked = replace(soma, channels=tuple(
+        ChannelDensity(channel=c.channel, gbar=c.gbar * 1.01) if c.channel.name == "Ih" else c
+        for c in soma.channels))
+    variants = {
+        "nmda weight": (l5_pyramidal(nmda_weight_nS=0.41), Stages(release="deterministic")),
+        "density": (replace(m, densities={**m.densities, "soma": tweaked}),
+                    Stages(release="deterministic")),
+        "Ri": (replace(m, Ri_ohm_cm=101.0), Stages(release="deterministic")),
+        "temperature": (replace(m, temperature_C=35.0), Stages(release="deterministic")),
+        "stages": (m, Stages(release="stochastic")),
+    }
+    prints = {k: model_fingerprint(*v) for k, v in variants.items()}
+    assert base not in prints.values() and len(set(prints.values())) == len(prints)
+
+
+def test_channel_array_becomes_the_groups_spike_trains():
+    cond = CONDITIONS["nmda"]
+    sim = cond.simulator()
+    n = sim.n_channels
+    rng = np.random.default_rng(3)
+    x = (rng.random((n, 50)) < 0.05).astype(np.uint8)
+    trains = sim.trains(x)
+    half = n // 2
+    for name, block in (("exc", x[:half]), ("inh", x[half:])):
+        t = trains[name]
+        back = np.zeros_like(block)
+        back[t.indices, (t.times_ms / sim.bin_ms).astype(int)] = 1
+        np.testing.assert_array_equal(back, block)  # every spike, in its bin (exact)
+    with pytest.raises(ValueError, match=r"inputs must have shape \("):
+        sim.trains(x[:-1])
+    with pytest.raises(ValueError, match="0 or 1 per bin"):
+        sim.trains(x * 2)
+
+
+def test_sites_and_bad_simulator_settings():
+    m = l5_pyramidal()
+    sites = dendritic_sites(m, per_region=4)
+    table = m.morphology.compartment_table()
+    assert len(sites) == 8 and set(table["region"][list(sites)]) == {"basal", "apical"}
+    with pytest.raises(ValueError, match="record_dt_ms"):
+        BrianSimulator(model=m, stages=Stages(), record_dt_ms=0.3)
+    with pytest.raises(ValueError, match="dend_sites: compartment 9999 does not exist"):
+        BrianSimulator(model=m, stages=Stages(), dend_sites=(9999,))
+
+
+def test_conditions_differ_only_in_nmda_and_drive():
+    a, b = CONDITIONS["nmda"], CONDITIONS["ampa"]
+    assert a.channels() == b.channels()  # same layout: one surrogate input for both
+    w = {c.name: {g.name: dict(g.receptors) for g in c.model().synapse_groups}
+         for c in (a, b)}
+    assert w["nmda"]["exc"]["nmda"] > 0 and w["ampa"]["exc"]["nmda"] == 0
+    assert b.stats.rate_scale_exc > a.stats.rate_scale_exc  # AMPA only needs more drive
