@@ -21,6 +21,7 @@ import json
 import os
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,11 +79,11 @@ def _is_done(store: Path, chunk: Chunk) -> bool:
     path = chunk_path(store, chunk.key)
     if not path.exists():
         return False
-    try:
-        with np.load(path, allow_pickle=False) as data:
+    try:  # our own handle: np.load leaks its file when the zip directory is unreadable
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as data:
             return str(data["__params_hash__"]) == chunk.params_hash
-    except (OSError, KeyError, ValueError):
-        return False  # unreadable or foreign: recompute
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return False  # unreadable, truncated or foreign: recompute
 
 
 def load_chunk(store: str | Path, key: str) -> dict[str, np.ndarray]:
@@ -172,7 +173,8 @@ def run_sweep(task: Callable[..., Mapping[str, np.ndarray]], chunks: Sequence[Ch
                 client = Client(scheduler)
             else:
                 cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1,
-                                       processes=True, dashboard_address=None)
+                                       processes=True,
+                                       dashboard_address=":0")  # a free port: 8787 may be taken
                 client = Client(cluster)
         try:
             if preload:
