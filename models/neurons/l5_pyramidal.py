@@ -45,7 +45,7 @@ from neurocomp.biophysics.mechanisms import (
     WindowProfile,
 )
 from neurocomp.biophysics.model import NeuronModel, SynapseGroup
-from neurocomp.biophysics.morphology import Morphology, Section
+from neurocomp.biophysics.morphology import Morphology, Section, tapered_section
 from neurocomp.biophysics.release import ReleaseParameters
 
 __all__ = [
@@ -68,24 +68,17 @@ STATIC_RELEASE = ReleaseParameters(U=1.0, tau_rec_ms=1e-3, tau_facil_ms=0.0, n_s
                                           "Use 1, no depression or facilitation [V code]")
 
 
-def _cyl(name: str, region: str, parent: str, length: float, d0: float, d1: float,
-         n: int) -> Section:
-    diam = tuple(d0 + (d1 - d0) * k / n for k in range(n + 1))
-    return Section(name=name, region=region, parent=parent, lengths_um=(length / n,) * n,
-                   diameters_um=diam)
-
-
 def l5_morphology() -> Morphology:
     """The reduced L5b morphology (see the module docstring), with its 2-section axon."""
     secs = [Section(name="soma", region="soma", parent=None, lengths_um=(18.0,),
                     diameters_um=(18.0,), is_soma=True)]
     for b in range(6):
-        secs.append(_cyl(f"basal{b}", "basal", "soma", 30.0, 1.4, 1.2, 1))
+        secs.append(tapered_section(f"basal{b}", "basal", "soma", 30.0, 1.4, 1.2, 1))
         for k in range(2):
             mid = f"basal{b}_{k}"
-            secs.append(_cyl(mid, "basal", f"basal{b}", 60.0, 1.0, 0.9, 2))
+            secs.append(tapered_section(mid, "basal", f"basal{b}", 60.0, 1.0, 0.9, 2))
             for j in range(2):
-                secs.append(_cyl(f"{mid}_{j}", "basal", mid, 150.0, 0.7, 0.5, 5))
+                secs.append(tapered_section(f"{mid}_{j}", "basal", mid, 150.0, 0.7, 0.5, 5))
     # apical trunk in pieces so that obliques branch at 60, 150, 250 and 400 µm
     edges = (0.0, 60.0, 150.0, 250.0, 400.0, 685.0, 885.0)
     diam = (3.5, 3.3, 3.0, 2.8, 2.5, 2.2, 1.8)
@@ -93,18 +86,18 @@ def l5_morphology() -> Morphology:
     for k in range(len(edges) - 1):
         length = edges[k + 1] - edges[k]
         name = f"trunk{k}"
-        secs.append(_cyl(name, "apical", parent, length, diam[k], diam[k + 1],
+        secs.append(tapered_section(name, "apical", parent, length, diam[k], diam[k + 1],
                          max(1, round(length / 40.0))))
         if k < 4:
-            secs.append(_cyl(f"oblique{k}", "apical", name, 200.0, 0.8, 0.6, 6))
+            secs.append(tapered_section(f"oblique{k}", "apical", name, 200.0, 0.8, 0.6, 6))
         parent = name
     for k in range(2):
         name = f"tuft{k}"
-        secs.append(_cyl(name, "apical", "trunk5", 200.0, 1.2, 1.0, 5))
+        secs.append(tapered_section(name, "apical", "trunk5", 200.0, 1.2, 1.0, 5))
         for j in range(2):
-            secs.append(_cyl(f"{name}_{j}", "apical", name, 215.0, 0.8, 0.5, 6))
-    secs.append(_cyl("ais", "ais", "soma", 30.0, 1.0, 1.0, 3))
-    secs.append(_cyl("axon", "axon", "ais", 30.0, 1.0, 1.0, 3))
+            secs.append(tapered_section(f"{name}_{j}", "apical", name, 215.0, 0.8, 0.5, 6))
+    secs.append(tapered_section("ais", "ais", "soma", 30.0, 1.0, 1.0, 3))
+    secs.append(tapered_section("axon", "axon", "ais", 30.0, 1.0, 1.0, 3))
     return Morphology(tuple(secs), source="models.neurons.l5_pyramidal (reduced Hay cell1)")
 
 

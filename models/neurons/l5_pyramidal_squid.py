@@ -25,14 +25,7 @@ from models.neurons._common import (
     active_dendrite,
 )
 from neurocomp.biophysics.model import NeuronModel, SynapseGroup
-from neurocomp.biophysics.morphology import Morphology, Section, with_axon
-
-
-def _cyl(name: str, region: str, parent: str, length: float, d0: float, d1: float,
-         n: int) -> Section:
-    diam = tuple(d0 + (d1 - d0) * k / n for k in range(n + 1))
-    return Section(name=name, region=region, parent=parent, lengths_um=(length / n,) * n,
-                   diameters_um=diam)
+from neurocomp.biophysics.morphology import Morphology, Section, tapered_section, with_axon
 
 
 def l5_morphology() -> Morphology:
@@ -40,20 +33,20 @@ def l5_morphology() -> Morphology:
     secs = [Section(name="soma", region="soma", parent=None, lengths_um=(20.0,),
                     diameters_um=(20.0,), is_soma=True)]
     for b in range(6):
-        secs.append(_cyl(f"basal{b}", "basal", "soma", 150.0, 1.2, 1.0, 5))
+        secs.append(tapered_section(f"basal{b}", "basal", "soma", 150.0, 1.2, 1.0, 5))
         for k in range(2):
-            secs.append(_cyl(f"basal{b}_{k}", "basal", f"basal{b}", 100.0, 0.8, 0.6, 4))
-    secs.append(_cyl("trunk0", "apical", "soma", 350.0, 4.0, 3.0, 12))
-    secs.append(_cyl("oblique0", "apical", "trunk0", 150.0, 1.0, 0.8, 5))
-    secs.append(_cyl("trunk1", "apical", "trunk0", 350.0, 3.0, 2.0, 12))
-    secs.append(_cyl("oblique1", "apical", "trunk1", 150.0, 1.0, 0.8, 5))
+            secs.append(tapered_section(f"basal{b}_{k}", "basal", f"basal{b}", 100.0, 0.8, 0.6, 4))
+    secs.append(tapered_section("trunk0", "apical", "soma", 350.0, 4.0, 3.0, 12))
+    secs.append(tapered_section("oblique0", "apical", "trunk0", 150.0, 1.0, 0.8, 5))
+    secs.append(tapered_section("trunk1", "apical", "trunk0", 350.0, 3.0, 2.0, 12))
+    secs.append(tapered_section("oblique1", "apical", "trunk1", 150.0, 1.0, 0.8, 5))
     frontier, d = ["trunk1"], 1.5
     for level in range(3):
         nxt = []
         for parent in frontier:
             for _ in range(2):
                 name = f"tuft{level}_{len(nxt)}"
-                secs.append(_cyl(name, "tuft", parent, 120.0, d, d * 0.8, 4))
+                secs.append(tapered_section(name, "tuft", parent, 120.0, d, d * 0.8, 4))
                 nxt.append(name)
         frontier, d = nxt, d * 0.7
     return Morphology(tuple(secs), source="l5_pyramidal_squid")

@@ -241,6 +241,19 @@ class Morphology:
 
 # -- builders ----------------------------------------------------------------------------------
 
+def tapered_section(name: str, region: str, parent: str | None, length_um: float,
+                    start_diameter_um: float, end_diameter_um: float, n: int) -> Section:
+    """A section of ``n`` equal compartments whose diameter changes linearly from
+    ``start_diameter_um`` to ``end_diameter_um`` (µm) along its ``length_um``."""
+    if not isinstance(n, int) or n < 1:
+        raise MorphologyError(f"section {name!r}: n_compartments must be an integer >= 1; "
+                              f"got {n!r}")
+    d0, d1 = start_diameter_um, end_diameter_um
+    return Section(name=name, region=region, parent=parent,
+                   lengths_um=(length_um / n,) * n,
+                   diameters_um=tuple(d0 + (d1 - d0) * k / n for k in range(n + 1)))
+
+
 def _cyl(name: str, region: str, parent: str | None, length_um: float, diameter_um: float,
          n: int) -> Section:
     if not isinstance(n, int) or n < 1:
