@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -207,6 +208,8 @@ def fit_and_score(name: str, model: torch.nn.Module, *, train: list[NeuronIO],
                   val: list[NeuronIO], test: list[NeuronIO], plan: Plan, seed: int,
                   n_in: int) -> dict[str, Any]:
     """Train one surrogate and score it on the held-out sequences."""
+    print(f"surrogate-depth: training {name} on {len(train)} sequences", file=sys.stderr,
+          flush=True)
     torch.manual_seed(seed)
     cfg = SurrogateTrainConfig(epochs=plan.epochs, batch_size=8,
                                learning_rate=plan.learning_rate, schedule="cosine",
@@ -553,7 +556,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     saved as a figure and recorded (see :func:`record`)."""
     import argparse
     import shlex
-    import sys
 
     from neurocomp.provenance import RunClock
 
