@@ -138,9 +138,11 @@ QUICK = Plan(n_train=3, n_val=1, n_test=2, width=16, projection=16, elm_memory_u
 
 # -- regime ----------------------------------------------------------------------------------
 
-def regime(data: NeuronIODataset) -> dict[str, float]:
+def regime(data: NeuronIODataset, site_regions: Sequence[str] = ()) -> dict[str, float]:
     """The data's regime: output rate (all, first ``ONSET_MS`` of each sequence, the rest),
-    somatic voltage mean and SD, NMDA plateaus per dendritic site and second."""
+    somatic voltage mean and SD, plateaus (≥ 20 ms above −40 mV) per dendritic site and
+    second — over all sites and per region of ``site_regions`` (one label per recorded
+    site): NMDA plateaus in thin basal branches and in the tuft are told apart."""
     seqs = [s for split in ("train", "val", "test") for s in data.splits[split]]
     bin_ms = seqs[0].bin_ms
     onset = round(ONSET_MS / bin_ms)
@@ -158,13 +160,26 @@ def regime(data: NeuronIODataset) -> dict[str, float]:
     dend = [d for split in ("train", "val", "test") for d in (data.dend_mV or {}).get(split, [])
             if d is not None]
     if dend:
-        events = sum(len(detect_plateaus(np.asarray(d, dtype=np.float64), bin_ms=bin_ms).site)
-                     for d in dend)
         sites = dend[0].shape[0]
-        out["plateaus_per_site_s"] = events / (sites * seconds)
+        per_site = np.zeros(sites)
+        for d in dend:
+            found = detect_plateaus(np.asarray(d, dtype=np.float64), bin_ms=bin_ms)
+            np.add.at(per_site, np.asarray(found.site, dtype=int), 1)
+        out["plateaus_per_site_s"] = float(per_site.sum() / (sites * seconds))
+        labels = np.asarray(list(site_regions) if len(site_regions) == sites else [])
+        for region in dict.fromkeys(labels.tolist()):
+            sel = labels == region
+            out[f"plateaus_per_site_s_{region}"] = float(per_site[sel].sum()
+                                                         / (sel.sum() * seconds))
     else:
         out["plateaus_per_site_s"] = float("nan")
     return out
+
+
+def site_regions(condition: NeuronIOCondition) -> tuple[str, ...]:
+    """Region of each dendritic site the condition's simulator records."""
+    table = condition.model().morphology.compartment_table()
+    return tuple(str(table["region"][s]) for s in condition.simulator().dend_sites)
 
 
 # -- models ----------------------------------------------------------------------------------
@@ -271,10 +286,21 @@ class SurrogateDepthResult(Result):
             ax_rate.set(ylabel="output rate (Hz)")
             ax_rate.legend(fontsize=5.5, loc="upper left")
         if ax_plat is not None:
-            ax_plat.bar(x, self.regimes["plateaus_per_site_s"],
-                        color=[colors[c] for c in conds])
+            cols = [c for c in self.regimes.columns if c.startswith("plateaus_per_site_s_")]
+            cols = cols or ["plateaus_per_site_s"]
+            w = 0.8 / len(cols)
+            for k, col in enumerate(cols):
+                label = col[len("plateaus_per_site_s_"):] or "all sites"
+                ax_plat.bar(x + (k - (len(cols) - 1) / 2) * w, self.regimes[col], w,
+                            color=[colors[c] for c in conds], alpha=1.0 - 0.45 * k,
+                            edgecolor="0.3", lw=0.4)
+                for xi, val in zip(x, self.regimes[col], strict=True):
+                    ax_plat.annotate(label, (xi + (k - (len(cols) - 1) / 2) * w, val),
+                                     ha="center", va="bottom", fontsize=5,
+                                     xytext=(0, 1), textcoords="offset points")
             ax_plat.set_xticks(x, [_short(c) for c in conds])
             ax_plat.set(ylabel="plateaus per\nsite and second")
+            ax_plat.margins(y=0.15)
         if ax_diag is not None:
             self._bars(ax_diag, self.diagnostic, colors)
         for ax, col, label in ((ax_auc, "spike_auc", "spike AUC (held out)"),
@@ -380,6 +406,18 @@ def verdicts(scores: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
+def _plateau_text(r: pd.DataFrame) -> str:
+    """Plateaus per site-second with and without NMDA, by region where known."""
+    regions = [c[len("plateaus_per_site_s_"):] for c in r.columns
+               if c.startswith("plateaus_per_site_s_")]
+    if not regions:
+        return (f"{r.loc['nmda', 'plateaus_per_site_s']:.2f} vs "
+                f"{r.loc['ampa', 'plateaus_per_site_s']:.2f} plateaus per site-second")
+    parts = [f"{r.loc['nmda', f'plateaus_per_site_s_{g}']:.2f} vs "
+             f"{r.loc['ampa', f'plateaus_per_site_s_{g}']:.2f} ({g})" for g in regions]
+    return "plateaus per site-second with vs without NMDA " + ", ".join(parts)
+
+
 def claim_sentence(v: dict[str, Any], regimes: pd.DataFrame, plan: Plan) -> str:
     """The claim, formatted from the verdicts and the regime."""
     r = regimes.set_index("condition")
@@ -388,8 +426,7 @@ def claim_sentence(v: dict[str, Any], regimes: pd.DataFrame, plan: Plan) -> str:
     regime_txt = (f"output {r.loc['nmda', 'steady_rate_hz']:.1f} Hz with NMDA and "
                   f"{r.loc['ampa', 'steady_rate_hz']:.1f} Hz without "
                   f"({'inside' if in_band else 'OUTSIDE'} the {RATE_BAND_HZ[0]:g}–"
-                  f"{RATE_BAND_HZ[1]:g} Hz band), {r.loc['nmda', 'plateaus_per_site_s']:.2f} vs "
-                  f"{r.loc['ampa', 'plateaus_per_site_s']:.2f} plateaus per site-second")
+                  f"{RATE_BAND_HZ[1]:g} Hz band), {_plateau_text(r)}")
     ampa = (f"without NMDA one hidden layer is {v['best_minus_one_hidden_auc_ampa']:+.3f} AUC "
             f"from the best model ({v['best_model_ampa']}, {v['best_spike_auc_ampa']:.3f}): "
             f"{'within' if v['ampa_one_hidden_within_tolerance'] else 'NOT within'} "
@@ -435,7 +472,7 @@ def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None
     regimes, diag_rows, rows = [], [], []
     for name, ds in data.items():
         cond = CONDITIONS[name]
-        regimes.append({"condition": name, **regime(ds)})
+        regimes.append({"condition": name, **regime(ds, site_regions(cond))})
         train, val, test = ds.splits["train"], ds.splits["val"], ds.splits["test"]
         n_in = ds.channels.n_channels
         v_mean = float(np.mean([np.minimum(s.soma_mV, -55.0).mean() for s in train]))
@@ -470,7 +507,8 @@ def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None
     v = verdicts(scores)
     headline: dict[str, Any] = {
         **{f"{k}_{r['condition']}": r[k] for r in regimes
-           for k in ("steady_rate_hz", "onset_rate_hz", "plateaus_per_site_s")},
+           for k in r if k.endswith(("_hz", "_per_site_s", "per_site_s_basal",
+                                     "per_site_s_apical"))},
         **{k: val for k, val in v.items() if not isinstance(val, str)},
         "train_data_per_condition_s": plan.train_s,
         "test_data_per_condition_s": plan.n_test * plan.sequence_ms / 1e3,

@@ -162,10 +162,11 @@ def test_slow_analyses_plot_and_hold(slow_results):
     assert k["max_abs_difference_conv1d_vs_fft_mV"] < 1e-9  # the Conv1d is the same sum
     assert k["variance_explained_nmda_active"] < k["variance_explained_current_based_passive"]
     s = slow_results["surrogate-depth"].headline
-    # the shipped data's regime (checked before anything is fitted): NMDA plateaus occur only
-    # with NMDA, and no onset transient — the first 0.5 s of a sequence fires no faster than
-    # twice the rest (the old data set's onset bursts were ~10x)
-    assert s["plateaus_per_site_s_nmda"] > 0 and s["plateaus_per_site_s_ampa"] == 0
+    # the shipped data's regime (checked before anything is fitted): tuft plateaus are more
+    # frequent with NMDA (measured 0.66 vs 0.19 per site-second over 42 sequences each), and
+    # no onset transient — the first 0.5 s of a sequence fires no faster than twice the rest
+    # (the old data set's onset bursts were ~10x)
+    assert s["plateaus_per_site_s_apical_nmda"] > s["plateaus_per_site_s_apical_ampa"]
     for c in ("nmda", "ampa"):
         assert s[f"onset_rate_hz_{c}"] <= 2 * s[f"steady_rate_hz_{c}"] + 1.0, c
         assert 0.5 <= s[f"best_spike_auc_{c}"] <= 1.0, c  # scored on held-out spikes
