@@ -311,9 +311,12 @@ class SurrogateDepthResult(Result):
             for cond, g in self.scores.groupby("condition", sort=False):
                 ax_front.scatter(g["flop_per_ms"], g["spike_auc"], s=10, color=colors[cond],
                                  label=_short(cond), zorder=3)
+                left = cond == self.scores["condition"].iloc[0]  # one condition each side
                 for _, row in g.iterrows():
                     ax_front.annotate(row["model"], (row["flop_per_ms"], row["spike_auc"]),
-                                      fontsize=4.5, xytext=(2, 2), textcoords="offset points")
+                                      fontsize=4.5, xytext=(-3, 1) if left else (3, -4),
+                                      ha="right" if left else "left",
+                                      textcoords="offset points", color=colors[cond])
             ax_front.axhline(ACCURACY_BAR_AUC, color="0.5", ls="--", lw=0.7,
                              label=f"accuracy bar (AUC {ACCURACY_BAR_AUC:g})")
             ax_front.set_xscale("log")
@@ -334,7 +337,8 @@ class SurrogateDepthResult(Result):
                    yerr=np.abs(err), error_kw={"lw": 0.6, "capsize": 1.5})
         ax.set_xticks(np.arange(len(models)), models)
         lo = float(np.nanmin(frame["spike_auc_lo"]))
-        ax.set_ylim(max(0.0, lo - 0.05), 1.12)
+        hi = float(np.nanmax(frame["spike_auc_hi"]))
+        ax.set_ylim(max(0.0, lo - 0.05), min(1.0, hi) + 0.5 * (min(1.0, hi) - lo + 0.05))
         ax.set(ylabel="spike AUC (held out)")
         ax.set_title("go/no-go: shallow models on the same data", fontsize=6.5)
         ax.legend(fontsize=5.5, loc="upper left", ncol=2, frameon=False)
@@ -350,8 +354,7 @@ class SurrogateDepthResult(Result):
                         color=colors[cond], label=_short(cond), capsize=1.5, lw=0.8)
         ax.set_xticks(x, models, rotation=60, ha="right")
         ax.set(ylabel=label)
-        if col == "spike_auc":
-            ax.legend(fontsize=5.5, loc="best", frameon=False)
+        # colours as in the diagnostic panel's legend
 
 
 def _model_order(names: pd.Series) -> list[str]:
@@ -589,6 +592,15 @@ def record(result: SurrogateDepthResult, *, command: str, out_json: Path,
     return payload
 
 
+def from_record(path: str | Path) -> SurrogateDepthResult:
+    """A recorded run (the JSON :func:`record` wrote) as a result, to draw it again."""
+    d = json.loads(Path(path).read_text())
+    return SurrogateDepthResult(
+        name=NAME, claim=d["claim"], seed=d["params"].get("seed"), headline=d["headline"],
+        notes=d["notes"], params=d["params"], regimes=pd.DataFrame(d["regimes"]),
+        diagnostic=pd.DataFrame(d["diagnostic"]), scores=pd.DataFrame(d["scores"]))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m analyses.surrogate_depth``: a run of any size between quick and full,
     saved as a figure and recorded (see :func:`record`)."""
@@ -610,7 +622,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--frontier", type=Path, default=None,
                     help="also write the frontier here (models/data/surrogate_frontier.json "
                          "feeds the brain estimates)")
+    ap.add_argument("--replot", type=Path, default=None,
+                    help="only draw a recorded run (its JSON) again into --out")
     args = ap.parse_args(argv)
+    if args.replot is not None:
+        from_record(args.replot).save(args.out)
+        return
     clock = RunClock()
     fields = {k: getattr(args, k) for k in ("n_train", "n_val", "n_test", "width",
                                             "projection", "epochs", "max_steps_per_epoch",
