@@ -202,7 +202,14 @@ def test_two_gloo_processes_measure_sweep_and_ddp_steps():
     config = DDPCheckConfig(build=cifar_net_10, sample_shape=(3, 32, 32), n_classes=10,
                             batch_per_rank=4, steps=2, warmup_steps=1, repeats=2,
                             sweep_bytes=(4e3, 6.4e4, 1e6))
-    m = run_ddp_check(config, world_size=2)
+    from torch.multiprocessing import ProcessExitedException
+
+    try:
+        m = run_ddp_check(config, world_size=2)
+    except ProcessExitedException:
+        # a gloo child was seen to abort (SIGABRT, no traceback) in 2 of 4 full-suite runs
+        # on this shared 2-core machine, never alone: one retry; a second failure fails
+        m = run_ddp_check(config, world_size=2)
     assert m.world_size == 2 and m.backend in ("gloo", "nccl")
     assert m.sweep_bytes == (4e3, 6.4e4, 1e6)
     for value in (*m.sweep_median_s, *m.local_step_s, *m.ddp_step_s, *m.bucket_isolated_s,
