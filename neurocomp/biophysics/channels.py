@@ -1,4 +1,4 @@
-r"""Hodgkin–Huxley channels: rate functions, temperature, and the Brian2 membrane equations.
+r"""Hodgkin–Huxley channels as channel units, their rate functions and temperature factor.
 
 The Na⁺ and K⁺ kinetics are those of Hodgkin & Huxley (1952, J Physiol 117:500) for the squid
 giant axon, written for a resting potential ``E_rest`` (−65 mV here, as in Rallpack 3) with
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurocomp._validation import check_real
-from neurocomp.biophysics.mechanisms import Channel, ChannelDensity, Gate, Membrane
+from neurocomp.biophysics.mechanisms import Channel, ChannelDensity, Gate, Membrane, evaluate
 
 __all__ = [
     "HH_SQUID",
@@ -34,7 +34,6 @@ __all__ = [
     "hh_sodium",
     "leak_reversal_for_rest_mV",
     "max_stable_dt_ms",
-    "membrane_equations",
     "resting_gates",
     "temperature_factor",
 ]
@@ -135,25 +134,18 @@ def temperature_factor(temperature_C: float) -> float:
     return Q10 ** ((t - T_REF_C) / 10.0)
 
 
-def _exprel(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    small = np.abs(x) < 1e-6
-    safe = np.where(small, 1.0, x)
-    return np.where(small, 1.0 + x / 2, np.expm1(safe) / safe)
-
-
 def hh_rates(u_mV: np.ndarray, *, temperature_C: float = T_REF_C) -> dict[str, np.ndarray]:
-    """α and β (1/ms) of m, h, n at depolarisation ``u_mV`` above rest."""
+    """α and β (1/ms) of m, h, n at depolarisation ``u_mV`` above rest, evaluated from the
+    channel units :func:`hh_sodium` and :func:`hh_potassium` (the one definition)."""
     u = np.asarray(u_mV, dtype=np.float64)
-    phi = temperature_factor(temperature_C)
-    return {
-        "alpha_m": phi / _exprel((25.0 - u) / 10.0),
-        "beta_m": phi * 4.0 * np.exp(-u / 18.0),
-        "alpha_h": phi * 0.07 * np.exp(-u / 20.0),
-        "beta_h": phi / (np.exp((30.0 - u) / 10.0) + 1.0),
-        "alpha_n": phi * 0.1 / _exprel((10.0 - u) / 10.0),
-        "beta_n": phi * 0.125 * np.exp(-u / 80.0),
-    }
+    out = {}
+    for channel in (hh_sodium(E_rest_mV=0.0), hh_potassium(E_rest_mV=0.0)):
+        phi = channel.rate_factor(temperature_C)
+        for g in channel.gates:
+            for rate in ("alpha", "beta"):
+                out[f"{rate}_{g.name}"] = phi * np.broadcast_to(
+                    evaluate(getattr(g, rate), v_mV=u), u.shape).astype(np.float64)
+    return out
 
 
 def resting_gates(u_mV: float = 0.0) -> dict[str, float]:
@@ -190,31 +182,3 @@ def max_stable_dt_ms(temperature_C: float, *, fraction: float = 0.5) -> float:
     r = hh_rates(np.linspace(-20.0, 110.0, 1301), temperature_C=temperature_C)
     tau_min = min(float(np.min(1.0 / (r[f"alpha_{g}"] + r[f"beta_{g}"]))) for g in "mhn")
     return fraction * tau_min
-
-
-def membrane_equations(*, temperature_C: float, with_hh: bool = True) -> str:
-    """Brian2 membrane current (``Im``) and gating equations for a SpatialNeuron.
-
-    Per-compartment parameters: ``gNa``, ``gK``, ``gL`` (siemens/meter**2) and the leak
-    reversal ``E_L`` (volt; see :func:`leak_reversal_for_rest_mV`); ``E_rest``, ``E_Na`` and
-    ``E_K`` come from the run namespace.
-    """
-    phi = temperature_factor(temperature_C)
-    if not with_hh:
-        return "\n".join(["Im = gL*(E_L - v) : amp/meter**2",
-                          "gL : siemens/meter**2", "gNa : siemens/meter**2",
-                          "gK : siemens/meter**2", "E_L : volt"])
-    return "\n".join([
-        "Im = gL*(E_L - v) + gNa*m**3*h*(E_Na - v) + gK*n**4*(E_K - v) : amp/meter**2",
-        "dm/dt = alpha_m*(1 - m) - beta_m*m : 1",
-        "dh/dt = alpha_h*(1 - h) - beta_h*h : 1",
-        "dn/dt = alpha_n*(1 - n) - beta_n*n : 1",
-        f"alpha_m = {phi!r}/exprel((25*mV - (v - E_rest))/(10*mV))/ms : Hz",
-        f"beta_m = {phi!r}*4*exp(-(v - E_rest)/(18*mV))/ms : Hz",
-        f"alpha_h = {phi!r}*0.07*exp(-(v - E_rest)/(20*mV))/ms : Hz",
-        f"beta_h = {phi!r}/(exp((30*mV - (v - E_rest))/(10*mV)) + 1)/ms : Hz",
-        f"alpha_n = {phi!r}*0.1/exprel((10*mV - (v - E_rest))/(10*mV))/ms : Hz",
-        f"beta_n = {phi!r}*0.125*exp(-(v - E_rest)/(80*mV))/ms : Hz",
-        "gNa : siemens/meter**2", "gK : siemens/meter**2", "gL : siemens/meter**2",
-        "E_L : volt",
-    ])

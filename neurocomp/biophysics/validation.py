@@ -23,9 +23,10 @@ from neurocomp.biophysics.backend import (
 from neurocomp.biophysics.channels import (
     HH_REVERSAL_ABOVE_REST_MV,
     HH_SQUID,
-    membrane_equations,
-    resting_gates,
+    hh_potassium,
+    hh_sodium,
 )
+from neurocomp.biophysics.mechanisms import brian2_equations
 from neurocomp.biophysics.morphology import Morphology, cable
 
 __all__ = ["AxonVelocity", "hh_axon_velocity", "passive_steady_state"]
@@ -115,23 +116,23 @@ def hh_axon_velocity(*, diameter_um: float = 476.0, Ri_ohm_cm: float = 35.4,
     morph = cable(length_um=length_um, diameter_um=diameter_um, n_compartments=n,
                   region="axon")
     e_rest = -65.0
-    ns = {"E_rest": e_rest * b2.mV,
-          "E_Na": (e_rest + HH_REVERSAL_ABOVE_REST_MV["Na"]) * b2.mV,
-          "E_K": (e_rest + HH_REVERSAL_ABOVE_REST_MV["K"]) * b2.mV}
+    channels = (hh_sodium(E_rest_mV=e_rest), hh_potassium(E_rest_mV=e_rest))
     rows = [round(s / dx_um - 0.5) for s in sites_um]
     directory = (standalone_directory(f"hh-axon-{n}-{temperature_C}")
                  if backend == "cpp_standalone" else None)
     with brian_backend(backend, directory=directory):
         axon = b2.SpatialNeuron(morphology=morph.to_brian2(),
-                                model=membrane_equations(temperature_C=temperature_C),
+                                model=brian2_equations(channels,
+                                                       temperature_C=temperature_C),
                                 Cm=HH_SQUID.Cm_uF_cm2 * b2.uF / b2.cm**2,
                                 Ri=Ri_ohm_cm * b2.ohm * b2.cm, method="exponential_euler",
-                                name="hh_axon", namespace=ns, dt=dt_ms * b2.ms)
-        gates = resting_gates(0.0)
+                                name="hh_axon", namespace={}, dt=dt_ms * b2.ms)
         axon.v = e_rest * b2.mV
-        axon.m, axon.h, axon.n = gates["m"], gates["h"], gates["n"]
-        axon.gNa = HH_SQUID.gNa_mS_cm2 * b2.msiemens / b2.cm**2
-        axon.gK = HH_SQUID.gK_mS_cm2 * b2.msiemens / b2.cm**2
+        for c in channels:
+            for g in c.gates:
+                setattr(axon, c.state_name(g), float(g.steady_state(e_rest)))
+        axon.gbar_hh_na = HH_SQUID.gNa_mS_cm2 * b2.msiemens / b2.cm**2
+        axon.gbar_hh_k = HH_SQUID.gK_mS_cm2 * b2.msiemens / b2.cm**2
         axon.gL = HH_SQUID.gL_mS_cm2 * b2.msiemens / b2.cm**2
         axon.E_L = (e_rest + HH_REVERSAL_ABOVE_REST_MV["L"]) * b2.mV  # HH 1952's own leak
         n_kick = max(1, round(kick_um / dx_um))
