@@ -18,6 +18,7 @@ manifest, and the ``surrogate-depth`` analysis checks it before fitting anything
 
 from __future__ import annotations
 
+import functools
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,8 +60,8 @@ class NeuronIOCondition:
     source: str = ""
 
     def model(self) -> NeuronModel:
-        """The L5 cell of this condition."""
-        return l5_pyramidal(nmda_weight_nS=self.nmda_weight_nS)
+        """The L5 cell of this condition (built once per weight: the model is immutable)."""
+        return _l5(self.nmda_weight_nS)
 
     @property
     def stages(self) -> Stages:
@@ -82,6 +83,11 @@ class NeuronIOCondition:
         return dataset_key(model_fingerprint=model_fingerprint(self.model(), self.stages),
                            stats=self.stats, channels=self.channels(), spec=spec,
                            code_version=DATA_CODE_VERSION)
+
+
+@functools.cache
+def _l5(nmda_weight_nS: float) -> NeuronModel:
+    return l5_pyramidal(nmda_weight_nS=nmda_weight_nS)
 
 
 _TUNED = "rate scale tuned here for a 1-5 Hz output (module docstring)"
