@@ -4,6 +4,7 @@
 
     neurocomp list
     neurocomp run NAME [NAME ...] | all  [--quick | --full]  [--out DIR]  [--seed N]
+                  [--jobs N]  [--force]  [--skip NAME[,NAME]]
     neurocomp plan system --model NAME --gpus N  [--system NAME | --system-file FILE.json]
                           [--batch-per-gpu B]  [--rdma on|off]
     neurocomp plan system --list
@@ -12,6 +13,12 @@
 ``neurocomp.systems`` and ``neurocomp.workloads`` (see
 :mod:`neurocomp.accounting.registry`), as ``run`` finds analyses, so the library never
 imports ``models``; a system file follows :mod:`neurocomp.accounting.system_files`.
+
+``run`` checks its arguments (``--seed``, ``--jobs``, ``--out``, the names) and every path it
+would write before any analysis is loaded, and exits with 2 and one ``error:`` line when one
+is wrong; it never replaces a file it did not write (see :mod:`neurocomp.runner`). Exit
+codes: 0 all ran or were skipped as current, 1 some failed, 2 bad arguments or refused
+paths, 130 interrupted by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -22,6 +29,43 @@ import sys
 from collections.abc import Sequence
 
 __all__ = ["main"]
+
+#: Largest ``--seed`` (numpy's seeds are 32-bit unsigned integers); as neurocomp.runner.
+_SEED_MAX = 2**32 - 1
+
+
+def _int_in(low: int, high: int | None, why: str = ""):
+    """An argparse ``type`` for an integer in ``[low, high]`` (the message names the range)."""
+    allowed = f"an integer in [{low}, {'inf' if high is None else high}]{why}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {allowed}; got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {allowed}; got {value}")
+        return value
+
+    return parse
+
+
+def _names_list(text: str) -> list[str]:
+    """``--skip a,b``: comma-separated names, no empty ones."""
+    names = [n.strip() for n in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"must be analysis names separated by commas; "
+                                         f"got {text!r}")
+    return names
+
+
+def _version() -> str:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("neurocomp")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _cmd_list(_: argparse.Namespace) -> int:
@@ -41,18 +85,35 @@ def _cmd_list(_: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    from neurocomp.runner import run_analyses
+    parser = args.parser
+
+    def fail(message: str) -> int:
+        parser.print_usage(sys.stderr)
+        print(f"{parser.prog}: error: {message}", file=sys.stderr)
+        return 2
 
     names = args.names
     if "all" in names and len(names) > 1:
-        print("neurocomp run: give either 'all' or analysis names, not both", file=sys.stderr)
-        return 2
+        return fail("give either 'all' or analysis names, not both")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    from neurocomp.runner import (
+        OutputLockedError,
+        RunInterrupted,
+        check_out_dir,
+        resolve_names,
+        run_analyses,
+    )
+
+    skip = [n for group in args.skip for n in group]
     try:
-        records = run_analyses(names, quick=not args.full, seed=args.seed, out_dir=args.out)
-    except ValueError as exc:
-        print(f"neurocomp run: {exc}", file=sys.stderr)
-        return 2
+        resolve_names(names, skip=skip)  # unknown names: refused before --out is created
+        out = check_out_dir(args.out, name="--out")
+        records = run_analyses(names, quick=not args.full, seed=args.seed, out_dir=out,
+                               force=args.force, jobs=args.jobs, skip=skip)
+    except (ValueError, TypeError, OutputLockedError) as exc:
+        return fail(str(exc))
+    except RunInterrupted:
+        return 130
     return 0 if all(r.ok for r in records) else 1
 
 
@@ -144,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="neurocomp",
         description="A biophysical neuron and a convolutional net side by side: "
                     "what each computes, and what each costs.")
+    parser.add_argument("--version", action="version", version=f"neurocomp {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_list = sub.add_parser("list", help="list the analyses with their claims")
@@ -156,9 +218,20 @@ def build_parser() -> argparse.ArgumentParser:
     speed.add_argument("--quick", action="store_true", default=True,
                        help="small sizes, finishes in minutes (default)")
     speed.add_argument("--full", action="store_true", help="the paper-quality run")
-    p_run.add_argument("--out", default="results", help="output directory (default: results)")
-    p_run.add_argument("--seed", type=int, default=0, help="seed of all randomness (default: 0)")
-    p_run.set_defaults(func=_cmd_run)
+    p_run.add_argument("--out", default="results", metavar="DIR",
+                       help="output directory (default: results); only directories that "
+                            "neurocomp wrote are ever replaced")
+    p_run.add_argument("--seed", type=_int_in(0, _SEED_MAX, " (numpy's seed range)"),
+                       default=0, metavar="N",
+                       help=f"seed of all randomness, 0 to {_SEED_MAX} (default: 0)")
+    p_run.add_argument("--jobs", type=_int_in(1, None), default=1, metavar="N",
+                       help="run N analyses at once, each in its own process (default: 1)")
+    p_run.add_argument("--force", action="store_true",
+                       help="rerun analyses whose saved result is current (same commit, "
+                            "mode and seed); by default they are skipped")
+    p_run.add_argument("--skip", type=_names_list, action="append", default=[],
+                       metavar="NAME[,NAME]", help="analyses not to run (repeatable)")
+    p_run.set_defaults(func=_cmd_run, parser=p_run)
 
     p_plan = sub.add_parser("plan", help="plan parallel training on multi-GPU systems")
     plan_sub = p_plan.add_subparsers(dest="plan_command", required=True)
@@ -188,7 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``neurocomp`` console script."""
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("neurocomp: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

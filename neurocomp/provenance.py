@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.metadata
 import platform
 import subprocess
@@ -11,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FLOP_CONVENTION", "RunClock", "environment_info", "git_info", "package_versions"]
+__all__ = ["FLOP_CONVENTION", "RunClock", "environment_info", "git_info", "package_versions",
+           "source_state"]
 
 #: The single FLOP convention of the whole library, stated in every saved result.
 FLOP_CONVENTION = "1 multiply-add (MAC) = 2 FLOPs"
@@ -48,6 +50,36 @@ def git_info(path: str | Path | None = None) -> dict[str, Any]:
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
     return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+@functools.cache
+def source_state(path: str | Path | None = None) -> dict[str, Any]:
+    """The code a run uses: git commit, dirty flag, a hash of the uncommitted changes, version.
+
+    Two runs with equal source states ran the same tracked source code, so a saved result
+    made under one is current under the other (untracked files are not covered, as in
+    :func:`git_info`). Computed once per process: a run is keyed by the code it started with.
+
+    Returns
+    -------
+    dict
+        ``commit`` (str or None outside a git checkout), ``dirty`` (bool or None),
+        ``diff_sha256`` (SHA-256 of ``git diff HEAD --binary``; None when the tree is clean
+        or unknown) and ``version`` (the installed neurocomp version, or None).
+    """
+    git = git_info(path)
+    digest = None
+    if git["dirty"]:
+        where = Path(path) if path is not None else Path(__file__).resolve().parent
+        try:
+            diff = subprocess.run(["git", "-C", str(where), "diff", "HEAD", "--binary",
+                                   "--no-color", "--no-ext-diff"],
+                                  capture_output=True, timeout=30, check=True)
+            digest = hashlib.sha256(diff.stdout).hexdigest()
+        except (OSError, subprocess.SubprocessError):
+            digest = None
+    return {"commit": git["commit"], "dirty": git["dirty"], "diff_sha256": digest,
+            "version": package_versions(("neurocomp",))["neurocomp"]}
 
 
 def environment_info() -> dict[str, Any]:

@@ -52,8 +52,8 @@ def _png_size(path) -> tuple[int, int]:
 def test_save_writes_the_four_files(tmp_path):
     res = _line(wall_time_s=1.25)
     out = res.save(tmp_path / "line")
-    assert sorted(p.name for p in out.iterdir()) == ["data.csv", "figure.pdf", "figure.png",
-                                                     "meta.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".neurocomp-result.json", "data.csv",
+                                                     "figure.pdf", "figure.png", "meta.json"]
     meta = json.loads((out / "meta.json").read_text())
     for key in ("params", "seed", "versions", "git", "wall_time_s", "flop_convention",
                 "headline", "claim", "environment"):
@@ -68,11 +68,16 @@ def test_save_writes_the_four_files(tmp_path):
 
 
 def test_save_replaces_an_old_result_atomically(tmp_path):
-    (tmp_path / "line").mkdir()
-    (tmp_path / "line" / "stale.txt").write_text("old")
     _line().save(tmp_path / "line")
-    assert not (tmp_path / "line" / "stale.txt").exists()
+    (tmp_path / "line" / "figure.png").write_bytes(b"stale")
+    _line().save(tmp_path / "line")  # neurocomp's own result (marker): replaced
+    assert (tmp_path / "line" / "figure.png").read_bytes() != b"stale"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "stale.txt").write_text("old")
+    with pytest.raises(ValueError, match="no neurocomp marker"):
+        _line().save(tmp_path / "mine")  # issue 13: a directory it did not write is kept
+    assert (tmp_path / "mine" / "stale.txt").read_text() == "old"
 
 
 def test_index_of_results_saved_outside_the_runner(tmp_path):
