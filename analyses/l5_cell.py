@@ -78,6 +78,13 @@ FI_TARGETS: dict[float, Target] = {
 #: Hay et al. (2011) adaptation index at step 2 (mean of (ISI_{i+1} − ISI_i)/(ISI_{i+1} +
 #: ISI_i), from the second ISI on, as eFEL's ``adaptation_index2``).
 ADAPTATION_TARGET = Target(mean=0.0023, sd=0.0056, unit="1", source=_HAY + ", step 2")
+#: The full model this cell reduces — Hay's biophys3 on cell1, run in NEURON with a fixed
+#: 25 µs step at 34 °C, v_init −80 mV, 2 s steps — for comparison, not a check: f–I rates
+#: (Hz) and bAP amplitudes (mV, first 10 ms after a 1.9 nA × 5 ms pulse, one somatic spike).
+FULL_MODEL_SOURCE = ("Hay et al. (2011) biophys3 on cell1 (ModelDB 139653) in NEURON, "
+                     "computed for the project's reference notes (anchors §C.4)")
+FULL_MODEL_FI_HZ = {0.4: 4.5, 0.5: 8.0, 0.619: 10.0, 0.793: 12.5, 1.0: 14.5, 1.507: 18.0}
+FULL_MODEL_BAP_MV = {200.0: 48.9, 400.0: 44.0, 620.0: 28.2, 800.0: 18.4}
 AP_THRESHOLD = Target(mean=-50.6, sd=10.5, unit="mV", source=_TANAKA)
 AP_AMPLITUDE_FROM_REST = Target(mean=97.9, sd=5.7, unit="mV", source=_TANAKA)
 AP_HALF_WIDTH = Target(mean=0.72, sd=0.29, unit="ms", source=_TANAKA)
@@ -100,7 +107,10 @@ CURRENTS_NA = (0.2, 0.3, 0.4, 0.5, 0.619, 0.793, 1.0, 1.507)
 SOMA_PULSE = (1.9, 5.0)  # nA, ms: Hay et al. (2011) bAP and BAC pulse
 EPSP_NA = 0.5  # Hay et al. (2011) BAC_firing.hoc: epsp.mod, τ 0.5/5 ms, at 620 µm
 EPSP_SITE_UM = 620.0
-TRUNK_UM = (25.0, 185.0, 390.0, 620.0, 660.0, 800.0)
+TRUNK_UM = (25.0, 200.0, 400.0, 620.0, 660.0, 800.0)
+#: The main apical axis: the trunk to the nexus, then the first tuft branch and its first
+#: daughter (the 800 µm site lies past the nexus, in the hot zone, as in cell1).
+MAIN_AXIS = ("trunk", "tuft0", "tuft0_0")
 CLUSTER = ("basal0_0_0", (1, 2))  # thin terminal, compartments at 144 and 174 µm (60 µm)
 #: Synapse counts per trial. With Beniaguev's 0.4 nS NMDA per synapse the branch needs ~40
 #: synapses for a plateau, so the scan runs past the usual ~30.
@@ -196,7 +206,8 @@ class Epoch:
 
 def _trunk_sites(model) -> list[RecordSite]:
     table = model.morphology.compartment_table()
-    trunk = np.array([s.startswith("trunk") for s in table["section"]])
+    trunk = np.array([s.startswith(MAIN_AXIS[0]) or s in MAIN_AXIS[1:]
+                      for s in table["section"]])
     idx, dist = table["index"][trunk], table["distance_um"][trunk]
     out = []
     for d in TRUNK_UM:
@@ -503,6 +514,8 @@ class L5CellResult(Result):
         ax.errorbar(amps, [FI_TARGETS[a].mean for a in amps],
                     yerr=[2 * FI_TARGETS[a].sd for a in amps], fmt="s", color=PALETTE[1],
                     capsize=2, ms=3, label="Hay ±2 SD")
+        ax.plot(list(FULL_MODEL_FI_HZ), list(FULL_MODEL_FI_HZ.values()), "x", color="0.35",
+                ms=4, label="full Hay model, 2 s")
         ax.set(xlabel=f"{self.params['step_ms']:g} ms step (nA)", ylabel="rate (Hz)",
                title=f"f–I: {self._mark('A')}")
         ax.legend(loc="lower right", fontsize=5.5)
@@ -524,6 +537,8 @@ class L5CellResult(Result):
         ax.errorbar(ds, [BAP_TARGETS[d].mean for d in ds],
                     yerr=[2 * BAP_TARGETS[d].sd for d in ds], fmt="s", color=PALETTE[1],
                     capsize=2, ms=3, label="Hay ±2 SD")
+        ax.plot(list(FULL_MODEL_BAP_MV), list(FULL_MODEL_BAP_MV.values()), "x", color="0.35",
+                ms=4, label="full Hay model")
         ax.set(xlabel="path distance (µm)", ylabel="bAP amplitude (mV)", ylim=(0, 140),
                title=f"bAP: {self._mark('C')}")
         ax.legend(loc="upper right", fontsize=5.5)
@@ -580,6 +595,20 @@ def _linearity(trials: pd.DataFrame) -> float:
     return float(d.iloc[-1] / (d.index[-1] * d.loc[1]))
 
 
+def _full_model_note(fi: pd.DataFrame, bap: pd.DataFrame) -> str:
+    """This cell beside the full model it reduces (FULL_MODEL_*), from the run's values."""
+    def near(d: float) -> float:
+        return float(bap.loc[(bap["distance_um"] - d).abs().idxmin(), "amplitude_mV"])
+
+    rate = fi.set_index("current_nA")["rate_hz"]
+    b = ", ".join(f"{d:g} µm {near(d):.1f} vs {ref:.1f} mV"
+                  for d, ref in FULL_MODEL_BAP_MV.items())
+    r = ", ".join(f"{a:g} nA {rate[a]:.1f} vs {ref:.1f} Hz"
+                  for a, ref in FULL_MODEL_FI_HZ.items() if a in rate.index)
+    return (f"Beside the full model it reduces ({FULL_MODEL_SOURCE}), this cell vs full: bAP "
+            f"{b}; f–I {r} (the full model's rates are for 2 s steps).")
+
+
 def run(*, quick: bool = True, seed: int = 0) -> L5CellResult:
     """Run the three simulations and score the cell (see the module docstring)."""
     rec_fi, ep_fi = run_fi(quick=quick, seed=seed)
@@ -623,7 +652,8 @@ def run(*, quick: bool = True, seed: int = 0) -> L5CellResult:
              "A check passes inside the cited mean ± 2 SD; qualitative checks state bounds.",
              "Clustered input: AMPA 0.4 nS + NMDA 0.4 nS per synapse (Beniaguev et al. 2021),"
              " alternating over two 30 µm compartments of basal0_0_0, 0.1 ms apart; plateau ="
-             " ≥ 20 ms above −40 mV at the stimulated compartment (detect_plateaus)."]
+             " ≥ 20 ms above −40 mV at the stimulated compartment (detect_plateaus).",
+             _full_model_note(fi, prot["bap"])]
     return L5CellResult(
         name=NAME, claim=claim_from(checks), seed=seed, headline=headline, notes=notes,
         params={"quick": quick, "step_ms": step, "currents_nA": list(CURRENTS_NA),

@@ -43,8 +43,9 @@ from neurocomp.mapping.neuronio_sim import (
 __all__ = ["CONDITIONS", "DATA_CODE_VERSION", "NeuronIOCondition", "neuronio_dataset"]
 
 #: Version of the simulating code (BrianSimulator, its sites and sampling): part of the key.
-DATA_CODE_VERSION = "l5-neuronio-sim/1 (dt 25 us, soma mean per 1 ms bin of 0.1 ms samples, "\
-                    "4 terminal dendritic sites per region, spikes at the axon terminal)"
+DATA_CODE_VERSION = "l5-neuronio-sim/2 (dt 25 us, soma mean per 1 ms bin of 0.1 ms samples, "\
+                    "4 terminal dendritic sites per region, spikes at the axon terminal, "\
+                    "NMDA Mg block held over each step)"
 #: Terminal dendritic sections watched for plateaus, per dendritic region.
 SITES_PER_REGION = 4
 

@@ -75,9 +75,11 @@ def test_ball_and_stick_op_costs_derived_from_its_equations():
     # accounting reads channel units; the same count as the legacy HH equations gave)
     assert ops.gate_flop_per_gated_compartment_step == 25 + 21
     assert dict(ops.gate_flop_by_channel) == {"hh_na": 4 + 4 + 4 + 5 + 2 * 7, "hh_k": 4 + 4 + 7}
-    # I_m: leak 2 + Na 6 + K 5 + 2 adds = 15; AMPA 4, NMDA 9 (Mg block inside the product),
-    # GABA_A 4, 2 adds, /area, + 1 = 21 → 36, counted twice (I0 and g_tot)
-    assert ops.membrane_flop_per_compartment_step == 2 * 36
+    # I_m: leak 2 + Na 6 + K 5 + 2 adds = 15; AMPA 4, NMDA 5 (× the held Mg block),
+    # GABA_A 4, 2 adds, /area, + 1 = 17 → 32, counted twice (I0 and g_tot); the Mg block
+    # 1/(1 + c·exp(−0.062·v/mV)) — ×, exp, ×, +, ÷ (v/mV strips a unit: free) = 5 — is
+    # computed once per step
+    assert ops.membrane_flop_per_compartment_step == 2 * 32 + 5
     assert ops.receptor_state_flop_per_compartment_step == 2 * 3
     # stochastic release, 1 site: Δt 1, p_refill 3, refill 4, release 2, occupancy 1, sum 1
     # = 12; delivery 2 states × 2 FLOPs per receptor (exc: AMPA + NMDA, inh: GABA_A)
@@ -130,7 +132,7 @@ def test_hay_cell_gate_cost_is_the_sum_of_its_gates():
     assert channel_gate_flop(sk, temperature_C=34.0, costs=heavy) == 3 * (3 + 20 + 4)
     # Brian2 integrates every gate of every channel in every compartment, plus the pool:
     # exact sums of the per-gate counts (integers in float64)
-    assert ops.gated_compartments == model.morphology.n_compartments == 237
+    assert ops.gated_compartments == model.morphology.n_compartments == 342
     per_gate = sum(gate_flop(c, g, temperature_C=model.temperature_C)
                    for c in model.channels().values() for g in c.gates)
     assert ops.gate_flop_per_gated_compartment_step == (
@@ -145,7 +147,7 @@ def test_hay_cell_gate_cost_is_the_sum_of_its_gates():
     # passive dendrites drop Im (apical only); the soma's channels are still integrated in
     # every compartment, so the cost per gated compartment falls by exactly Im's gates
     passive = simulation_ops(model, stages=Stages(dendrites="passive"))
-    assert passive.gated_compartments == 237 and "Im" not in passive.gate_flop_by_channel
+    assert passive.gated_compartments == 342 and "Im" not in passive.gate_flop_by_channel
     assert (ops.gate_flop_per_gated_compartment_step
             - passive.gate_flop_per_gated_compartment_step) == ops.gate_flop_by_channel["Im"]
     assert passive.active_compartments == 4  # the soma and the 3 channel-bearing axon ones

@@ -96,9 +96,9 @@ def cell() -> dict:
 @pytest.mark.cpp_standalone
 @pytest.mark.parametrize("current_nA", [
     pytest.param(c, marks=pytest.mark.xfail(
-        strict=True, reason="known miss of the reduced cell: 11.5 Hz at 0.619 nA (2 s step) "
-                            "against 9.0 ± 0.88 Hz; its f-I curve is too flat above rheobase"))
-    if c == 0.619 else c for c in sorted(L5.FI_TARGETS)])
+        strict=True, reason="known miss, shared with the full model: 13.0 Hz at 0.793 nA (2 s "
+                            "step) against 14.5 ± 0.56 Hz; Hay's biophys3 on cell1 gives 12.5"))
+    if c == 0.793 else c for c in sorted(L5.FI_TARGETS)])
 def test_fi_rates_match_hay_2011(cell: dict, current_nA: float) -> None:
     target = L5.FI_TARGETS[current_nA]
     rate = cell["fi"].loc[current_nA, "rate_hz"]
@@ -139,9 +139,6 @@ def test_nmda_plateau_needs_nmda_and_enough_synapses(cell: dict) -> None:
 
 @pytest.mark.slow
 @pytest.mark.cpp_standalone
-@pytest.mark.xfail(strict=True, reason="known miss: the reduced apical tree (4 obliques, 4 tuft "
-                   "terminals) loads the trunk too little; the bAP grows again beyond ~400 µm "
-                   "(75 mV at 660 µm vs Hay's 45 ± 10) and fires a Ca2+ spike")
 def test_bap_decrements_along_the_trunk(cell: dict) -> None:
     amp = cell["bap"].sort_values("distance_um")["amplitude_mV"].to_numpy()
     # decremental back-propagation (Stuart & Sakmann 1994; Stuart et al. 1997): each more
@@ -151,10 +148,24 @@ def test_bap_decrements_along_the_trunk(cell: dict) -> None:
 
 @pytest.mark.slow
 @pytest.mark.cpp_standalone
-@pytest.mark.xfail(strict=True, reason="known miss: one bAP alone already bursts (2 spikes) "
-                   "through the hot zone, so coupling adds none (Larkum 1999 expects more)")
 def test_bac_coupling_adds_spikes(cell: dict) -> None:
     n = cell["bac"].set_index("condition")["somatic_spikes"]
     # Larkum, Zhu & Sakmann (1999): bAP + distal EPSP → more somatic spikes than either
     # alone (exact spike counts)
     assert n["BAC"] > max(n["bAP"], n["EPSP"]), n.to_dict()
+    # Hay et al. (2011)'s bAP criterion: one somatic spike for the pulse alone (exact)
+    assert n["bAP"] == 1, n.to_dict()
+
+
+@pytest.mark.slow
+@pytest.mark.cpp_standalone
+def test_bap_within_hay_ranges_at_distal_sites(cell: dict) -> None:
+    bap = cell["bap"]
+    # the apical tree was shaped on this profile (see l5_pyramidal's docstring), so this is a
+    # regression test of that fit, not an independent validation: Hay et al.'s accepted
+    # range (mean ± 2 SD) at 800 µm, and within 10 mV of the full model at 620 and 800 µm
+    for d, ref in ((620.0, 28.2), (800.0, 18.4)):
+        amp = bap.loc[(bap["distance_um"] - d).abs().idxmin(), "amplitude_mV"]
+        assert abs(amp - ref) <= 10.0, (d, amp)
+    amp800 = bap.loc[(bap["distance_um"] - 800.0).abs().idxmin(), "amplitude_mV"]
+    assert L5.BAP_TARGETS[800.0].low() <= amp800 <= L5.BAP_TARGETS[800.0].high(), amp800

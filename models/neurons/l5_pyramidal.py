@@ -10,16 +10,21 @@ variant fitted to both somatic steps and BAC firing; anchors §C.3) on a simplif
 * 6 basal trees: a 30 µm stem (1.4 µm) → 2 daughters of 60 µm (1.0 µm) → 4 terminal branches
   of 150 µm (0.7 µm): thin, long terminals of high input impedance where clustered NMDA input
   makes plateaus (Schiller et al. 2000; Major et al. 2008);
-* an apical trunk of 885 µm tapering 3.5 → 1.8 µm with four obliques (200 µm × 0.8 µm) at 60,
-  150, 250 and 400 µm; Hay's Ca²⁺ hot zone at 685–885 µm path distance;
-* a tuft from the nexus (885 µm): 2 branches of 200 µm (1.2 µm), each forking into 2 of 215
-  µm (0.8 µm), so the longest apical path is 1,300 µm as in ``cell1``;
+* an apical trunk of 680 µm to the nexus (cell1's is at 678 µm), tapering 3.2 → 2.1 µm, with
+  two obliques (250 µm, 0.9 → 0.6 µm) at each of 8 branch points between 40 and 580 µm;
+* a tuft of 3 main branches from the nexus (250 µm, 1.6 → 1.2 µm) that carry Hay's Ca²⁺ hot
+  zone (685–885 µm path distance), each forking into 2 of 370 µm (0.9 → 0.5 µm), so the
+  longest apical path is 1,300 µm as in ``cell1``;
 * an axon of two 30 µm × 1 µm sections (Beniaguev's replacement of Hay's axon), the first
   carrying the somatic channel set so spikes reach the terminal where they are detected.
 
 Reduction choices (ours): ~30–45 µm compartments (≈ 0.2 λ at 100 Hz in thin dendrites;
-Hay/Beniaguev use ~20 µm), the dendritic area is about half of ``cell1``'s (fewer tuft and
-basal branches) so the input resistance is higher than Hay's 39 MΩ; the specific values
+Hay/Beniaguev use ~20 µm; 342 compartments in all); dendritic lengths close to ``cell1``'s
+(basal 4,500 µm in 42 sections, apical 7,650 µm in 34). The apical tree was shaped, with
+every density fixed, until a somatic pulse back-propagates as in Hay's full model (one
+somatic spike, decremental along the trunk, no Ca²⁺ spike without a distal EPSP; the
+``l5-cell`` analysis checks it): a single unbranched trunk to 885 µm with a small tuft (an
+earlier version of this cell) let the bAP grow distally and fire a Ca²⁺ spike. The values
 (C_m 2 µF/cm² in dendrites for spines, leak, every channel density, the Iₕ gradient and the
 hot zone) are Hay's biophys3 unchanged. E_Ca is fixed at its Nernst value at rest (cao 2 mM,
 cai 1e-4 mM, 34 °C): Brian2's exponential Euler needs each equation linear in its own
@@ -60,6 +65,11 @@ _HAY3 = "Hay et al. (2011) L5PCbiophys3.hoc (ModelDB 139653) [V]"
 TEMPERATURE_C = 34.0  # Hay's mod files hard-code qt for 34 °C (anchors §A.1)
 LONGEST_APICAL_UM = 1300.5  # cell1's longest apical path, for Hay's Ih gradient
 HOT_ZONE_UM = (685.0, 885.0)  # Hay et al. (2011) biophys3 Ca hot zone
+#: Nexus (main bifurcation) of cell1: ``apic[50](0.9)`` at 678 µm path distance (anchors
+#: §A.1), rounded; the hot zone thus lies in the tuft's main branches, as in cell1.
+NEXUS_UM = 680.0
+#: Path distances of the trunk's branch points, two 250 µm obliques at each (ours).
+OBLIQUE_AT_UM = (40.0, 100.0, 160.0, 220.0, 300.0, 380.0, 480.0, 580.0)
 DENDRITIC_REGIONS = ("basal", "apical")
 #: Beniaguev et al. (2021)'s synapses: Use = 1, u0 = 0, Dep = Fac = 0 (anchors §A.2). A
 #: vesicle always releases; tau_rec 1 µs makes the site refilled by the next 1 ms bin.
@@ -79,23 +89,30 @@ def l5_morphology() -> Morphology:
             secs.append(tapered_section(mid, "basal", f"basal{b}", 60.0, 1.0, 0.9, 2))
             for j in range(2):
                 secs.append(tapered_section(f"{mid}_{j}", "basal", mid, 150.0, 0.7, 0.5, 5))
-    # apical trunk in pieces so that obliques branch at 60, 150, 250 and 400 µm
-    edges = (0.0, 60.0, 150.0, 250.0, 400.0, 685.0, 885.0)
-    diam = (3.5, 3.3, 3.0, 2.8, 2.5, 2.2, 1.8)
+    # apical trunk to the nexus, in pieces so that two obliques leave at each branch point
+    edges = (0.0, *OBLIQUE_AT_UM, NEXUS_UM)
+    trunk_d = (3.2, 2.1)  # µm at the soma and at the nexus, linear taper (ours, see above)
+
+    def diameter(x_um: float) -> float:
+        return trunk_d[0] + (trunk_d[1] - trunk_d[0]) * x_um / NEXUS_UM
+
     parent = "soma"
     for k in range(len(edges) - 1):
         length = edges[k + 1] - edges[k]
         name = f"trunk{k}"
-        secs.append(tapered_section(name, "apical", parent, length, diam[k], diam[k + 1],
-                         max(1, round(length / 40.0))))
-        if k < 4:
-            secs.append(tapered_section(f"oblique{k}", "apical", name, 200.0, 0.8, 0.6, 6))
+        secs.append(tapered_section(name, "apical", parent, length, diameter(edges[k]),
+                                    diameter(edges[k + 1]), max(1, round(length / 40.0))))
+        if k < len(OBLIQUE_AT_UM):
+            for o in range(2):
+                secs.append(tapered_section(f"oblique{k}_{o}", "apical", name, 250.0, 0.9,
+                                            0.6, 6))
         parent = name
-    for k in range(2):
+    # three tuft branches from the nexus carry the hot zone, each forking into two
+    for k in range(3):
         name = f"tuft{k}"
-        secs.append(tapered_section(name, "apical", "trunk5", 200.0, 1.2, 1.0, 5))
+        secs.append(tapered_section(name, "apical", parent, 250.0, 1.6, 1.2, 6))
         for j in range(2):
-            secs.append(tapered_section(f"{name}_{j}", "apical", name, 215.0, 0.8, 0.5, 6))
+            secs.append(tapered_section(f"{name}_{j}", "apical", name, 370.0, 0.9, 0.5, 9))
     secs.append(tapered_section("ais", "ais", "soma", 30.0, 1.0, 1.0, 3))
     secs.append(tapered_section("axon", "axon", "ais", 30.0, 1.0, 1.0, 3))
     return Morphology(tuple(secs), source="models.neurons.l5_pyramidal (reduced Hay cell1)")

@@ -322,12 +322,20 @@ def simulation_ops(model: NeuronModel, *, stages: Stages | None = None,
                                  calcium_reversal_mV=m.calcium_reversal_mV,
                                  calcium=m.has_calcium)
     im = _subexpressions(equations)["Im"]
-    currents = [_receptor_current(r, next(line for line in receptor_equations(
-        m.receptors[r], mode=stages.synapses).splitlines() if line.startswith(f"I_{r} =")))
-        for r in receptors]
+    receptor_lines = {r: receptor_equations(m.receptors[r], mode=stages.synapses).splitlines()
+                      for r in receptors}
+    currents = [_receptor_current(r, next(line for line in lines
+                                          if line.startswith(f"I_{r} =")))
+                for r, lines in receptor_lines.items()]
+    # terms held over a step ("constant over dt", e.g. the NMDA Mg block) are computed once
+    # per step; the membrane current itself twice (I0 and g_tot of the cable solver)
+    held = [line.split("=", 1)[1].rsplit(":", 1)[0].strip()
+            for lines in receptor_lines.values() for line in lines
+            if line.endswith("(constant over dt)")]
     if currents:
         im = f"{im} + ({' + '.join(f'({c})' for c in currents)})/area"
-    membrane_flop = 2.0 * expression_ops(im, scalars=_SCALARS, costs=costs).flop
+    membrane_flop = (2.0 * expression_ops(im, scalars=_SCALARS, costs=costs).flop
+                     + sum(expression_ops(h, scalars=_SCALARS, costs=costs).flop for h in held))
 
     by_channel = {name: channel_gate_flop(c, temperature_C=m.temperature_C, costs=costs)
                   for name, c in channels.items()}
