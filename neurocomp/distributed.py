@@ -5,9 +5,11 @@ A sweep is a function ``task(**params) -> dict[str, numpy.ndarray]`` and a list 
 yet in the store on a Dask cluster — a ``LocalCluster`` of single-threaded worker
 processes by default, or the scheduler at ``scheduler`` (``"tcp://host:8786"``) for a real
 cluster — and each worker writes its chunk to ``<store>/<key>.npz`` through a temporary
-file and an atomic rename, with its parameters and their hash inside. A sweep that is
-killed part-way and rerun therefore recomputes only the missing chunks (or those whose
-parameters changed), and never sees a half-written file.
+file and an atomic rename, with its parameters, their hash, its key and the task's name
+inside. A sweep that is killed part-way and rerun therefore recomputes only the missing
+chunks (or those whose parameters changed), and never sees a half-written file. A chunk
+file that is nevertheless unusable — empty or truncated (a full disk, a copy cut short),
+or holding another run's data — is reported once, deleted and recomputed.
 
 Functions must be importable by the workers (defined at module level in an installed
 package, e.g. ``analyses`` or ``neurocomp``), and each Brian2 simulation builds in its own
@@ -16,12 +18,14 @@ per-process directory (see :mod:`neurocomp.biophysics.backend`).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import os
+import sys
 import tempfile
 import time
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +33,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Chunk", "SweepReport", "chunk_path", "example_task", "load_chunk", "run_sweep"]
+__all__ = ["Chunk", "SweepReport", "check_chunk_arrays", "chunk_path", "example_task",
+           "load_chunk", "read_chunk_file", "run_sweep"]
 
 _KEY_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
@@ -63,6 +68,9 @@ class SweepReport:
     failed: Mapping[str, str]
     wall_time_s: float
     store: Path
+    discarded: Mapping[str, str] = field(default_factory=dict)
+    """Chunk files found unusable (empty, truncated, another run's data), with the reason;
+    they were deleted and recomputed."""
 
     @property
     def complete(self) -> bool:
@@ -75,21 +83,92 @@ def chunk_path(store: str | Path, key: str) -> Path:
     return Path(store) / f"{key}.npz"
 
 
-def _is_done(store: Path, chunk: Chunk) -> bool:
-    path = chunk_path(store, chunk.key)
+def _task_name(task: Callable[..., Any]) -> str:
+    """``module.qualname`` of a task (of the wrapped function for a ``functools.partial``)."""
+    while isinstance(task, functools.partial):
+        task = task.func
+    module = getattr(task, "__module__", None) or "?"
+    name = getattr(task, "__qualname__", None) or type(task).__qualname__
+    return f"{module}.{name}"
+
+
+def read_chunk_file(path: str | Path, *, what: str = "chunk file") -> dict[str, np.ndarray]:
+    """Every array of a chunk file, each read in full (zip CRCs checked).
+
+    ``what`` names the file in error messages.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file is missing.
+    ValueError
+        If the file is empty, truncated or otherwise unreadable (naming the file).
+    """
+    path = Path(path)
     if not path.exists():
-        return False
+        raise FileNotFoundError(f"{what} {path} is missing")
     try:  # our own handle: np.load leaks its file when the zip directory is unreadable
         with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as data:
-            return str(data["__params_hash__"]) == chunk.params_hash
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        return False  # unreadable, truncated or foreign: recompute
+            return {name: data[name] for name in data.files}
+    except Exception as exc:  # zipfile, zlib, EOF, numpy format errors: the file is corrupt
+        size = path.stat().st_size if path.exists() else 0
+        problem = "empty" if size == 0 else f"unreadable ({type(exc).__name__}: {exc})"
+        raise ValueError(f"{what} {path} is {problem}") from exc
+
+
+def check_chunk_arrays(arrays: Mapping[str, np.ndarray], chunk: Chunk, *,
+                       task: str | None = None) -> None:
+    """Raise ValueError unless ``arrays`` (a chunk file's contents) are ``chunk``'s result.
+
+    Checked: the stored parameters hash to the stored hash and equal the chunk's, the
+    stored chunk key (``__key__``) is the chunk's, and the stored task (``__task__``) is
+    ``task``. Files written before ``__key__``/``__task__`` existed lack them; their
+    parameters still identify the chunk, so they are accepted on the parameters alone.
+    """
+    try:
+        stored_hash = str(arrays["__params_hash__"])
+        stored_params = str(arrays["__params__"])
+    except KeyError as exc:
+        raise ValueError(f"the file lacks {exc.args[0]} (not a chunk of run_sweep)") from None
+    recomputed = hashlib.sha1(json.dumps(json.loads(stored_params), sort_keys=True)
+                              .encode()).hexdigest()
+    if recomputed != stored_hash:
+        raise ValueError("its parameters do not match its own parameter hash (edited)")
+    if stored_hash != chunk.params_hash:
+        raise ValueError(f"it holds parameters {stored_params} (another run's or another "
+                         f"chunk's data), not {json.dumps(dict(chunk.params), sort_keys=True)}")
+    if "__key__" in arrays and str(arrays["__key__"]) != chunk.key:
+        raise ValueError(f"it is chunk {str(arrays['__key__'])!r}, not {chunk.key!r}")
+    if task is not None and "__task__" in arrays and str(arrays["__task__"]) != task:
+        raise ValueError(f"it was computed by {arrays['__task__']!s}, not {task}")
+
+
+def _is_done(store: Path, chunk: Chunk, *, task: str | None = None,
+             validate: Callable[[Path, Chunk], None] | None = None) -> str | None:
+    """Whether ``chunk`` is already in ``store``: ``"done"``, None (no file) or, for a file
+    that cannot be used, the reason (the file is deleted)."""
+    path = chunk_path(store, chunk.key)
+    if not path.exists():
+        return None
+    try:
+        if validate is not None:
+            validate(path, chunk)
+        else:
+            check_chunk_arrays(read_chunk_file(path), chunk, task=task)
+    except (OSError, ValueError) as exc:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return str(exc)
+    return "done"
 
 
 def load_chunk(store: str | Path, key: str) -> dict[str, np.ndarray]:
-    """The arrays of one stored chunk (without the bookkeeping entries)."""
-    with np.load(chunk_path(store, key), allow_pickle=False) as data:
-        return {k: data[k] for k in data.files if not k.startswith("__")}
+    """The arrays of one stored chunk (without the bookkeeping entries).
+
+    Raises FileNotFoundError for a missing chunk and ValueError for an unreadable one.
+    """
+    arrays = read_chunk_file(chunk_path(store, key))
+    return {k: v for k, v in arrays.items() if not k.startswith("__")}
 
 
 def _run_and_store(task: Callable[..., Mapping[str, np.ndarray]], chunk: Chunk,
@@ -101,6 +180,8 @@ def _run_and_store(task: Callable[..., Mapping[str, np.ndarray]], chunk: Chunk,
         raise ValueError(f"task outputs may not start with '__' (reserved): {bad}")
     out["__params_hash__"] = np.array(chunk.params_hash)
     out["__params__"] = np.array(json.dumps(dict(chunk.params), sort_keys=True))
+    out["__key__"] = np.array(chunk.key)
+    out["__task__"] = np.array(_task_name(task))
     target = chunk_path(store, chunk.key)
     fd, tmp = tempfile.mkstemp(prefix=f".{chunk.key}.", suffix=".npz", dir=store)
     try:
@@ -124,7 +205,8 @@ def _import_modules(modules: Sequence[str]) -> list[str]:
 def run_sweep(task: Callable[..., Mapping[str, np.ndarray]], chunks: Sequence[Chunk], *,
               store: str | Path, scheduler: str | None = None, n_workers: int = 2,
               progress: bool = True, client: Any = None,
-              preload: Sequence[str] = ()) -> SweepReport:
+              preload: Sequence[str] = (),
+              validate: Callable[[Path, Chunk], None] | None = None) -> SweepReport:
     """Run the missing chunks of a sweep on Dask and store them.
 
     Parameters
@@ -148,6 +230,14 @@ def run_sweep(task: Callable[..., Mapping[str, np.ndarray]], chunks: Sequence[Ch
         Modules to import on every worker's main thread before the tasks run. Brian2, for
         one, installs a signal handler on import, which fails in the worker threads that
         run Dask tasks: pass ``preload=("brian2",)``.
+    validate : callable, optional
+        ``validate(path, chunk)`` raises ``ValueError`` (or ``OSError``) when an existing
+        chunk file cannot be reused; default: every array must read back in full, and the
+        file's parameters, key and task must be this chunk's (:func:`check_chunk_arrays`).
+
+    An existing chunk file that fails the check (empty, truncated, another run's data) is
+    reported once on stderr, deleted and recomputed, and listed in
+    :attr:`SweepReport.discarded`.
     """
     keys = [c.key for c in chunks]
     if len(set(keys)) != len(keys):
@@ -158,7 +248,18 @@ def run_sweep(task: Callable[..., Mapping[str, np.ndarray]], chunks: Sequence[Ch
     store_path = Path(store)
     store_path.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    todo = [c for c in chunks if not _is_done(store_path, c)]
+    task_name = _task_name(task)
+    todo: list[Chunk] = []
+    discarded: dict[str, str] = {}
+    for c in chunks:
+        state = _is_done(store_path, c, task=task_name, validate=validate)
+        if state == "done":
+            continue
+        todo.append(c)
+        if state is not None:
+            discarded[c.key] = state
+            print(f"neurocomp: discarding chunk {c.key!r} of {store_path} and recomputing "
+                  f"it: {state}", file=sys.stderr, flush=True)
     reused = tuple(c.key for c in chunks if c not in todo)
     computed: list[str] = []
     failed: dict[str, str] = {}
@@ -179,14 +280,23 @@ def run_sweep(task: Callable[..., Mapping[str, np.ndarray]], chunks: Sequence[Ch
         try:
             if preload:
                 client.run(_import_modules, list(preload))  # on each worker's event loop
+            # a fresh Dask key per submission: a client kept across sweeps may still hold
+            # the finished task of an earlier sweep under the same name, and would hand
+            # back its result without writing this store's file
+            token = os.urandom(4).hex()
             futures = {client.submit(_run_and_store, task, c, str(store_path),
-                                     key=f"chunk-{c.key}-{c.params_hash[:8]}", pure=False): c.key
+                                     key=f"chunk-{c.key}-{c.params_hash[:8]}-{token}",
+                                     pure=False): c.key
                        for c in todo}
             bar = tqdm(total=len(futures), desc="sweep", disable=not progress, leave=False)
             for fut in as_completed(futures):
                 key = futures[fut]
                 try:
                     fut.result()
+                    if not chunk_path(store_path, key).exists():
+                        raise FileNotFoundError(f"the worker reported chunk {key!r} done but "
+                                                f"{chunk_path(store_path, key)} does not exist "
+                                                f"(is the store shared with the workers?)")
                     computed.append(key)
                 except Exception as exc:  # one failed chunk must not lose the others
                     failed[key] = f"{type(exc).__name__}: {exc}"
@@ -198,7 +308,8 @@ def run_sweep(task: Callable[..., Mapping[str, np.ndarray]], chunks: Sequence[Ch
                 if cluster is not None:
                     cluster.close()
     return SweepReport(computed=tuple(computed), reused=reused, failed=failed,
-                       wall_time_s=time.perf_counter() - start, store=store_path)
+                       wall_time_s=time.perf_counter() - start, store=store_path,
+                       discarded=discarded)
 
 
 def example_task(*, seed: int, n: int, sleep_s: float = 0.0) -> dict[str, np.ndarray]:

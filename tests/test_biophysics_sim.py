@@ -218,6 +218,45 @@ def test_pipeline_bad_input(small_model):
         pipe.run(good, duration=5 * ms, variables=["q"])
     with pytest.raises(ValueError, match="must not exceed duration"):
         pipe.run(good, duration=0.01 * ms, dt=0.02 * ms)
+    with pytest.raises(ValueError, match=r"^record_dt \(0.01 ms\) must be >= dt"):
+        pipe.run(good, duration=5 * ms, record_dt=0.01 * ms)
+    with pytest.raises(ValueError, match=r"^duration must be finite"):
+        pipe.run(good, duration=float("nan") * ms)
+    with pytest.raises(TypeError, match=r"^duration must be a single value"):
+        pipe.run(good, duration=[5, 6] * ms)
+    with pytest.raises(TypeError, match=r"variables must be a sequence of names"):
+        pipe.run(good, duration=5 * ms, variables="v")
+    with pytest.raises(TypeError, match=r"record must hold RecordSite objects"):
+        pipe.run(good, duration=5 * ms, record=[("soma", 0)])
+    with pytest.raises(TypeError, match=r"inputs must be a SpikeTrains or a mapping"):
+        pipe.run([good["exc"], good["inh"]], duration=5 * ms)
+
+
+def test_pipeline_refuses_runs_too_large_or_inputs_too_long(small_model, monkeypatch):
+    pipe = NeuronPipeline(small_model)
+    good = _inputs(small_model, 0, 5.0)
+    monkeypatch.delenv("NEUROCOMP_MAX_MEMORY_GIB", raising=False)
+    monkeypatch.delenv("NEUROCOMP_MAX_RUN_HOURS", raising=False)
+    # spikes after the end of the run would be dropped silently: an error instead
+    with pytest.raises(ValueError, match=r"inputs\['exc'\] covers duration_ms=5 ms .* but "
+                                         r"the run lasts duration=2 ms"):
+        pipe.run(good, duration=2 * ms)
+    # 1e4 s recorded every 25 us at 5 sites x 4 variables: ~130 GiB, refused before any work
+    with pytest.raises(ValueError, match=r"400000000 samples × 5 sites \(record\) × 4 "
+                                         r"variables.*above the bound of 4 GiB.*raise "
+                                         r"record_dt"):
+        pipe.run(good, duration=1e7 * ms)
+    # the bound is an argument
+    with pytest.raises(ValueError, match=r"bound of 1e-06 GiB.*max_memory_gib="):
+        pipe.run(good, duration=5 * ms, max_memory_gib=1e-6)
+    # a run that cannot end in time (1 year of biology on numpy) is refused, naming max_hours
+    with pytest.raises(ValueError, match=r"would take at least .* h on backend='numpy' "
+                                         r"\(duration=3.15e\+10 ms in 1260000000000 steps"
+                                         r".*above max_hours=24 h"):
+        pipe.run(good, duration=3.15e10 * ms, record_dt=1e9 * ms, backend="numpy")
+    monkeypatch.setenv("NEUROCOMP_MAX_RUN_HOURS", "1e-9")
+    with pytest.raises(ValueError, match=r"above max_hours=1e-09 h"):  # env override
+        pipe.run(good, duration=5 * ms)
 
 
 # -- compiled backends -------------------------------------------------------------------

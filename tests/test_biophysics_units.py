@@ -237,6 +237,41 @@ def test_rate_array_input_errors_and_dedupe():
         spikes.poisson(n_sources=1, rate_hz=1.0, duration_ms=10.0, rng=0)
 
 
+
+def test_input_builders_refuse_sizes_beyond_the_memory_bound(monkeypatch):
+    rng = np.random.default_rng(0)
+    monkeypatch.delenv("NEUROCOMP_MAX_MEMORY_GIB", raising=False)
+    # ~1e12 spikes (16 TB): refused before drawing, naming the arguments that set the size
+    with pytest.raises(ValueError, match=r"about 1e\+12 spikes .*above the bound of 4 GiB; "
+                                         r"reduce rate_hz, duration_ms or n_sources"):
+        spikes.poisson(n_sources=1000, rate_hz=1e3, duration_ms=1e9, rng=rng)
+    with pytest.raises(ValueError, match=r"n_sources=1000000000000 sources"):
+        spikes.poisson(n_sources=10**12, rate_hz=1.0, duration_ms=1.0, rng=rng)
+    # the bound is an argument: a small draw is refused under a tiny one...
+    with pytest.raises(ValueError, match=r"max_memory_gib="):
+        spikes.poisson(n_sources=100, rate_hz=100.0, duration_ms=1e3, rng=rng,
+                       max_memory_gib=1e-6)
+    monkeypatch.setenv("NEUROCOMP_MAX_MEMORY_GIB", "1e-6")
+    # ...or an environment variable
+    with pytest.raises(ValueError, match=r"above the bound of 1e-06 GiB"):
+        spikes.poisson(n_sources=100, rate_hz=100.0, duration_ms=1e3, rng=rng)
+    monkeypatch.setenv("NEUROCOMP_MAX_MEMORY_GIB", "lots")
+    with pytest.raises(ValueError, match=r"NEUROCOMP_MAX_MEMORY_GIB must be a number"):
+        spikes.poisson(n_sources=1, rate_hz=1.0, duration_ms=1.0, rng=rng)
+    monkeypatch.delenv("NEUROCOMP_MAX_MEMORY_GIB")
+    with pytest.raises(ValueError, match=r"candidate spikes .*reduce rates_hz"):
+        spikes.inhomogeneous_poisson(rates_hz=np.full((10, 2), 1e12), dt_ms=1e3, rng=rng)
+    with pytest.raises(ValueError, match=r"activations of shape \(2, 3\)"):
+        spikes.from_rate_array(np.ones((2, 3)), dt_ms=1.0, max_rate_hz=10.0, rng=rng,
+                               max_memory_gib=1e-9)
+    # a rate array that fits neither one rate nor one per source is an error, not broadcast
+    with pytest.raises(ValueError, match=r"rate_hz must be one rate or one per source "
+                                         r"\(n_sources=3\); got shape \(2,\)"):
+        spikes.poisson(n_sources=3, rate_hz=[1.0, 2.0], duration_ms=1.0, rng=rng)
+    # an ordinary draw is unaffected by the check
+    assert spikes.poisson(n_sources=3, rate_hz=[1.0], duration_ms=10.0, rng=rng).n_sources == 3
+
+
 # -- channels --------------------------------------------------------------------------------
 
 def test_hh_resting_gates_and_leak():

@@ -285,7 +285,8 @@ def test_generate_discards_burn_in_writes_manifest_and_loads(tmp_path, dask_clie
 
 
 @pytest.mark.distributed
-def test_resume_recomputes_nothing_and_repairs_corrupt_or_foreign_files(tmp_path, dask_client):
+def test_resume_recomputes_nothing_and_repairs_corrupt_or_foreign_files(tmp_path, dask_client,
+                                                                        capsys):
     d = _generate(tmp_path, dask_client)
     before = {p.name: p.stat().st_mtime_ns for p in d.glob("*.npz")}
     original = load_chunk(d, "train_0001")
@@ -294,11 +295,20 @@ def test_resume_recomputes_nothing_and_repairs_corrupt_or_foreign_files(tmp_path
     assert {p.name: p.stat().st_mtime_ns for p in d.glob("*.npz")} == before
 
     blob = (d / "train_0001.npz").read_bytes()
-    (d / "train_0001.npz").write_bytes(blob[: len(blob) // 2])  # truncated (killed writer)
     (d / "train_0002.npz").write_bytes((d / "val_0000.npz").read_bytes())  # foreign file
+    # another sequence of the same data set is refused by the loader, not served as train 2
+    with pytest.raises(ValueError, match=r"train_0002\.npz holds sequence .*'split': 'val'"):
+        load_dataset(d)
+    (d / "train_0001.npz").write_bytes(blob[: len(blob) // 2])  # truncated (killed writer)
+    (d / "test_0000.npz").write_bytes(b"")  # empty (full disk)
     with pytest.raises(ValueError, match=r"train_0001\.npz is unreadable"):
         load_dataset(d)
+    capsys.readouterr()
     _generate(tmp_path, dask_client)
+    err = capsys.readouterr().err
+    for name in ("train_0001", "train_0002", "test_0000"):  # each bad file reported once
+        assert err.count(f"discarding chunk '{name}'") == 1
+    assert "test_0000.npz is empty" in err
     repaired = load_chunk(d, "train_0001")
     for name in original:  # recomputed exactly (seeded)
         np.testing.assert_array_equal(repaired[name], original[name])

@@ -10,6 +10,8 @@ network's output can drive the biophysical neuron.
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,7 +19,56 @@ import numpy as np
 
 from neurocomp._validation import check_finite_array, check_int, check_real
 
-__all__ = ["SpikeTrains", "from_rate_array", "from_times", "inhomogeneous_poisson", "poisson"]
+__all__ = ["DEFAULT_MAX_MEMORY_GIB", "SpikeTrains", "check_memory", "expected_spikes",
+           "from_rate_array", "from_times", "inhomogeneous_poisson", "memory_limit_bytes",
+           "poisson"]
+
+#: Memory a single call may plan to use unless told otherwise, GiB (2**30 bytes); the
+#: environment variable ``NEUROCOMP_MAX_MEMORY_GIB`` or a ``max_memory_gib`` argument
+#: overrides it.
+DEFAULT_MAX_MEMORY_GIB = 4.0
+_GIB = 2 ** 30
+#: Bytes per generated spike: int64 source + float64 time, about three copies alive at
+#: once (draws, the sort order, the sorted arrays).
+_BYTES_PER_SPIKE = 3 * (8 + 8)
+
+
+def memory_limit_bytes(max_memory_gib: float | None = None) -> float:
+    """The memory bound in bytes: ``max_memory_gib``, else ``$NEUROCOMP_MAX_MEMORY_GIB``,
+    else :data:`DEFAULT_MAX_MEMORY_GIB` (GiB, > 0)."""
+    if max_memory_gib is not None:
+        return check_real("max_memory_gib", max_memory_gib, low=0, low_inclusive=False,
+                          unit="GiB") * _GIB
+    env = os.environ.get("NEUROCOMP_MAX_MEMORY_GIB")
+    if env:
+        try:
+            value = float(env)
+        except ValueError:
+            raise ValueError(f"$NEUROCOMP_MAX_MEMORY_GIB must be a number of GiB > 0; got "
+                             f"{env!r}") from None
+        return check_real("$NEUROCOMP_MAX_MEMORY_GIB", value, low=0, low_inclusive=False,
+                          unit="GiB") * _GIB
+    return DEFAULT_MAX_MEMORY_GIB * _GIB
+
+
+def check_memory(need_bytes: float, *, what: str, arguments: str,
+                 max_memory_gib: float | None = None) -> None:
+    """Refuse (``ValueError``) a call that would need more than the memory bound.
+
+    ``what`` says what would be allocated and ``arguments`` which arguments set its size;
+    both appear in the message, with the bound and how to raise it.
+    """
+    limit = memory_limit_bytes(max_memory_gib)
+    if need_bytes > limit:
+        raise ValueError(f"{what} would need about {need_bytes / _GIB:.3g} GiB, above the "
+                         f"bound of {limit / _GIB:.3g} GiB; reduce {arguments}, or raise the "
+                         f"bound with max_memory_gib= (or $NEUROCOMP_MAX_MEMORY_GIB)")
+
+
+def expected_spikes(rates_hz: np.ndarray, duration_ms: float) -> float:
+    """A high estimate of a Poisson draw's spike count: mean + 6 standard deviations."""
+    mean = float(np.sum(rates_hz, dtype=np.float64)) * duration_ms / 1e3
+    return mean + 6.0 * math.sqrt(mean)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,15 +130,30 @@ class SpikeTrains:
 
 
 def poisson(*, n_sources: int, rate_hz: float | Sequence[float], duration_ms: float,
-            rng: np.random.Generator) -> SpikeTrains:
-    """Homogeneous Poisson trains, one rate for all sources or one per source (Hz ≥ 0)."""
+            rng: np.random.Generator, max_memory_gib: float | None = None) -> SpikeTrains:
+    """Homogeneous Poisson trains, one rate for all sources or one per source (Hz ≥ 0).
+
+    Refuses (``ValueError``) a draw whose expected spikes would need more memory than the
+    bound (:func:`memory_limit_bytes`; ``max_memory_gib`` overrides it).
+    """
     n = check_int("n_sources", n_sources, low=1)
     duration = check_real("duration_ms", duration_ms, low=0, low_inclusive=False, unit="ms")
-    rates = np.broadcast_to(np.asarray(rate_hz, dtype=np.float64), (n,))
+    check_memory(n * 3 * 8.0, what=f"n_sources={n} sources",
+                 arguments="n_sources", max_memory_gib=max_memory_gib)
+    rate_arr = np.asarray(rate_hz, dtype=np.float64)
+    if rate_arr.ndim > 1 or (rate_arr.ndim == 1 and rate_arr.size not in (1, n)):
+        raise ValueError(f"rate_hz must be one rate or one per source (n_sources={n}); got "
+                         f"shape {rate_arr.shape}")
+    rates = np.broadcast_to(rate_arr, (n,))
     check_finite_array("rate_hz", rates)
     if (rates < 0).any():
         raise ValueError(f"rate_hz must be >= 0 Hz; got {rates.min():g} Hz")
     _check_rng(rng)
+    n_spikes = expected_spikes(rates, duration)
+    check_memory(n_spikes * _BYTES_PER_SPIKE + n * 3 * 8.0,
+                 what=f"about {n_spikes:.3g} spikes (rate_hz up to {rates.max():g} Hz for "
+                      f"duration_ms={duration:g} ms on n_sources={n})",
+                 arguments="rate_hz, duration_ms or n_sources", max_memory_gib=max_memory_gib)
     counts = rng.poisson(rates * duration / 1e3)
     idx = np.repeat(np.arange(n), counts)
     times = rng.uniform(0.0, duration, size=idx.size)
@@ -95,7 +161,8 @@ def poisson(*, n_sources: int, rate_hz: float | Sequence[float], duration_ms: fl
 
 
 def inhomogeneous_poisson(*, rates_hz: np.ndarray, dt_ms: float,
-                          rng: np.random.Generator) -> SpikeTrains:
+                          rng: np.random.Generator,
+                          max_memory_gib: float | None = None) -> SpikeTrains:
     """Poisson trains whose rate is piecewise constant in bins of ``dt_ms``.
 
     Parameters
@@ -106,6 +173,9 @@ def inhomogeneous_poisson(*, rates_hz: np.ndarray, dt_ms: float,
         Bin width, ms (> 0).
     rng : numpy.random.Generator
         Source of randomness.
+    max_memory_gib : float, optional
+        Memory bound, GiB (default :func:`memory_limit_bytes`): the candidate spikes, drawn
+        at each source's peak rate, must fit in it.
     """
     rates = check_finite_array("rates_hz", np.asarray(rates_hz, dtype=np.float64))
     if rates.ndim != 2:
@@ -117,7 +187,14 @@ def inhomogeneous_poisson(*, rates_hz: np.ndarray, dt_ms: float,
     n, n_bins = rates.shape
     duration = n_bins * dt
     peak = rates.max(axis=1)
-    cand = poisson(n_sources=n, rate_hz=peak, duration_ms=duration, rng=rng)
+    n_cand = expected_spikes(peak, duration)
+    check_memory(n_cand * (_BYTES_PER_SPIKE + 3 * 8.0),
+                 what=f"about {n_cand:.3g} candidate spikes (peak rates up to "
+                      f"{peak.max():g} Hz over {n_bins} bins of dt_ms={dt:g} ms)",
+                 arguments="rates_hz (its peak rate or its number of bins)",
+                 max_memory_gib=max_memory_gib)
+    cand = poisson(n_sources=n, rate_hz=peak, duration_ms=duration, rng=rng,
+                   max_memory_gib=max_memory_gib)
     bins = np.minimum((cand.times_ms / dt).astype(np.int64), n_bins - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         accept = rates[cand.indices, bins] / peak[cand.indices]
@@ -127,20 +204,27 @@ def inhomogeneous_poisson(*, rates_hz: np.ndarray, dt_ms: float,
 
 
 def from_rate_array(activations: np.ndarray, *, dt_ms: float, max_rate_hz: float,
-                    rng: np.random.Generator) -> SpikeTrains:
+                    rng: np.random.Generator,
+                    max_memory_gib: float | None = None) -> SpikeTrains:
     """Drive sources with a non-negative activation array scaled to ``max_rate_hz``.
 
     ``activations`` has shape (n_sources, n_bins) — a convnet's channels × time, say. The
     largest entry maps to ``max_rate_hz``; negative entries are an error (apply a ReLU
-    first, rather than having them clipped silently).
+    first, rather than having them clipped silently). ``max_memory_gib`` bounds the
+    memory of the draw (see :func:`inhomogeneous_poisson`).
     """
-    a = check_finite_array("activations", np.asarray(activations, dtype=np.float64))
+    raw = np.asarray(activations)
+    check_memory(raw.size * 8.0 * 3, what=f"activations of shape {raw.shape} (as float64 "
+                 f"rates, three copies)", arguments="the size of activations",
+                 max_memory_gib=max_memory_gib)
+    a = check_finite_array("activations", np.asarray(raw, dtype=np.float64))
     if (a < 0).any():
         raise ValueError(f"activations must be >= 0 (rates cannot be negative); got "
                          f"{a.min():g} — rectify them first")
     top = check_real("max_rate_hz", max_rate_hz, low=0, low_inclusive=False, unit="Hz")
     scale = top / a.max() if a.max() > 0 else 0.0
-    return inhomogeneous_poisson(rates_hz=a * scale, dt_ms=dt_ms, rng=rng)
+    return inhomogeneous_poisson(rates_hz=a * scale, dt_ms=dt_ms, rng=rng,
+                                 max_memory_gib=max_memory_gib)
 
 
 def from_times(times_ms: Sequence[Sequence[float]], *, duration_ms: float) -> SpikeTrains:

@@ -11,8 +11,11 @@ event counts the accounting pillar consumes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
+import math
+import os
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -21,24 +24,35 @@ from typing import Any
 
 import numpy as np
 
-from neurocomp._validation import check_int
+from neurocomp._validation import check_int, check_real
 from neurocomp.biophysics.backend import (
     BACKENDS,
     brian_backend,
     import_brian2,
-    standalone_directory,
+    run_standalone_build,
+    standalone_build,
     store_standalone_build,
 )
 from neurocomp.biophysics.channels import ChannelDensities, max_stable_dt_ms
 from neurocomp.biophysics.clamp import CurrentClamp, check_clamps
-from neurocomp.biophysics.inputs import SpikeTrains
+from neurocomp.biophysics.inputs import SpikeTrains, check_memory
 from neurocomp.biophysics.mechanisms import brian2_equations
 from neurocomp.biophysics.model import AXONAL_REGIONS, NeuronModel, Stages
 from neurocomp.biophysics.receptors import receptor_equations
 from neurocomp.biophysics.recording import Recording
 from neurocomp.biophysics.release import release_code, release_model
 
-__all__ = ["NeuronPipeline", "check_quantity", "max_dt_ms"]
+__all__ = ["DEFAULT_MAX_HOURS", "NeuronPipeline", "RunEstimate", "check_quantity",
+           "estimate_run", "max_dt_ms"]
+
+#: Longest run :meth:`NeuronPipeline.run` starts unless told otherwise, hours of wall time
+#: (estimated; ``max_hours=`` or ``$NEUROCOMP_MAX_RUN_HOURS`` overrides it).
+DEFAULT_MAX_HOURS = 24.0
+#: Optimistic throughputs (compartment-steps per second, and seconds per step on top) of
+#: the backends on one core, about 2-3x the rates measured for the 156-compartment test
+#: neuron (cpp 5e6/s, cython 1.6e6/s, numpy ~2.4e4/s + ~0.5 ms per step): the time
+#: estimate is a lower bound, so only runs that cannot finish in time are refused.
+_THROUGHPUT = {"cpp_standalone": (1.5e7, 0.0), "cython": (4e6, 0.0), "numpy": (1e5, 2e-4)}
 
 
 def check_quantity(name: str, value: Any, unit: Any, *, positive: bool = True) -> float:
@@ -52,10 +66,89 @@ def check_quantity(name: str, value: Any, unit: Any, *, positive: bool = True) -
     if not isinstance(value, Quantity) or get_dimensions(value) != get_dimensions(unit):
         raise TypeError(f"{name} must be a Brian2 quantity in units of {unit!s} "
                         f"(e.g. 100*ms); got {value!r}")
+    if np.ndim(value) != 0:
+        raise TypeError(f"{name} must be a single value (e.g. 100*ms); got an array of "
+                        f"shape {np.shape(value)}")
     x = float(value / unit)
     if not np.isfinite(x) or (positive and x <= 0):
         raise ValueError(f"{name} must be finite{' and > 0' if positive else ''}; got {value!r}")
     return x
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunEstimate:
+    """What a pipeline run would take, estimated from its arguments before any work.
+
+    Attributes
+    ----------
+    n_steps : int
+        Integration steps (duration / dt).
+    n_samples : int
+        Samples of each recorded trace (duration / record_dt).
+    memory_bytes : float
+        Memory of the recorded traces, release monitors, input spikes and clamp
+        waveforms, bytes (each held about twice: in Brian2 and in the returned arrays).
+    trace_bytes : float
+        The recorded traces' part of ``memory_bytes``, bytes.
+    seconds : float
+        Optimistic wall time of the simulation on ``backend`` (a lower bound), s.
+    """
+
+    n_steps: int
+    n_samples: int
+    memory_bytes: float
+    trace_bytes: float
+    seconds: float
+
+
+def _n_intervals(duration_ms: float, step_ms: float) -> int:
+    """Samples at 0, step, 2·step … before ``duration_ms`` (float round-off forgiven)."""
+    ratio = duration_ms / step_ms
+    nearest = round(ratio)
+    if abs(ratio - nearest) <= 1e-9 * max(1.0, ratio):
+        return max(1, nearest)
+    return math.ceil(ratio)
+
+
+def estimate_run(*, duration_ms: float, dt_ms: float, record_dt_ms: float, n_sites: int,
+                 n_variables: int, n_compartments: int, n_input_spikes: int,
+                 n_release_traces: int, n_clamps: int, backend: str) -> RunEstimate:
+    """Memory (bytes) and a lower bound of the wall time (s) of a pipeline run.
+
+    Recorded traces: ``n_samples × (n_sites × n_variables + 1) × 8 B`` (float64, with the
+    time axis); release monitors: ``n_release_traces`` traces sampled every
+    ``max(1 ms, record_dt)``; input spikes: 16 B each (index and time), in about four
+    copies (trains, deduplicated trains, Brian2's generator, the input monitors); clamp
+    waveforms: one float64 per step each. Everything but the inputs is counted twice
+    (Brian2's arrays and the returned copies).
+    """
+    n_steps = _n_intervals(duration_ms, dt_ms)
+    n_samples = _n_intervals(duration_ms, record_dt_ms)
+    traces = 2.0 * n_samples * (n_sites * n_variables + 1) * 8
+    release_samples = _n_intervals(duration_ms, max(1.0, record_dt_ms))
+    release = 2.0 * release_samples * (n_release_traces + 1) * 8
+    inputs = 4.0 * n_input_spikes * 16
+    clamps = 2.0 * n_clamps * n_steps * 8
+    rate, per_step = _THROUGHPUT[backend]
+    seconds = n_steps * (n_compartments / rate + per_step)
+    return RunEstimate(n_steps=n_steps, n_samples=n_samples,
+                       memory_bytes=traces + release + inputs + clamps, trace_bytes=traces,
+                       seconds=seconds)
+
+
+def _max_hours(max_hours: float | None) -> float:
+    if max_hours is not None:
+        return check_real("max_hours", max_hours, low=0, low_inclusive=False, unit="h")
+    env = os.environ.get("NEUROCOMP_MAX_RUN_HOURS")
+    if env:
+        try:
+            value = float(env)
+        except ValueError:
+            raise ValueError(f"$NEUROCOMP_MAX_RUN_HOURS must be a number of hours > 0; got "
+                             f"{env!r}") from None
+        return check_real("$NEUROCOMP_MAX_RUN_HOURS", value, low=0, low_inclusive=False,
+                          unit="h")
+    return DEFAULT_MAX_HOURS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -148,16 +241,19 @@ class NeuronPipeline:
             dt: Any = None, backend: str = "cython", seed: int = 0,
             record: Sequence[RecordSite] | None = None, record_dt: Any = None,
             variables: Sequence[str] | None = None, build_dir: str | None = None,
-            progress: bool = False, clamps: Sequence[CurrentClamp] = ()) -> Recording:
+            progress: bool = False, clamps: Sequence[CurrentClamp] = (),
+            max_memory_gib: float | None = None,
+            max_hours: float | None = None) -> Recording:
         """Simulate and record.
 
         Parameters
         ----------
         inputs : SpikeTrains or mapping of group name to SpikeTrains
             Presynaptic spikes for each synapse group (a bare SpikeTrains if there is one
-            group); ``n_sources`` must match the group's.
+            group); ``n_sources`` must match the group's, and a train's ``duration_ms`` may
+            not exceed ``duration`` (its later spikes would be dropped).
         duration : brian2 Quantity (time)
-            Biological time to simulate (> 0).
+            Biological time to simulate (> 0, finite).
         dt : brian2 Quantity (time), optional
             Integration step; default 25 µs. Must resolve the fastest HH gate at the model's
             temperature (see :func:`~neurocomp.biophysics.channels.max_stable_dt_ms`).
@@ -168,7 +264,7 @@ class NeuronPipeline:
         record : sequence of RecordSite, optional
             Compartments to record (default :meth:`default_sites`).
         record_dt : brian2 Quantity (time), optional
-            Sampling step of the traces (default: ``dt``).
+            Sampling step of the traces (default: ``dt``; must be >= ``dt``).
         variables : sequence of str, optional
             Variables to record at the sites (default: ``v`` and each receptor's
             conductance, or current when synapses are current-based). Any variable of the
@@ -180,6 +276,18 @@ class NeuronPipeline:
         clamps : sequence of CurrentClamp
             Currents injected at compartments (steps, EPSP-shaped currents); each must end
             within ``duration``.
+        max_memory_gib : float, optional
+            Refuse a run whose recordings, inputs and clamps (:func:`estimate_run`) would
+            need more memory, GiB; default ``$NEUROCOMP_MAX_MEMORY_GIB`` or 4 GiB.
+        max_hours : float, optional
+            Refuse a run whose optimistic wall-time estimate exceeds this, hours; default
+            ``$NEUROCOMP_MAX_RUN_HOURS`` or 24 h.
+
+        Raises
+        ------
+        ValueError
+            For any argument out of range (named in the message), and before any work
+            when the run would exceed ``max_memory_gib`` or ``max_hours``.
         """
         b2 = import_brian2()
         ms, us = b2.ms, b2.us
@@ -203,33 +311,73 @@ class NeuronPipeline:
             raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}; "
                              f"got {backend!r}")
         seed = check_int("seed", seed, low=0)
-        trains = self._match_inputs(inputs)
+        trains = self._match_inputs(inputs, duration_ms=duration_ms)
         sites = list(record) if record is not None else self.default_sites()
         trace_vars = self._trace_variables(variables)
         n_comp = self.model.morphology.n_compartments
         for s in sites:
+            if not isinstance(s, RecordSite):
+                raise TypeError(f"record must hold RecordSite objects; got "
+                                f"{type(s).__name__}")
             if not 0 <= s.index < n_comp:
                 raise ValueError(f"record site {s.label!r}: compartment {s.index} does not "
                                  f"exist (0 to {n_comp - 1})")
-        directory = (standalone_directory(self.structure_key(sites, n_clamps=len(clamps)),
-                                          base=build_dir)
-                     if backend == "cpp_standalone" else None)
+        self._check_size(trains, duration_ms=duration_ms, dt_ms=dt_ms, rec_dt_ms=rec_dt_ms,
+                         n_sites=len(sites), n_variables=len(trace_vars),
+                         n_clamps=len(clamps), backend=backend,
+                         max_memory_gib=max_memory_gib, max_hours=max_hours)
         start = time.perf_counter()
-        with brian_backend(backend, directory=directory):
-            raw = self._simulate(trains, duration_ms=duration_ms, dt_ms=dt_ms,
-                                 rec_dt_ms=rec_dt_ms, backend=backend, seed=seed,
-                                 sites=sites, trace_vars=trace_vars, directory=directory,
-                                 progress=progress, clamps=clamps)
+        with contextlib.ExitStack() as stack:  # the build directory is deleted afterwards
+            directory = (stack.enter_context(standalone_build(
+                self.structure_key(sites, n_clamps=len(clamps)), base=build_dir))
+                if backend == "cpp_standalone" else None)
+            with brian_backend(backend, directory=directory):
+                raw = self._simulate(trains, duration_ms=duration_ms, dt_ms=dt_ms,
+                                     rec_dt_ms=rec_dt_ms, backend=backend, seed=seed,
+                                     sites=sites, trace_vars=trace_vars, directory=directory,
+                                     progress=progress, clamps=clamps)
         raw["timing"]["wall_s"] = time.perf_counter() - start
         return Recording.from_raw(raw, model=self.model, stages=self.stages, sites=sites,
                                   duration_ms=duration_ms, dt_ms=dt_ms, backend=backend,
                                   seed=seed)
+
+    def _check_size(self, trains: Mapping[str, SpikeTrains], *, duration_ms: float,
+                    dt_ms: float, rec_dt_ms: float, n_sites: int, n_variables: int,
+                    n_clamps: int, backend: str, max_memory_gib: float | None,
+                    max_hours: float | None) -> RunEstimate:
+        """Refuse a run beyond the memory or time bound, naming the arguments to change."""
+        n_release = sum(min(20, g.n_synapses) for g in self.model.synapse_groups)
+        est = estimate_run(duration_ms=duration_ms, dt_ms=dt_ms, record_dt_ms=rec_dt_ms,
+                           n_sites=n_sites, n_variables=n_variables,
+                           n_compartments=self.model.morphology.n_compartments,
+                           n_input_spikes=sum(t.n_spikes for t in trains.values()),
+                           n_release_traces=n_release, n_clamps=n_clamps, backend=backend)
+        check_memory(est.memory_bytes,
+                     what=(f"the run (duration={duration_ms:g} ms recorded every "
+                           f"record_dt={rec_dt_ms:g} ms: {est.n_samples} samples × {n_sites} "
+                           f"sites (record) × {n_variables} variables, plus inputs and "
+                           f"clamps)"),
+                     arguments="duration, raise record_dt, or record fewer sites (record) "
+                               "or variables",
+                     max_memory_gib=max_memory_gib)
+        limit_h = _max_hours(max_hours)
+        if est.seconds > limit_h * 3600:
+            raise ValueError(
+                f"the run would take at least {est.seconds / 3600:.3g} h on backend="
+                f"{backend!r} (duration={duration_ms:g} ms in {est.n_steps} steps of "
+                f"dt={dt_ms:g} ms on {self.model.morphology.n_compartments} compartments), "
+                f"above max_hours={limit_h:g} h; shorten duration, use a faster backend, or "
+                f"raise the bound with max_hours= (or $NEUROCOMP_MAX_RUN_HOURS)")
+        return est
 
     def _trace_variables(self, variables: Sequence[str] | None) -> list[str]:
         prefix = "g_" if self.stages.synapses == "conductance" else "I_"
         default = ["v"] + [f"{prefix}{r}" for r in self._receptors_used()]
         if variables is None:
             return default
+        if isinstance(variables, str):
+            raise TypeError(f"variables must be a sequence of names, e.g. [{variables!r}]; "
+                            f"got the string {variables!r}")
         known = set(re.findall(r"^\s*(?:d)?([A-Za-z_]\w*)(?:/dt)?\s*[:=]",
                                self.equations(), flags=re.MULTILINE)) | {"v"}
         unknown = [v for v in variables if v not in known]
@@ -238,14 +386,17 @@ class NeuronPipeline:
                              f"known: {sorted(known)}")
         return ["v"] + [v for v in variables if v != "v"]
 
-    def _match_inputs(self, inputs: SpikeTrains | Mapping[str, SpikeTrains]
-                      ) -> dict[str, SpikeTrains]:
+    def _match_inputs(self, inputs: SpikeTrains | Mapping[str, SpikeTrains], *,
+                      duration_ms: float) -> dict[str, SpikeTrains]:
         groups = {g.name: g for g in self.model.synapse_groups}
         if isinstance(inputs, SpikeTrains):
             if len(groups) != 1:
                 raise ValueError(f"the model has synapse groups {sorted(groups)}; pass inputs "
                                  f"as a mapping from group name to SpikeTrains")
             inputs = {next(iter(groups)): inputs}
+        if not isinstance(inputs, Mapping):
+            raise TypeError(f"inputs must be a SpikeTrains or a mapping from synapse group "
+                            f"name to SpikeTrains; got {type(inputs).__name__}")
         unknown = sorted(set(inputs) - set(groups) - set(self._dropped_groups()))
         if unknown:
             raise ValueError(f"inputs name unknown synapse groups {unknown}; groups: "
@@ -261,6 +412,13 @@ class NeuronPipeline:
             if t.n_sources != g.n_sources:
                 raise ValueError(f"inputs[{name!r}] has {t.n_sources} sources but synapse "
                                  f"group {name!r} expects n_sources={g.n_sources}")
+            if t.duration_ms > duration_ms * (1 + 1e-9):  # tolerance: ms <-> s round trip
+                last = f"{t.times_ms.max():g} ms" if t.n_spikes else "none"
+                raise ValueError(f"inputs[{name!r}] covers duration_ms={t.duration_ms:g} ms "
+                                 f"(last spike: {last}) but the run lasts duration="
+                                 f"{duration_ms:g} ms: spikes after its end would be dropped; "
+                                 f"make the trains at most {duration_ms:g} ms long or run "
+                                 f"longer")
             out[name] = t
         return out
 
@@ -359,7 +517,7 @@ class NeuronPipeline:
         timing: dict[str, float] = {}
         if backend == "cpp_standalone":
             t1 = time.perf_counter()
-            b2.device.build(directory=str(directory), compile=True, run=True, clean=False)
+            run_standalone_build(directory)  # Ctrl-C while compiling: KeyboardInterrupt
             store_standalone_build(directory)
             timing["build_and_run_s"] = time.perf_counter() - t1
             timing["run_s"] = float(b2.device._last_run_time)

@@ -34,7 +34,10 @@ array          dtype     shape                   meaning
 ``diag_*``     float64   ()                      scalar diagnostics of the simulator
 =============  ========  ======================  =========================================
 
-(plus ``__params__``/``__params_hash__``, the sweep's bookkeeping). Without neurocomp::
+(plus the sweep's bookkeeping: ``__params__`` — the JSON of ``seed``, ``split``, ``index``
+and ``dataset_key`` —, its SHA-1 ``__params_hash__`` and, in files written since they were
+added, the chunk's name ``__key__`` and the task's ``__task__``; files are reused or loaded
+only if these name this data set and this sequence). Without neurocomp::
 
     import json, numpy as np, pathlib
     d = pathlib.Path("<root>/<key>")
@@ -59,7 +62,13 @@ from typing import Any
 import numpy as np
 
 from neurocomp._validation import check_int, check_real
-from neurocomp.distributed import Chunk, chunk_path, run_sweep
+from neurocomp.distributed import (
+    Chunk,
+    check_chunk_arrays,
+    chunk_path,
+    read_chunk_file,
+    run_sweep,
+)
 from neurocomp.mapping.neuronio_inputs import ChannelTable, InputStatistics, generate_inputs
 from neurocomp.mapping.surrogate import NeuronIO
 
@@ -254,24 +263,30 @@ def _sequence_task(*, seed: int, split: str, index: int, dataset_key: str,
     return data
 
 
-def _read_sequence(path: Path, *, key: str, n_channels: int,
-                   n_bins: int) -> dict[str, np.ndarray]:
-    """All arrays of one sequence file, checked; ValueError naming the file otherwise."""
-    if not path.exists():
-        raise FileNotFoundError(f"sequence file {path} is missing")
+def _read_sequence(path: Path, *, key: str, n_channels: int, n_bins: int,
+                   params: Mapping[str, Any] | None = None) -> dict[str, np.ndarray]:
+    """All arrays of one sequence file, checked; ValueError naming the file otherwise.
+
+    ``params`` (the sequence's ``seed``, ``split``, ``index`` and ``dataset_key``), if
+    given, must be the parameters stored in the file, and ``seed`` its stored seed: a file
+    of another sequence of the same data set is refused too.
+    """
+    arrays = read_chunk_file(path, what="sequence file")
     try:
-        # our own handle: np.load leaks its file when the zip directory is unreadable
-        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
-            arrays = {name: f[name] for name in f.files}  # reads every member (CRC checked)
-    except Exception as exc:  # zipfile, zlib, numpy format errors: the file is corrupt
-        raise ValueError(f"sequence file {path} is unreadable ({type(exc).__name__}: "
-                         f"{exc})") from exc
-    try:
-        owner = json.loads(str(arrays["__params__"]))["dataset_key"]
+        stored = json.loads(str(arrays["__params__"]))
+        owner = stored["dataset_key"]
     except (KeyError, ValueError, TypeError):
-        owner = None
+        stored, owner = None, None
     if owner != key:
         raise ValueError(f"sequence file {path} belongs to data set {owner!r}, not {key!r}")
+    if params is not None:
+        expected = dict(params)
+        if stored != expected:
+            raise ValueError(f"sequence file {path} holds sequence {stored}, not {expected}")
+        if "seed" not in arrays or int(arrays["seed"]) != int(expected["seed"]):
+            got = int(arrays["seed"]) if "seed" in arrays else "missing"
+            raise ValueError(f"sequence file {path}: seed {got} does not match its "
+                             f"parameters (seed {expected['seed']})")
     shapes = {"inputs": (n_channels, n_bins), "soma_mV": (n_bins,), "spikes": (n_bins,)}
     for name, shape in shapes.items():
         if name not in arrays or arrays[name].shape != shape:
@@ -286,6 +301,11 @@ def _read_sequence(path: Path, *, key: str, n_channels: int,
             n_bad = int((~np.isfinite(arrays[name])).sum())
             raise ValueError(f"sequence file {path}: {name} holds {n_bad} NaN/inf values")
     return arrays
+
+
+def _sequence_params(key: str, split: str, index: int, seed: int) -> dict[str, Any]:
+    """The chunk parameters of one sequence (what its file must carry)."""
+    return {"seed": seed, "split": split, "index": index, "dataset_key": key}
 
 
 def _write_json_atomic(path: Path, obj: Any) -> None:
@@ -333,31 +353,28 @@ def generate_dataset(root: str | Path, *, simulate: Callable[[np.ndarray, int],
         If any sequence failed (all failures listed); no manifest is written then.
 
     Sequence files already present are reused only if they read back completely, belong
-    to this key and have the expected shapes; anything else is deleted and recomputed.
+    to this key and this sequence (parameters and seed) and have the expected shapes;
+    anything else (an empty or truncated file, another data set's or sequence's data) is
+    reported once on stderr, deleted and recomputed.
     """
     inputs_channels = channels.n_channels
     key = dataset_key(model_fingerprint=model_fingerprint, stats=stats, channels=channels,
                       spec=spec, code_version=code_version)
     directory = Path(root) / key
     directory.mkdir(parents=True, exist_ok=True)
-    chunks = [Chunk(f"{split}_{index:04d}", {"seed": seed, "split": split, "index": index,
-                                              "dataset_key": key})
+    chunks = [Chunk(f"{split}_{index:04d}", _sequence_params(key, split, index, seed))
               for split, index, seed in spec.sequences()]
-    for chunk in chunks:  # run_sweep trusts any file with the right parameter hash
-        path = chunk_path(directory, chunk.key)
-        if path.exists():
-            try:
-                arrays = _read_sequence(path, key=key, n_channels=inputs_channels,
-                                        n_bins=spec.sequence_bins)
-                intact = str(arrays["__params_hash__"]) == chunk.params_hash
-            except (OSError, ValueError, KeyError):
-                intact = False
-            if not intact:
-                path.unlink()
+
+    def validate(path: Path, chunk: Chunk) -> None:  # a file run_sweep may reuse
+        arrays = _read_sequence(path, key=key, n_channels=inputs_channels,
+                                n_bins=spec.sequence_bins, params=chunk.params)
+        check_chunk_arrays(arrays, chunk)
+
     task = functools.partial(_sequence_task, simulate=simulate, stats=stats,
                              channels=channels, spec=spec)
     report = run_sweep(task, chunks, store=directory, scheduler=scheduler,
-                       n_workers=n_workers, progress=progress, client=client, preload=preload)
+                       n_workers=n_workers, progress=progress, client=client, preload=preload,
+                       validate=validate)
     if report.failed:
         listing = "; ".join(f"{k}: {msg}" for k, msg in sorted(report.failed.items()))
         raise RuntimeError(f"{len(report.failed)} of {len(chunks)} sequences failed "
@@ -472,7 +489,9 @@ def load_dataset(path: str | Path, *, expected_key: str | None = None) -> Neuron
         splits[split], dend[split] = [], []
         for seq in manifest["splits"][split]:
             arrays = _read_sequence(directory / seq["file"], key=key,
-                                    n_channels=channels.n_channels, n_bins=spec.sequence_bins)
+                                    n_channels=channels.n_channels, n_bins=spec.sequence_bins,
+                                    params=_sequence_params(key, split, seq["index"],
+                                                            seq["seed"]))
             splits[split].append(NeuronIO(inputs=arrays["inputs"], soma_mV=arrays["soma_mV"],
                                           spikes=arrays["spikes"], bin_ms=spec.bin_ms))
             dend[split].append(arrays.get("dend_mV"))
