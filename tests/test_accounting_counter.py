@@ -468,8 +468,9 @@ def test_flop_count_check_analysis_runs_and_saves(tmp_path):
     assert h["ops_where_library_count_differs"] == ["aten.convolution_backward"]
     assert h["cifar_net_forward_gflop"] > h["cifar_net_forward_flop_counter_mode_gflop"] > 0
     out = result.save(tmp_path / "flop-count-check")
+    # the saved files and neurocomp's marker (neurocomp.results), nothing else
     assert {p.name for p in out.iterdir()} == {"figure.png", "figure.pdf", "data.csv",
-                                               "meta.json"}
+                                               "meta.json", ".neurocomp-result.json"}
     meta = json.loads((out / "meta.json").read_text())
     assert meta["headline"]["models_compared_count"] == 3
     with pytest.raises(ValueError, match="unknown model 'vgg'"):

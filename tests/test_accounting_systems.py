@@ -324,8 +324,8 @@ def test_zero_and_missing_parts():
     with pytest.raises(ValueError, match=r"system 'x': nodes must be an integer in \[1, inf\]; "
                                          r"got 0"):
         System(name="x", node=system("DGX A100").node, nodes=0)
-    with pytest.raises(ValueError, match=r"gpus must be an integer in \[1, inf\]; got 0"):
-        Node(**node_kw(gpus=0))
+    with pytest.raises(ValueError, match=r"gpus must be an integer in \[1, 4096\]; got 0"):
+        Node(**node_kw(gpus=0))  # the bound is MAX_NODE_GPUS (issue 13: sizes checked)
     with pytest.raises(ValueError, match=r"fabric is required with 2 nodes"):
         System(name="x", node=system("DGX A100").node, nodes=2)
     with pytest.raises(ValueError, match=r"2 nodes need NICs; node.nics must be ≥ 1, got 0"):

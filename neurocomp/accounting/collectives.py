@@ -23,6 +23,12 @@ ranks it becomes Paleo's :math:`2(p-1)n/B`). Sizes follow nccl-tests: ``n_bytes`
 per-rank buffer of an all-reduce or broadcast, the *total* gathered buffer of an all-gather
 and the total input of a reduce-scatter.
 
+A link staged in host memory (a :class:`~neurocomp.accounting.paths.Path`, or an
+:class:`AlphaBeta` with ``chunk_bytes``) has a latency that depends on the message: its
+pipeline fills with one chunk, or with the whole message when that is shorter. Each formula
+asks the link for the latency of the message one step sends (``n/p`` in a ring step, ``n/2``
+per tree, ``n/k`` per parameter-server shard, ``n`` otherwise).
+
 A :class:`Network` answers "how long does this collective take on that many ranks"; the
 step-time models take one. :class:`FlatNetwork` wraps one link; :class:`HierarchicalNetwork`
 reduces inside a node first, then across nodes, then broadcasts inside the node. A multi-hop
@@ -41,6 +47,7 @@ from neurocomp._validation import check_choice, check_int, check_real
 __all__ = [
     "ALGORITHMS",
     "COLLECTIVES",
+    "MAX_STAGING_CHUNK_BYTES",
     "AlphaBeta",
     "FlatNetwork",
     "HierarchicalNetwork",
@@ -52,6 +59,7 @@ __all__ = [
     "broadcast_time_s",
     "busbw_bytes_per_s",
     "busbw_factor",
+    "check_chunk_bytes",
     "collective_time_s",
     "derate",
     "hierarchical_allreduce_time_s",
@@ -84,37 +92,80 @@ class Link(Protocol):
     def latency_s(self) -> float: ...  # pragma: no cover - protocol
 
 
+#: Largest pipeline chunk of a transfer staged in host memory, bytes (1 GiB). CUDA-aware
+#: MPI pipelines its copies in chunks of KiB to a few MiB (MVAPICH2's default
+#: ``MV2_CUDA_BLOCK_SIZE`` is 256 KiB); a larger value is a unit slip, not a setting.
+MAX_STAGING_CHUNK_BYTES = float(2**30)
+
+
+def check_chunk_bytes(name: str, value: Any) -> float:
+    """``value`` as a staging chunk in ``(0, MAX_STAGING_CHUNK_BYTES]`` bytes, or raise."""
+    return check_real(name, value, low=0.0, low_inclusive=False,
+                      high=MAX_STAGING_CHUNK_BYTES, unit="B")
+
+
 @dataclass(frozen=True, kw_only=True)
 class AlphaBeta:
     """A link given by its two α–β parameters (for example measured ones).
+
+    A path staged in host memory (:class:`~neurocomp.accounting.paths.Path`) pipelines its
+    copies in chunks, and filling the pipeline costs ``fill_s_per_byte`` s per byte of the
+    first chunk. ``latency_s`` is the α of a message of at least ``chunk_bytes``; a shorter
+    message is its own (only) chunk, so its α is smaller by
+    ``fill_s_per_byte × (chunk_bytes − message)`` (:meth:`latency_for_s`).
 
     Parameters
     ----------
     bandwidth_bytes_per_s : float
         Bandwidth per direction, bytes/s (> 0).
     latency_s : float
-        Latency per message, s (≥ 0).
+        Latency per message of at least one chunk, s (≥ 0).
     name : str
         Label for tables.
+    chunk_bytes : float
+        Staging chunk, bytes (0: not staged; else in ``(0, MAX_STAGING_CHUNK_BYTES]``).
+    fill_s_per_byte : float
+        Pipeline fill per byte of the first chunk, s/B (≥ 0; 0 when not staged);
+        ``chunk_bytes × fill_s_per_byte`` must not exceed ``latency_s``.
     """
 
     bandwidth_bytes_per_s: float
     latency_s: float
     name: str = "link"
+    chunk_bytes: float = 0.0
+    fill_s_per_byte: float = 0.0
 
     def __post_init__(self) -> None:
         check_real("bandwidth_bytes_per_s", self.bandwidth_bytes_per_s, low=0.0,
                    low_inclusive=False, unit="B/s")
         check_real("latency_s", self.latency_s, low=0.0, unit="s")
+        check_real("fill_s_per_byte", self.fill_s_per_byte, low=0.0, unit="s/B")
+        if self.chunk_bytes != 0:
+            check_chunk_bytes("chunk_bytes", self.chunk_bytes)
+        fill = self.chunk_bytes * self.fill_s_per_byte
+        if fill > self.latency_s * (1 + 1e-12):
+            raise ValueError(f"chunk_bytes × fill_s_per_byte ({fill:g} s) is the pipeline fill "
+                             f"inside latency_s and must not exceed it; got latency_s = "
+                             f"{self.latency_s:g} s")
+
+    def latency_for_s(self, message_bytes: float) -> float:
+        """α of one message of ``message_bytes``: the chunk is capped at the message, s."""
+        m = check_real("message_bytes", message_bytes, low=0.0, unit="B")
+        return self.latency_s - self.fill_s_per_byte * max(self.chunk_bytes - m, 0.0)
 
 
-def _link(name: str, link: Any) -> tuple[float, float]:
+def _link(name: str, link: Any, message_bytes: float | None = None) -> tuple[float, float]:
+    """(bandwidth, latency) of ``link``; the latency for ``message_bytes`` where the link is
+    staged in chunks (it has ``latency_for_s``) and a message size is given."""
     if not isinstance(link, Link):
         raise TypeError(f"{name} must have bandwidth_bytes_per_s and latency_s (a Link); "
                         f"got {type(link).__name__}")
     b = check_real(f"{name}.bandwidth_bytes_per_s", link.bandwidth_bytes_per_s, low=0.0,
                    low_inclusive=False, unit="B/s")
-    a = check_real(f"{name}.latency_s", link.latency_s, low=0.0, unit="s")
+    per_message = getattr(link, "latency_for_s", None)
+    raw = (per_message(message_bytes) if callable(per_message) and message_bytes is not None
+           else link.latency_s)
+    a = check_real(f"{name}.latency_s", raw, low=0.0, unit="s")
     return b, a
 
 
@@ -131,7 +182,9 @@ def derate(link: Link, *, bandwidth_efficiency: float = 1.0,
                      low_inclusive=False)
     extra = check_real("extra_latency_s", extra_latency_s, low=0.0, unit="s")
     return AlphaBeta(bandwidth_bytes_per_s=b * eff, latency_s=a + extra,
-                     name=f"{getattr(link, 'name', 'link')} ×{eff:g}")
+                     name=f"{getattr(link, 'name', 'link')} ×{eff:g}",
+                     chunk_bytes=getattr(link, "chunk_bytes", 0.0),
+                     fill_s_per_byte=getattr(link, "fill_s_per_byte", 0.0))
 
 
 def _args(n_bytes: float, n_ranks: int, *, ranks_name: str = "n_ranks") -> tuple[float, int]:
@@ -142,7 +195,7 @@ def _args(n_bytes: float, n_ranks: int, *, ranks_name: str = "n_ranks") -> tuple
 def point_to_point_time_s(n_bytes: float, link: Link) -> float:
     """One message: :math:`\\alpha + n/B`, s."""
     n = check_real("n_bytes", n_bytes, low=0.0, unit="B")
-    b, a = _link("link", link)
+    b, a = _link("link", link, n)
     return a + n / b
 
 
@@ -163,7 +216,7 @@ def ring_allreduce_time_s(n_bytes: float, n_ranks: int, link: Link, *,
         ``None`` ignores the arithmetic.
     """
     n, p = _args(n_bytes, n_ranks)
-    b, a = _link("link", link)
+    b, a = _link("link", link, n / p)
     if p == 1:
         return 0.0
     t = 2 * (p - 1) * a + 2 * (p - 1) / p * n / b
@@ -180,7 +233,7 @@ def tree_allreduce_time_s(n_bytes: float, n_ranks: int, link: Link) -> float:
     :math:`2\\lceil\\log_2 p\\rceil\\alpha + 2n/B` (see the module docstring).
     """
     n, p = _args(n_bytes, n_ranks)
-    b, a = _link("link", link)
+    b, a = _link("link", link, n / 2)  # each of the two trees carries half the buffer
     if p == 1:
         return 0.0
     return 2 * math.ceil(math.log2(p)) * a + 2 * n / b
@@ -209,15 +262,16 @@ def parameter_server_time_s(n_bytes: float, n_workers: int, link: Link, *,
     """
     n, p = _args(n_bytes, n_workers, ranks_name="n_workers")
     k = check_int("n_servers", n_servers, low=1)
-    bw, aw = _link("link", link)
-    bs, as_ = _link("server_link", server_link) if server_link is not None else (bw, aw)
+    bw, aw = _link("link", link, n / k)  # a worker sends n/k bytes to each shard
+    bs, as_ = (_link("server_link", server_link, n / k) if server_link is not None
+               else (bw, aw))
     return 2 * max(aw, as_) + 2 * n * max(1 / bw, p / (k * bs))
 
 
 def allgather_time_s(n_bytes: float, n_ranks: int, link: Link) -> float:
     """Ring all-gather of a ``n_bytes`` total (each rank holds n/p), s."""
     n, p = _args(n_bytes, n_ranks)
-    b, a = _link("link", link)
+    b, a = _link("link", link, n / p)
     return 0.0 if p == 1 else (p - 1) * a + (p - 1) / p * n / b
 
 
@@ -229,7 +283,7 @@ def reduce_scatter_time_s(n_bytes: float, n_ranks: int, link: Link) -> float:
 def broadcast_time_s(n_bytes: float, n_ranks: int, link: Link) -> float:
     """Pipelined chain broadcast of ``n_bytes`` (the large-message limit), s."""
     n, p = _args(n_bytes, n_ranks)
-    b, a = _link("link", link)
+    b, a = _link("link", link, n)
     return 0.0 if p == 1 else (p - 1) * a + n / b
 
 

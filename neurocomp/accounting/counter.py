@@ -21,6 +21,12 @@ Bytes are op-level traffic: every op reads its tensor arguments and writes its r
 (views move nothing). That is the traffic of an unfused execution with no cache reuse — the
 usual roofline input (``anchors_accounting.md`` §1.4, Paleo) — not a measurement.
 
+Sizes are checked before work: for a module or input on a real device the forward pass
+is first run on the ``meta`` device (shapes only, no memory; about half the cost of the
+count's own tracing) to add up the bytes its ops would write; beyond ``max_bytes`` (8 GiB
+by default) :func:`count` refuses before touching real memory. Inputs and a module on the ``meta``
+device are counted as they are — the way to count a model too large for the machine.
+
 Side effects: none on the module. Gradients go to ``torch.autograd.grad`` (``.grad`` is
 untouched), buffers (batch-norm running statistics) are restored, and the global random
 generator is forked. FLOP convention: :data:`~neurocomp.accounting.FLOP_CONVENTION`.
@@ -28,10 +34,12 @@ generator is forked. FLOP convention: :data:`~neurocomp.accounting.FLOP_CONVENTI
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from neurocomp._validation import check_int, check_real
+from neurocomp.accounting._checks import check_work_bytes
 from neurocomp.accounting.count_report import (
     LOSS_MODULE,
     PHASES,
@@ -50,7 +58,7 @@ if TYPE_CHECKING:  # torch is imported inside count(), so importing accounting s
     import torch
 
 __all__ = ["PHASES", "ROOT_LABEL", "CountReport", "ModuleCost", "ModuleInfo", "OpCount",
-           "UncountedOp", "UntraceableModuleError", "count"]
+           "UncountedOp", "UntraceableModuleError", "count", "forward_bytes_estimate"]
 
 # -- counting --------------------------------------------------------------------------------
 
@@ -76,10 +84,44 @@ def _flat_tensors(value: Any) -> list[torch.Tensor]:
     return []
 
 
+def forward_bytes_estimate(module: torch.nn.Module, args: tuple[Any, ...]) -> int | None:
+    """Bytes the ops of ``module(*args)`` write, from a run on the ``meta`` device.
+
+    Parameters, buffers and tensor arguments are replaced by ``meta`` tensors of the same
+    shapes (:func:`torch.func.functional_call`), so nothing is allocated or computed.
+    ``None`` if the module cannot run on ``meta`` (data-dependent shapes, ``.item()``).
+    """
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_flatten, tree_map
+
+    class _Written(TorchDispatchMode):
+        total = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[override]
+            out = func(*args, **(kwargs or {}))
+            self.total += sum(t.numel() * t.element_size() for t in tree_flatten(out)[0]
+                              if isinstance(t, torch.Tensor))
+            return out
+
+    def meta(t: Any) -> Any:
+        return torch.empty_like(t, device="meta") if isinstance(t, torch.Tensor) else t
+
+    state = {k: meta(v) for k, v in itertools.chain(module.named_parameters(),
+                                                     module.named_buffers())}
+    try:
+        with torch.no_grad(), _Written() as written:
+            torch.func.functional_call(module, state, tree_map(meta, args))
+    except Exception:  # any failure means no estimate, not a failed count
+        return None
+    return written.total
+
+
 def count(module: torch.nn.Module, example_input: Any, *, backward: bool = True,
           dtype_bytes: float | None = 4, costs: ScalarOpCosts = DEFAULT_SCALAR_OP_COSTS,
           loss: Callable[[Any], torch.Tensor] | None = None, batch_size: int | None = None,
-          extra_formulas: Mapping[str, OpFormula] | None = None) -> CountReport:
+          extra_formulas: Mapping[str, OpFormula] | None = None,
+          max_bytes: float | None = None) -> CountReport:
     """Count FLOPs, bytes and parameters of ``module(*example_input)``, per module.
 
     Parameters
@@ -103,6 +145,10 @@ def count(module: torch.nn.Module, example_input: Any, *, backward: bool = True,
         Samples in the input (default: the first dimension of the first tensor argument).
     extra_formulas : mapping of str to OpFormula, optional
         Formulas for ops the registry lacks (custom ops), or replacements.
+    max_bytes : float or None
+        Refuse (``ValueError``) a count whose forward pass would write more than this,
+        bytes, twice that with ``backward`` (``None``: 8 GiB); estimated on the ``meta``
+        device first (see the module docstring).
 
     Returns
     -------
@@ -139,6 +185,15 @@ def count(module: torch.nn.Module, example_input: Any, *, backward: bool = True,
     if batch_size is None:
         batch_size = int(inputs[0].shape[0]) if inputs[0].dim() else 1
     batch_size = check_int("batch_size", batch_size, low=1)
+    if any(t.device.type != "meta" for t in (*inputs, *module.parameters())):
+        written = forward_bytes_estimate(module, args)
+        if written is not None:
+            shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
+            check_work_bytes("count", written * (2 if backward else 1), max_bytes=max_bytes,
+                             what="activations (forward" + (" and backward)" if backward
+                                                            else ")"),
+                             sizes=f"{type(module).__name__} on example_input of shape "
+                                   f"{shapes}")
     registry = registry_with(extra_formulas)
 
     trace = Trace(module, registry=registry, costs=costs, dtype_bytes=dtype_bytes)

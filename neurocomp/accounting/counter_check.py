@@ -17,7 +17,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from neurocomp.accounting.counter import ROOT_LABEL, CountReport, _as_args, _flat_tensors
+from neurocomp.accounting._checks import check_work_bytes
+from neurocomp.accounting.counter import (
+    ROOT_LABEL,
+    CountReport,
+    _as_args,
+    _flat_tensors,
+    forward_bytes_estimate,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,16 +62,24 @@ def _module_path(fcm_name: str) -> str | None:
 def flop_counter_mode_counts(module: torch.nn.Module, example_input: Any, *,
                              backward: bool = True,
                              loss: Callable[[Any], torch.Tensor] | None = None,
-                             ) -> FlopCounterModeCounts:
+                             max_bytes: float | None = None) -> FlopCounterModeCounts:
     """Run ``module`` under ``FlopCounterMode`` as :func:`count` does; counts per phase.
 
-    Buffers are restored and the random generator forked afterwards, as in :func:`count`.
+    Buffers are restored and the random generator forked afterwards, as in :func:`count`;
+    the activations are estimated first and checked against ``max_bytes`` as there.
     """
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
     args = _as_args(example_input)
     inputs = _flat_tensors(args)
+    if any(t.device.type != "meta" for t in (*inputs, *module.parameters())):
+        written = forward_bytes_estimate(module, args)
+        if written is not None:
+            check_work_bytes("flop_counter_mode_counts", written * (2 if backward else 1),
+                             max_bytes=max_bytes, what="activations",
+                             sizes=f"{type(module).__name__} on example_input of shape(s) "
+                                   + ", ".join(str(tuple(t.shape)) for t in inputs))
     saved = [(b, b.detach().clone()) for b in module.buffers()]
     try:
         with torch.random.fork_rng(devices=[]), torch.set_grad_enabled(backward):

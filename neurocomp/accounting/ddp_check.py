@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import statistics
 import tempfile
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from neurocomp._validation import check_int, check_real
+from neurocomp.accounting._checks import check_work_bytes
 from neurocomp.accounting.machine_rates import Probe
 
 __all__ = ["DDPCheckConfig", "DDPMeasurement", "run_ddp_check"]
@@ -344,13 +346,19 @@ def _worker(config: DDPCheckConfig, out_path: str) -> None:
         teardown_distributed(ctx)
 
 
-def run_ddp_check(config: DDPCheckConfig, *, world_size: int = 2) -> DDPMeasurement:
+def run_ddp_check(config: DDPCheckConfig, *, world_size: int = 2,
+                  max_bytes: float | None = None) -> DDPMeasurement:
     """Start ``world_size`` local processes, run the check in each, return rank 0's numbers.
+
+    Before any process starts, the data all processes hold together — a float32 batch and
+    its gradient, and the send and receive buffers of the largest all-reduce, per process
+    (the model's own weights come on top) — must fit in ``max_bytes`` (``None``: 8 GiB).
 
     Raises
     ------
     ValueError
-        For ``world_size`` below 2 (there is nothing to communicate with one process).
+        For ``world_size`` below 2 (there is nothing to communicate with one process), or
+        sizes beyond ``max_bytes``.
     RuntimeError
         If a process fails (the error of the failing rank is raised).
     """
@@ -359,6 +367,12 @@ def run_ddp_check(config: DDPCheckConfig, *, world_size: int = 2) -> DDPMeasurem
     if not isinstance(config, DDPCheckConfig):
         raise TypeError(f"config must be a DDPCheckConfig; got {type(config).__name__}")
     n = check_int("world_size", world_size, low=2)
+    batch = config.batch_per_rank * math.prod(config.sample_shape) * 4 * 2
+    check_work_bytes("run_ddp_check", n * (batch + 2 * max(config.sweep_bytes)),
+                     max_bytes=max_bytes,
+                     sizes=f"world_size={n}, batch_per_rank={config.batch_per_rank}, "
+                           f"sample_shape={config.sample_shape}, largest sweep_bytes entry "
+                           f"{max(config.sweep_bytes):g} B")
     with tempfile.TemporaryDirectory(prefix="neurocomp-ddp-") as tmp:
         out = Path(tmp) / "rank0.json"
         launch_local(_worker, world_size=n, args=(config, str(out)))

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from neurocomp._validation import check_choice, check_int, check_real
+from neurocomp.accounting._checks import check_work_bytes
 from neurocomp.accounting.machine_rates import (
     BY_INTENSITY,
     MMAP_THRESHOLD_BYTES,
@@ -263,21 +264,36 @@ def default_microbenchmarks(*, quick: bool = False) -> tuple[MicroBenchmark, ...
 
 # -- bandwidth, allocation, overheads ---------------------------------------------------------
 
+#: Memory of one tensor object beside its data (Python object, storage, metadata), bytes;
+#: it counts when tiny sizes make the pool hold millions of arrays.
+_TENSOR_OVERHEAD_BYTES = 512
+
+
 def measure_bandwidth(sizes_bytes: Sequence[float] = tuple(2.0**k for k in range(16, 29, 2)),
                       *, repeats: int = 5, warmup: int = 1, clock: str = "process",
-                      pool_bytes: float = 96 * 2**20) -> tuple[RatePoint, ...]:
+                      pool_bytes: float = 96 * 2**20,
+                      max_bytes: float | None = None) -> tuple[RatePoint, ...]:
     """STREAM add :math:`c = a + 2b` on float32 arrays of each size (bytes per array).
 
     The inputs cycle through pairs of arrays holding ``pool_bytes`` in all (more than the
     last-level cache), so each call reads from memory, as a layer reads activations
     written long before; the output buffer is reused. Bytes moved per call: 3 × size.
+    Every size is checked first: the pool and the output of one size must fit in
+    ``max_bytes`` (``None``: 8 GiB).
     """
     import torch
 
+    pool = check_real("pool_bytes", pool_bytes, low=8.0, unit="B")
+    counts = [max(1, int(check_real("bandwidth size", size, low=4.0, unit="B")) // 4)
+              for size in sizes_bytes]
+    for n in counts:
+        pairs = max(1, int(pool // (8 * n)))
+        check_work_bytes("measure_bandwidth", pairs * (8 * n + 2 * _TENSOR_OVERHEAD_BYTES)
+                         + 4 * n, max_bytes=max_bytes,
+                         sizes=f"sizes_bytes entry {4 * n:g} B with pool_bytes={pool:g} B")
     out = []
-    for size in sizes_bytes:
-        n = max(1, int(check_real("bandwidth size", size, low=4.0, unit="B")) // 4)
-        pairs = max(1, int(pool_bytes // (8 * n)))
+    for n in counts:
+        pairs = max(1, int(pool // (8 * n)))
         arrays = [(torch.ones(n), torch.ones(n)) for _ in range(pairs)]
         dest = torch.empty(n)
         turn = [0]
@@ -308,16 +324,20 @@ def _paired_difference(slow: Callable[[], Any], fast: Callable[[], Any], *, repe
 
 
 def measure_allocation(n_bytes: float = 4 * MMAP_THRESHOLD_BYTES, *, repeats: int = 7,
-                       warmup: int = 1, clock: str = "process") -> float:
+                       warmup: int = 1, clock: str = "process",
+                       max_bytes: float | None = None) -> float:
     """Extra seconds per byte of writing a freshly allocated block instead of a reused one.
 
     Times ``torch.empty(n).fill_(1)`` (allocate, fault every page in, free) against
     ``buffer.fill_(1)`` on a kept buffer, in turn, ``repeats`` rounds; ``n_bytes`` should
     exceed :data:`MMAP_THRESHOLD_BYTES`. Returns s/B (0 if the fresh write is not slower).
+    The two blocks must fit in ``max_bytes`` (``None``: 8 GiB).
     """
     import torch
 
     n = int(check_real("n_bytes", n_bytes, low=4.0, unit="B")) // 4
+    check_work_bytes("measure_allocation", 2 * 4 * n, sizes=f"n_bytes={n_bytes:g}",
+                     max_bytes=max_bytes)
     kept = torch.empty(n)
     extra = _paired_difference(lambda: torch.empty(n).fill_(1.0), lambda: kept.fill_(1.0),
                                repeats=check_int("repeats", repeats, low=1), warmup=warmup,

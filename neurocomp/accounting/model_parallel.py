@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from neurocomp._validation import check_choice, check_int, check_real
+from neurocomp.accounting._checks import check_count
 
 if TYPE_CHECKING:  # torch is imported where the split products run, so that the cost models
     import torch  # (and ``import neurocomp.accounting``) do not load it
@@ -155,10 +156,14 @@ def resolve_inputs(layers: Sequence[LayerCost]) -> tuple[LayerCost, ...]:
 
 # -- split products with real tensors ----------------------------------------------------------
 
-def shard_sizes(n: int, n_parts: int) -> tuple[int, ...]:
-    """Sizes of ``n`` items split into ``n_parts`` (the first ``n % n_parts`` get one more)."""
+def shard_sizes(n: int, n_parts: int, *, max_items: int | None = None) -> tuple[int, ...]:
+    """Sizes of ``n`` items split into ``n_parts`` (the first ``n % n_parts`` get one more).
+
+    ``max_items`` bounds ``n_parts`` (one size each; ``None``: 2²⁰).
+    """
     n = check_int("n", n, low=1)
     k = check_int("n_parts", n_parts, low=1, high=n)
+    check_count("shard_sizes", "n_parts", k, max_items=max_items, what="shard sizes")
     return tuple(n // k + (1 if i < n % k else 0) for i in range(k))
 
 

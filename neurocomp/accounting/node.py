@@ -32,15 +32,20 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from neurocomp._validation import check_choice, check_int, check_real
-from neurocomp.accounting.collectives import Link
+from neurocomp.accounting.collectives import Link, check_chunk_bytes
 from neurocomp.accounting.hardware import Device
 
-__all__ = ["PCIE_WIDTHS", "CpuCoresWarning", "HostStaging", "Node", "NvLink"]
+__all__ = ["MAX_NODE_GPUS", "PCIE_WIDTHS", "CpuCoresWarning", "HostStaging", "Node", "NvLink"]
 
 #: PCIe link widths (lanes) a GPU or NIC slot can have.
 PCIE_WIDTHS = (1, 2, 4, 8, 16)
 #: Lanes of the x16 link that ``Node.pcie`` describes.
 X16 = 16
+#: Most GPUs (and NICs) in one node. The largest NVLink domains announced hold 576 GPUs;
+#: the per-node ring search costs about 2 ms per GPU, so the bound keeps a plan within
+#: seconds. Clusters grow by ``System.nodes``, which is unbounded (the planner is O(1)
+#: in it).
+MAX_NODE_GPUS = 4096
 
 
 class CpuCoresWarning(UserWarning):
@@ -145,7 +150,9 @@ class HostStaging:
     Parameters
     ----------
     chunk_bytes : float
-        Pipeline chunk, bytes (> 0).
+        Pipeline chunk, bytes, in ``(0, MAX_STAGING_CHUNK_BYTES]`` (1 GiB). A message
+        shorter than a chunk is sent as one chunk of its own size (the cost models cap the
+        chunk at the message), so a large chunk only removes the pipelining.
     copy_overhead_s : float
         Software cost of issuing and completing one chunk's copy, s (≥ 0).
     pipelined : bool
@@ -159,8 +166,7 @@ class HostStaging:
     pipelined: bool = True
 
     def __post_init__(self) -> None:
-        check_real("staging.chunk_bytes", self.chunk_bytes, low=0.0, low_inclusive=False,
-                   unit="B")
+        check_chunk_bytes("staging.chunk_bytes", self.chunk_bytes)
         check_real("staging.copy_overhead_s", self.copy_overhead_s, low=0.0, unit="s")
 
     def copy_bytes_per_s(self, link_bytes_per_s: float) -> float:
@@ -244,7 +250,7 @@ class Node:
         w = f"node {self.name!r}:"
         if not isinstance(self.gpu, Device):
             raise TypeError(f"{w} gpu must be a Device; got {type(self.gpu).__name__}")
-        check_int(f"{w} gpus", self.gpus, low=1)
+        check_int(f"{w} gpus", self.gpus, low=1, high=MAX_NODE_GPUS)
         _check_link(f"{w} pcie", self.pcie)
         check_choice(f"{w} pcie_lanes_per_gpu", self.pcie_lanes_per_gpu, PCIE_WIDTHS)
         check_int(f"{w} cpu_sockets", self.cpu_sockets, low=1, high=8)
@@ -287,7 +293,7 @@ class Node:
         check_int(f"{w} pcie_switch_lanes", self.pcie_switch_lanes, low=1)
 
     def _check_nics(self, w: str) -> None:
-        check_int(f"{w} nics", self.nics, low=0)
+        check_int(f"{w} nics", self.nics, low=0, high=MAX_NODE_GPUS)
         _check_link(f"{w} nic", self.nic, optional=self.nics == 0)
         if not self.nics:
             return

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from neurocomp._validation import check_int, check_real
+from neurocomp.accounting.collectives import check_chunk_bytes
 from neurocomp.accounting.node import Node, link_name
 
 if TYPE_CHECKING:
@@ -97,7 +98,11 @@ class Hop:
 class Path:
     """The hops between two GPUs, in segments split by host staging (see the module doc).
 
-    It satisfies :class:`~neurocomp.accounting.collectives.Link`.
+    It satisfies :class:`~neurocomp.accounting.collectives.Link`; :meth:`latency_for_s`
+    gives the α of a message shorter than a chunk (the chunk capped at the message).
+
+    ``chunk_bytes`` (staged paths only) must be in ``(0, MAX_STAGING_CHUNK_BYTES]``
+    (:data:`~neurocomp.accounting.collectives.MAX_STAGING_CHUNK_BYTES`, 1 GiB).
     """
 
     src: str
@@ -110,7 +115,7 @@ class Path:
         if not self.segments or not all(self.segments):
             raise ValueError("a path needs at least one segment of at least one hop")
         if len(self.segments) > 1:
-            check_real("chunk_bytes", self.chunk_bytes, low=0.0, low_inclusive=False, unit="B")
+            check_chunk_bytes("chunk_bytes", self.chunk_bytes)
 
     @property
     def name(self) -> str:
@@ -154,17 +159,33 @@ class Path:
         return min(self.hops, key=lambda h: h.bandwidth_bytes_per_s)
 
     @property
-    def fill_latency_s(self) -> float:
-        """Time to fill the staging pipeline: :math:`c(\\sum_s 1/B_s - 1/B)`, s."""
+    def fill_s_per_byte(self) -> float:
+        """Pipeline fill per byte of the first chunk: :math:`\\sum_s 1/B_s - 1/B`, s/B
+        (0 unless staged and pipelined)."""
         if not self.staged or not self.pipelined:
             return 0.0
         bw = self.segment_bandwidths()
-        return self.chunk_bytes * (sum(1.0 / b for b in bw) - 1.0 / min(bw))
+        return sum(1.0 / b for b in bw) - 1.0 / min(bw)
+
+    @property
+    def fill_latency_s(self) -> float:
+        """Time to fill the staging pipeline: :math:`c(\\sum_s 1/B_s - 1/B)`, s."""
+        return self.chunk_bytes * self.fill_s_per_byte if self.fill_s_per_byte else 0.0
 
     @property
     def latency_s(self) -> float:
-        """Latency of the α–β form: hop latencies plus the pipeline fill, s."""
+        """Latency of the α–β form for messages of at least one chunk: hop latencies plus
+        the pipeline fill, s."""
         return sum(h.latency_s for h in self.hops) + self.fill_latency_s
+
+    def latency_for_s(self, message_bytes: float) -> float:
+        """α of one message of ``message_bytes``: the fill of a chunk of
+        ``min(message_bytes, chunk_bytes)`` — a chunk larger than the message is the
+        message, s."""
+        m = check_real("message_bytes", message_bytes, low=0.0, unit="B")
+        fill = self.fill_s_per_byte
+        return sum(h.latency_s for h in self.hops) + (min(m, self.chunk_bytes) * fill
+                                                      if fill else 0.0)
 
     def transfer_time_s(self, n_bytes: float) -> float:
         """Time to move ``n_bytes`` (exact for messages shorter than a chunk), s."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from neurocomp._validation import check_choice, check_int
+from neurocomp.accounting._checks import check_work_bytes
 from neurocomp.accounting.count_report import CountReport
 from neurocomp.accounting.microbench import Probe, median_probe, probe, torch_threads
 from neurocomp.timing import CLOCKS, Timing, clock_function
@@ -138,7 +139,8 @@ def measure_training_step(model: torch.nn.Module, example_input: Any,
                           loss: Callable[[Any], torch.Tensor], *,
                           optimizer: OptimizerFactory | None = None, repeats: int = 5,
                           warmup: int = 2, clock: str = "process", threads: int | None = None,
-                          probes: bool = True) -> StepMeasurement:
+                          probes: bool = True, max_bytes: float | None = None
+                          ) -> StepMeasurement:
     """Median time of ``zero_grad(set_to_none=True)``, forward, ``loss``, backward, step.
 
     Runs on a deep copy of ``model`` in training mode (the model passed is not trained).
@@ -162,6 +164,11 @@ def measure_training_step(model: torch.nn.Module, example_input: Any,
         torch threads during the steps (restored afterwards).
     probes : bool
         Take a :func:`~neurocomp.accounting.microbench.probe` before each timed step.
+    max_bytes : float or None
+        Refuse, before the copy of the model is made, a step whose model copy and
+        activations (forward and backward, estimated on the ``meta`` device:
+        :func:`~neurocomp.accounting.counter.forward_bytes_estimate`) exceed this, bytes
+        (``None``: 8 GiB).
     """
     import torch
 
@@ -172,9 +179,18 @@ def measure_training_step(model: torch.nn.Module, example_input: Any,
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     if not callable(loss):
         raise TypeError("loss must be callable: loss(output) -> scalar tensor")
-    from neurocomp.accounting.counter import _as_args
+    from neurocomp.accounting.counter import _as_args, forward_bytes_estimate
 
     args = _as_args(example_input)
+    written = forward_bytes_estimate(model, args)
+    if written is not None:
+        weights = sum(t.numel() * t.element_size()
+                      for t in (*model.parameters(), *model.buffers()))
+        shapes = ", ".join(str(tuple(a.shape)) for a in args if isinstance(a, torch.Tensor))
+        check_work_bytes("measure_training_step", 3 * weights + 2 * written,
+                         max_bytes=max_bytes, what="memory (model copy, gradients, optimiser "
+                                                   "state and activations)",
+                         sizes=f"{type(model).__name__} on example_input of shape {shapes}")
     clone = copy.deepcopy(model).train()
     opt = (optimizer if optimizer is not None else sgd())(
         [p for p in clone.parameters() if p.requires_grad])

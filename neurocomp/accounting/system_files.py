@@ -31,12 +31,14 @@ takes the default; keys marked * are required)::
         "nic": null,                    # LINK of one NIC
         "nics": 0, "nic_pcie_lanes": 16, "nics_on_switches": false, "rdma": false,
         "staging": null}}               # {"chunk_bytes"*: 262144, "copy_overhead_s"*: 5e-6,
-                                        #  "pipelined": true}; required without RDMA
+                                        #  "pipelined": true}; required without RDMA;
+                                        #  chunk_bytes in (0, 2**30]
     LINK = {"name": "InfiniBand QDR", "bandwidth_bytes_per_s"*: 4e9, "latency_s"*: 1e-6}
 
-Bandwidths are per direction. Every error names the key (as a JSON path, e.g.
-``system.node.nic.bandwidth_bytes_per_s``) and what is allowed; unknown keys are errors
-with the closest known key suggested.
+Bandwidths are per direction. ``gpus`` and ``nics`` are at most 4096 per node
+(:data:`~neurocomp.accounting.node.MAX_NODE_GPUS`). Every error names the key (as a JSON
+path, e.g. ``system.node.nic.bandwidth_bytes_per_s``) and what is allowed; unknown keys are
+errors with the closest known key suggested.
 """
 
 from __future__ import annotations

@@ -30,6 +30,13 @@ the same time; for a job smaller than a node this can only overstate the sharing
 inter-node rate is that of the slowest of the concurrent transfers of a ring step,
 found on three consecutive nodes of the ring (the middle one sends and receives at once,
 as every node does), placed across a leaf boundary when the ring spans leaves.
+
+Cost: a collective plan looks at node 0 and a chain of three nodes only, and counts the
+ranks per node in closed form (``_rank_layout``), so planning is O(1) in ``nodes`` and
+O(GPUs per node): a million GPUs plan as fast as a thousand
+(``benchmarks/planner_scaling.py``). Staged paths keep their chunk in the α–β links
+(:class:`~neurocomp.accounting.collectives.AlphaBeta` ``chunk_bytes``), so a message
+shorter than a chunk pays the pipeline fill of its own size only.
 """
 
 from __future__ import annotations
@@ -155,6 +162,36 @@ def _gbps(x: float) -> str:
     return f"{x / 1e9:.4g} GB/s"
 
 
+def _staging_of(path: Path) -> dict[str, float]:
+    """The chunk and fill rate of ``path`` for an :class:`AlphaBeta` whose latency is its
+    latency, so that a message shorter than a chunk pays the fill of its own size only."""
+    fill = path.fill_s_per_byte
+    return {"chunk_bytes": path.chunk_bytes if fill else 0.0, "fill_s_per_byte": fill}
+
+
+def _rank_layout(p: int, s: int, g: int) -> tuple[int, int]:
+    """Nodes spanned by ranks ``0, s, …, (p − 1)·s`` on nodes of ``g`` GPUs, and the most
+    ranks on one node, in O(g) work.
+
+    Node ``n`` holds ranks ``k·s`` with ``n·g ≤ k·s < (n + 1)·g``, i.e. ``k`` in
+    ``[⌈n·g/s⌉, ⌈(n + 1)·g/s⌉) ∩ [0, p)``. With ``s ≥ g`` consecutive ranks fall on
+    different nodes. With ``s < g`` no node between the first and the last is skipped, and
+    the count of a node that is not the last repeats with period ``s / gcd(s, g)`` in
+    ``n`` (shifting ``n`` by it shifts ``n·g`` by ``lcm(s, g)``, a multiple of ``s``), so
+    one period and the last node give the maximum.
+    """
+    if s >= g:
+        return p, 1
+    n_nodes = (p - 1) * s // g + 1
+
+    def count(n: int) -> int:
+        return min(p, -(-(n + 1) * g // s)) - (-(-n * g // s))
+
+    period = s // math.gcd(s, g)
+    local = max(count(n) for n in (*range(min(n_nodes, period)), n_nodes - 1))
+    return n_nodes, local
+
+
 @dataclass(frozen=True, kw_only=True)
 class System:
     """``nodes`` identical :class:`~neurocomp.accounting.node.Node` on a :class:`Fabric`.
@@ -276,18 +313,23 @@ class System:
 
     # -- collectives ------------------------------------------------------------------------
     def _groups(self, p: int, s: int) -> tuple[list[tuple[int, ...]], int, int]:
-        """Concurrent groups' GPUs on node 0, nodes spanned, ranks per node."""
+        """Concurrent groups' GPUs on node 0, nodes spanned, ranks per node.
+
+        Work is O(GPUs per node), independent of ``p``: only ranks on node 0 are listed,
+        and the ranks per node are counted over one period of the rank pattern (see
+        :func:`_rank_layout`).
+        """
         g = self.node.gpus
         span = p * s
         groups = []
         for block in range(max(1, math.ceil(g / span))):
             for o in range(min(s, g)):
-                members = tuple(r for k in range(p) if (r := block * span + o + k * s) < g)
-                if members:
-                    groups.append(members)
-        ranks = [k * s for k in range(p)]
-        nodes = len({r // g for r in ranks})
-        local = max(sum(1 for r in ranks if r // g == n) for n in {r // g for r in ranks})
+                base = block * span + o
+                if base >= g:
+                    continue
+                last = min(p, -(-(g - base) // s))  # ranks base + k·s < g: k < (g − base)/s
+                groups.append(tuple(base + k * s for k in range(last)))
+        nodes, local = _rank_layout(p, s, g)
         return groups, nodes, local
 
     def _rings(self, gpus: tuple[int, ...]) -> Rings:
@@ -307,7 +349,9 @@ class System:
         rings = [self._rings(gr) for gr in active]
         bw = min(concurrent_ring_bandwidths(rings))
         ring = self._rings(mine)
-        lat = max(r.latency_s for r in rings)
+        slowest = max((f for r in rings for flows in r.paths for f in flows),
+                      key=lambda f: f.latency_s)
+        lat = slowest.latency_s
         if self.node.nvlink is not None and self.node.nvlink.switched:
             kind = f"ring over NVSwitch, {_gbps(bw)} per GPU"
         else:
@@ -315,8 +359,8 @@ class System:
             kind = (f"{n} ring{'s' if n > 1 else ''} at {_gbps(bw)} per GPU in all "
                     f"(slowest hop of the first: {ring.bottleneck})")
         shared = f"; {len(active)} groups at once" if len(active) > 1 else ""
-        return AlphaBeta(bandwidth_bytes_per_s=bw, latency_s=lat, name="intra-node"), \
-            kind + shared
+        return AlphaBeta(bandwidth_bytes_per_s=bw, latency_s=lat, name="intra-node",
+                         **_staging_of(slowest)), kind + shared
 
     def _inter(self, groups: list[tuple[int, ...]], nodes: int
                ) -> tuple[AlphaBeta, AlphaBeta, str]:
@@ -329,7 +373,9 @@ class System:
         flows = [self.path(chain[m] * g + i, chain[m + 1] * g + i)
                  for m in range(2) for i in gpus]
         rates = flow_rates(flows)
-        bw, lat = min(rates), max(p.latency_s for p in flows)
+        bw = min(rates)
+        late = max(flows, key=lambda p: p.latency_s)
+        lat = late.latency_s
         slow = flows[rates.index(bw)]
         tree_bw = bw
         if f.kind == "fat_tree" and nodes > leaf:  # every node of a leaf crosses its uplinks
@@ -339,9 +385,10 @@ class System:
         text = (f"{len(gpus)} concurrent transfer{'s' if len(gpus) > 1 else ''} per node at "
                 f"{_gbps(bw)} each, slowest hop {hop.src} → {hop.dst} ({hop.medium})"
                 + (", staged in host memory" if slow.staged else ""))
-        return (AlphaBeta(bandwidth_bytes_per_s=bw, latency_s=lat, name="inter-node ring"),
+        return (AlphaBeta(bandwidth_bytes_per_s=bw, latency_s=lat, name="inter-node ring",
+                          **_staging_of(late)),
                 AlphaBeta(bandwidth_bytes_per_s=tree_bw, latency_s=lat,
-                          name="inter-node tree"), text)
+                          name="inter-node tree", **_staging_of(late)), text)
 
     def collective_plan(self, n_ranks: int, *, stride: int = 1) -> CollectivePlan:
         """How a collective over ranks ``0, stride, …`` runs, and the links of its levels."""

@@ -17,6 +17,7 @@ from neurocomp._validation import check_int, check_real
 from neurocomp.biophysics.backend import (
     brian_backend,
     import_brian2,
+    run_standalone_build,
     standalone_directory,
     store_standalone_build,
 )
@@ -63,7 +64,7 @@ def passive_steady_state(morphology: Morphology, *, Rm_ohm_cm2: float, Ri_ohm_cm
         net = b2.Network(neuron)
         net.run(duration_ms * b2.ms, namespace={})
         if backend == "cpp_standalone":
-            b2.device.build(directory=str(directory), compile=True, run=True, clean=False)
+            run_standalone_build(directory)
             store_standalone_build(directory)
         return np.asarray(neuron.v / b2.mV).copy()
 
@@ -141,7 +142,7 @@ def hh_axon_velocity(*, diameter_um: float = 476.0, Ri_ohm_cm: float = 35.4,
         net = b2.Network(axon, mon)
         net.run(duration_ms * b2.ms, namespace={})
         if backend == "cpp_standalone":
-            b2.device.build(directory=str(directory), compile=True, run=True, clean=False)
+            run_standalone_build(directory)
             store_standalone_build(directory)
         t = np.asarray(mon.t / b2.ms)
         v = np.asarray(mon.v / b2.mV)

@@ -2,18 +2,32 @@
 
 These checks read only shapes and dtypes (never values), so they cost nothing on the
 forward path and never force a device synchronisation on CUDA.
+
+Sizes are checked before work: a constructor or op that allocates in proportion to its
+size arguments first estimates the bytes (:func:`check_allocation`) and refuses beyond
+``max_bytes`` — by default :data:`MAX_ALLOCATION_BYTES` (8 GiB), far above every cited
+model (the Purkinje neuron and the 7 × 256 TCN need megabytes) and below what this
+project's machines hold. Pass ``max_bytes=`` a larger number (or ``math.inf``) to allow
+more. Loops over layers are bounded the same way by :data:`MAX_LAYERS`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
 
 from neurocomp._validation import check_int
 
-__all__ = ["check_floating", "check_min_rank", "check_rank", "check_size", "int_tuple",
-           "same_padding"]
+__all__ = ["MAX_ALLOCATION_BYTES", "MAX_LAYERS", "bytes_per_value", "check_allocation",
+           "check_floating", "check_layers", "check_min_rank", "check_rank", "check_size",
+           "format_bytes", "int_tuple", "same_padding"]
+
+#: Default bound on what one constructor or op allocates, bytes (8 GiB).
+MAX_ALLOCATION_BYTES = float(8 * 2**30)
+#: Default bound on the layers a model constructor builds one by one (a Python loop).
+MAX_LAYERS = 10_000
 
 
 def check_rank(name: str, x: torch.Tensor, ndim: int | Sequence[int], layout: str = "") -> None:
@@ -57,19 +71,87 @@ def check_size(name: str, x: torch.Tensor, dim: int, size: int, what: str) -> No
                          f"{x.shape[dim]} (shape {tuple(x.shape)})")
 
 
-def check_floating(name: str, x: torch.Tensor) -> None:
-    """Raise ``TypeError`` unless ``x`` has a real floating-point dtype."""
+def check_floating(name: str, x: torch.Tensor | None, *, optional: bool = False) -> None:
+    """Raise ``TypeError`` unless ``x`` is a tensor with a real floating-point dtype.
+
+    The functional ops compute in the input's floating dtype and convert parameters to it;
+    an integer or boolean input would turn float weights into integers (``0.4 → 0``)
+    silently, and a complex one would drop imaginary parts, so both are refused here rather
+    than cast. ``optional=True`` lets ``None`` through (an absent bias).
+    """
+    if x is None and optional:
+        return
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor; got {type(x).__name__}")
     if not x.dtype.is_floating_point:
         raise TypeError(f"{name} must have a floating-point dtype (float16, bfloat16, float32 "
-                        f"or float64); got {x.dtype}")
+                        f"or float64); got {x.dtype} — convert it explicitly, e.g. "
+                        f"{name}.float()")
 
 
 def int_tuple(name: str, value: int | Sequence[int], n: int, *, low: int = 1) -> tuple[int, ...]:
     """``value`` as a tuple of ``n`` ints ≥ ``low`` (an int is repeated ``n`` times)."""
-    items = (value,) * n if isinstance(value, int) else tuple(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (check_int(name, value, low=low),) * n  # checked once, not n times
+    items = tuple(value)
     if len(items) != n:
-        raise ValueError(f"{name} must be an int or a sequence of {n} ints; got {value!r}")
+        shown = value if len(items) <= 8 else f"a sequence of {len(items)}"
+        raise ValueError(f"{name} must be an int or a sequence of {n} ints; got {shown!r}")
     return tuple(check_int(f"{name}[{i}]", v, low=low) for i, v in enumerate(items))
+
+
+def format_bytes(n: float) -> str:
+    """``n`` bytes in binary units (``"1.5 GiB"``)."""
+    for unit, scale in (("EiB", 2**60), ("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30),
+                        ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.4g} {unit}"
+    return f"{n:.4g} B"
+
+
+def bytes_per_value(dtype: torch.dtype | None) -> int:
+    """Element size of ``dtype`` (``None``: torch's default dtype), bytes."""
+    d = torch.get_default_dtype() if dtype is None else dtype
+    return torch.empty((), dtype=d, device="meta").element_size()
+
+
+def check_allocation(owner: str, n_bytes: float, *, sizes: str,
+                     max_bytes: float | None, what: str = "memory") -> None:
+    """Raise ``ValueError`` if an estimated allocation exceeds ``max_bytes``.
+
+    Parameters
+    ----------
+    owner : str
+        The call, as the user wrote it (``"TCN(config)"``, ``"dendritic_conv"``).
+    n_bytes : float
+        The estimate, bytes (integers may exceed float range: compared exactly).
+    sizes : str
+        The size arguments that lead to it (``"width=(1000000, 1000000), kernel_sizes=…"``).
+    max_bytes : float or None
+        The bound; ``None``: :data:`MAX_ALLOCATION_BYTES`. Must be > 0.
+    what : str
+        What is allocated (``"parameters"``, ``"the Toeplitz matrices"``).
+    """
+    limit = MAX_ALLOCATION_BYTES if max_bytes is None else max_bytes
+    if isinstance(limit, bool) or not isinstance(limit, int | float) or math.isnan(limit) \
+            or limit <= 0:
+        raise ValueError(f"max_bytes must be a number > 0 (math.inf: no bound) or None "
+                         f"(the default, {format_bytes(MAX_ALLOCATION_BYTES)}); got {limit!r}")
+    if n_bytes > limit:
+        default = " (the default bound)" if max_bytes is None else ""
+        raise ValueError(f"{owner}: {sizes} would allocate about {format_bytes(n_bytes)} of "
+                         f"{what}, more than max_bytes = {format_bytes(limit)}{default}; "
+                         f"use smaller sizes, or pass max_bytes={int(n_bytes) + 1} (or "
+                         f"math.inf) if the machine has the memory")
+
+
+def check_layers(owner: str, name: str, n: int, *, max_layers: int | None) -> None:
+    """Raise ``ValueError`` if a constructor would build more than ``max_layers`` layers."""
+    limit = MAX_LAYERS if max_layers is None else check_int("max_layers", max_layers, low=1)
+    if n > limit:
+        default = " (the default bound)" if max_layers is None else ""
+        raise ValueError(f"{owner}: {name}={n} builds {n} layers one by one, more than "
+                         f"max_layers = {limit}{default}; pass max_layers={n} to allow it")
 
 
 def same_padding(kernel: int) -> tuple[int, int]:

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from neurocomp._validation import check_int, check_real
-from neurocomp.layers._checks import check_rank, check_size
+from neurocomp.layers._checks import bytes_per_value, check_allocation, check_rank, check_size
 from neurocomp.layers.tcn import CausalConv1d, TCNOutput
 
 __all__ = ["FilterSurrogateConfig", "LNSurrogate", "LinearSurrogate"]
@@ -80,15 +80,25 @@ class FilterSurrogateConfig:
 class _LinearFilter(nn.Module):
     """1×1 projection (no bias) then a causal convolution to two drives (spike, voltage)."""
 
-    def __init__(self, config: FilterSurrogateConfig, *, device=None, dtype=None) -> None:
+    def __init__(self, config: FilterSurrogateConfig, *, device=None, dtype=None,
+                 max_bytes: float | None = None) -> None:
         super().__init__()
         if not isinstance(config, FilterSurrogateConfig):
             raise TypeError(f"config must be a FilterSurrogateConfig; got "
                             f"{type(config).__name__}")
+        c = config
+        n = (c.in_channels * c.projection + 2 * c.projection * c.receptive_field_bins + 2
+             + 3 * c.nonlinearity_hidden + 2)
+        check_allocation(f"{type(self).__name__}(config)", n * bytes_per_value(dtype),
+                         what="parameters", max_bytes=max_bytes,
+                         sizes=f"config.in_channels={c.in_channels}, projection="
+                               f"{c.projection}, receptive_field_bins={c.receptive_field_bins},"
+                               f" nonlinearity_hidden={c.nonlinearity_hidden}")
         self.config = config
         f = {"device": device, "dtype": dtype}
         self.projection = nn.Conv1d(config.in_channels, config.projection, 1, bias=False, **f)
-        self.filter = CausalConv1d(config.projection, 2, config.receptive_field_bins, **f)
+        self.filter = CausalConv1d(config.projection, 2, config.receptive_field_bins, **f,
+                                   max_bytes=max_bytes)
         with torch.no_grad():
             self.filter.bias.copy_(torch.tensor([config.spike_bias_init,
                                                  config.voltage_bias_init_mV],
@@ -115,8 +125,9 @@ class LNSurrogate(_LinearFilter):
     :math:`g(u) = u + \\mathrm{MLP}(u)` of the voltage drive :math:`u`.
     """
 
-    def __init__(self, config: FilterSurrogateConfig, *, device=None, dtype=None) -> None:
-        super().__init__(config, device=device, dtype=dtype)
+    def __init__(self, config: FilterSurrogateConfig, *, device=None, dtype=None,
+                 max_bytes: float | None = None) -> None:
+        super().__init__(config, device=device, dtype=dtype, max_bytes=max_bytes)
         f = {"device": device, "dtype": dtype}
         self.nonlinearity = nn.Sequential(nn.Linear(1, config.nonlinearity_hidden, **f),
                                           nn.Tanh(),

@@ -13,7 +13,7 @@ from torch import nn
 
 from neurocomp._validation import check_choice, check_int, check_real
 from neurocomp.layers import functional as LF
-from neurocomp.layers._checks import int_tuple
+from neurocomp.layers._checks import bytes_per_value, check_allocation, int_tuple
 
 __all__ = ["NONLINEARITIES", "AmplifyingPool", "DendriticConv", "DendriticNonlinearity"]
 
@@ -40,12 +40,15 @@ class DendriticConv(nn.Module):
     algorithm : {"auto", "direct", "toeplitz", "fft"}
     device, dtype
         Placement of the parameters.
+    max_bytes : float or None
+        Refuse parameters larger than this, bytes (``None``: 8 GiB); the forward pass checks
+        its own work against the same bound.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Sequence[int], *,
                  spatial_padding: str = "same", bias: bool = True, algorithm: str = "auto",
                  device: torch.device | str | None = None,
-                 dtype: torch.dtype | None = None) -> None:
+                 dtype: torch.dtype | None = None, max_bytes: float | None = None) -> None:
         super().__init__()
         self.in_channels = check_int("in_channels", in_channels, low=1)
         self.out_channels = check_int("out_channels", out_channels, low=1)
@@ -53,6 +56,12 @@ class DendriticConv(nn.Module):
         self.spatial_padding = check_choice("spatial_padding", spatial_padding,
                                             LF.SPATIAL_PADDINGS)
         self.algorithm = check_choice("algorithm", algorithm, LF.CONV_ALGORITHMS)
+        self.max_bytes = max_bytes
+        n = self.out_channels * (self.in_channels * math.prod(self.kernel_size) + 1)
+        check_allocation("DendriticConv", n * bytes_per_value(dtype), what="parameters",
+                         sizes=f"in_channels={self.in_channels}, out_channels="
+                               f"{self.out_channels}, kernel_size={self.kernel_size}",
+                         max_bytes=max_bytes)
         factory = {"device": device, "dtype": dtype}
         self.weight = nn.Parameter(torch.empty(self.out_channels, self.in_channels,
                                                *self.kernel_size, **factory))
@@ -69,7 +78,7 @@ class DendriticConv(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return LF.dendritic_conv(x, self.weight, self.bias, spatial_padding=self.spatial_padding,
-                                 algorithm=self.algorithm)
+                                 algorithm=self.algorithm, max_bytes=self.max_bytes)
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

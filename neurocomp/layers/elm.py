@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from neurocomp._validation import check_choice, check_int, check_real
-from neurocomp.layers._checks import check_rank, check_size
+from neurocomp.layers._checks import bytes_per_value, check_allocation, check_rank, check_size
 from neurocomp.layers.tcn import TCNOutput
 
 __all__ = ["ELM", "ELMConfig", "ELMParams", "ELMState", "elm_forward", "elm_step",
@@ -158,6 +158,14 @@ class ELMConfig:
                    unit="mV")
         check_real("voltage_bias_init_mV", self.voltage_bias_init_mV, unit="mV")
         check_int("filter_chunk", self.filter_chunk, low=1)
+
+    def construction_bytes(self, dtype: torch.dtype | None = None) -> int:
+        """Bytes the :class:`ELM` constructor allocates, Python lists of the per-channel
+        masks (about 48 B an entry) included."""
+        c, d_m, h, d_in = self.in_channels, self.memory_units, self.hidden, self.mlp_inputs
+        values = 2 * c + 3 * d_m + 2 * h * (d_in + d_m) + h + h * d_m + d_m + 2 * (d_m + 1)
+        routing = 0 if self.branch_of_channel is None else 2 * c * (8 + 48)
+        return values * bytes_per_value(dtype) + 48 * c + routing
 
     @property
     def hidden(self) -> int:
@@ -338,10 +346,14 @@ class ELM(nn.Module):
     """
 
     def __init__(self, config: ELMConfig, *, device: torch.device | str | None = None,
-                 dtype: torch.dtype | None = None) -> None:
+                 dtype: torch.dtype | None = None, max_bytes: float | None = None) -> None:
         super().__init__()
         if not isinstance(config, ELMConfig):
             raise TypeError(f"config must be an ELMConfig; got {type(config).__name__}")
+        check_allocation("ELM(config)", config.construction_bytes(dtype), max_bytes=max_bytes,
+                         what="parameters and buffers",
+                         sizes=f"config.in_channels={config.in_channels}, memory_units="
+                               f"{config.memory_units}, hidden={config.hidden}")
         self.config = config
         f = {"device": device, "dtype": dtype}
         c, d_m, h, d_in = config.in_channels, config.memory_units, config.hidden, config.mlp_inputs

@@ -28,6 +28,7 @@ plus :func:`causal_conv1d`, the building block of the temporal convolutional net
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import scipy.fft
@@ -36,6 +37,8 @@ import torch.nn.functional as F
 
 from neurocomp._validation import check_choice, check_int, check_real
 from neurocomp.layers._checks import (
+    bytes_per_value,
+    check_allocation,
     check_floating,
     check_min_rank,
     check_rank,
@@ -53,8 +56,10 @@ __all__ = [
     "bistable",
     "causal_conv1d",
     "dendritic_conv",
+    "dendritic_conv_bytes",
     "dendritic_spike_amplify",
     "difference_of_exponentials_kernel",
+    "kernel_build_bytes",
     "poisson_delay_pmf",
     "poisson_firing",
     "sample_poisson_delays",
@@ -69,12 +74,32 @@ SPATIAL_PADDINGS: tuple[str, ...] = ("same", "valid")
 CONV_ALGORITHMS: tuple[str, ...] = ("auto", "direct", "toeplitz", "fft")
 _FFT_MIN_TAPS = 1024
 _TOEPLITZ_MAX_STEPS = 512
+#: Largest Toeplitz matrix (entries, all channels) :func:`temporal_filter` builds; a longer
+#: per-channel kernel set goes through the FFT (64 Mi entries: 256 MiB in float32).
+_TOEPLITZ_MAX_ENTRIES = 2**26
+#: Arrays of the kernel's length alive while it is built (grid, two exponentials, sum).
+_KERNEL_TEMPORARIES = 6
 _POOLS = {1: (F.max_pool1d, F.avg_pool1d), 2: (F.max_pool2d, F.avg_pool2d),
           3: (F.max_pool3d, F.avg_pool3d)}
 Scalar = float | torch.Tensor
 
 
 # -- synapse ---------------------------------------------------------------------------------
+
+def _check_float_dtype(name: str, dtype: torch.dtype | None) -> None:
+    """``dtype`` is ``None`` (torch's default) or a floating dtype; an integer one would round
+    every probability or tap to 0 or 1."""
+    if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise TypeError(f"{name} must be None or a floating-point torch.dtype (float16, "
+                        f"bfloat16, float32 or float64); got {dtype!r}")
+
+
+def _check_floating_args(**tensors: torch.Tensor | None) -> None:
+    """Every given tensor floating-point (``None``: an absent bias): never cast an integer
+    input or weight to the other's dtype silently."""
+    for name, t in tensors.items():
+        check_floating(name, t, optional=name == "bias")
+
 
 def _cast(t: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
     """``t`` in ``like``'s dtype (parameters follow the input; a no-op when they agree)."""
@@ -91,7 +116,7 @@ def _as_tensor(value: Scalar, dtype: torch.dtype | None,
 def difference_of_exponentials_kernel(
     tau_rise_ms: Scalar, tau_decay_ms: Scalar, *, dt_ms: float, n_taps: int,
     normalization: str = "area", dtype: torch.dtype | None = None,
-    device: torch.device | str | None = None,
+    device: torch.device | str | None = None, max_bytes: float | None = None,
 ) -> torch.Tensor:
     r"""Synaptic kernel :math:`g(t) \propto e^{-t/\tau_d} - e^{-t/\tau_r}` on a time grid.
 
@@ -113,6 +138,9 @@ def difference_of_exponentials_kernel(
         \ln\frac{\tau_d}{\tau_r}`).
     dtype, device
         Used when both time constants are floats.
+    max_bytes : float or None
+        Refuse a kernel whose construction needs more than this, bytes (``None``: 8 GiB;
+        :func:`kernel_build_bytes`).
 
     Returns
     -------
@@ -122,16 +150,24 @@ def difference_of_exponentials_kernel(
     Raises
     ------
     ValueError
-        Non-positive time constants or step, ``tau_rise_ms >= tau_decay_ms``, ``n_taps < 1``.
+        Non-positive time constants or step, ``tau_rise_ms >= tau_decay_ms``, ``n_taps < 1``,
+        a kernel beyond ``max_bytes``.
     """
     dt_ms = check_real("dt_ms", dt_ms, low=0.0, low_inclusive=False, unit="ms")
     n_taps = check_int("n_taps", n_taps, low=1)
     check_choice("normalization", normalization, KERNEL_NORMALIZATIONS)
+    _check_float_dtype("dtype", dtype)
+    check_allocation("difference_of_exponentials_kernel", kernel_build_bytes(n_taps, dtype),
+                     sizes=f"n_taps={n_taps}", max_bytes=max_bytes,
+                     what="memory to build the kernel")
     for name, tau in (("tau_rise_ms", tau_rise_ms), ("tau_decay_ms", tau_decay_ms)):
         if not isinstance(tau, torch.Tensor):
             check_real(name, tau, low=0.0, low_inclusive=False, unit="ms")
         elif tau.numel() != 1:
             raise ValueError(f"{name} must be a scalar (0-D) tensor; got shape {tuple(tau.shape)}")
+        elif not tau.dtype.is_floating_point:
+            raise TypeError(f"{name} must have a floating-point dtype (it sets the kernel's); "
+                            f"got {tau.dtype}")
         elif not bool(tau.detach() > 0):
             raise ValueError(f"{name} must be in (0, inf) ms; got {float(tau.detach()):g} ms")
     tau_r_f, tau_d_f = (float(t.detach()) if isinstance(t, torch.Tensor) else float(t)
@@ -145,6 +181,11 @@ def difference_of_exponentials_kernel(
     tau_r = _as_tensor(tau_rise_ms, dtype, device).reshape(())
     tau_d = _as_tensor(tau_decay_ms, dtype, device).reshape(())
     return _doe_kernel(tau_r, tau_d, dt_ms, n_taps, normalization)
+
+
+def kernel_build_bytes(n_taps: int, dtype: torch.dtype | None = None) -> int:
+    """Bytes alive while a kernel of ``n_taps`` taps is built (a few arrays of its length)."""
+    return _KERNEL_TEMPORARIES * (n_taps + 1) * bytes_per_value(dtype)
 
 
 def _doe_kernel(tau_r: torch.Tensor, tau_d: torch.Tensor, dt_ms: float, n_taps: int,
@@ -182,14 +223,16 @@ def temporal_filter(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     Notes
     -----
     Up to 512 steps the filter is one matrix product with the kernel's lower-triangular
-    Toeplitz matrix :math:`M_{ts} = k[t-s]` (a GEMM over all rows at once); longer sequences
-    go through the FFT. Both are exact rewrites of the sum. For the 16-tap synaptic kernel
+    Toeplitz matrix :math:`M_{ts} = k[t-s]` (a GEMM over all rows at once); longer sequences,
+    and per-channel kernels whose matrices would exceed 2^26 entries in all, go through the
+    FFT. Both are exact rewrites of the sum. For the 16-tap synaptic kernel
     over 400 steps and the 5-tap soma filter over 5 steps, the GEMM form ran 3–7× faster
     than a single-channel ``conv1d`` and 2–3× faster than the FFT on this CPU
     (``benchmarks/results/layers_throughput.json``).
     """
     check_rank("kernel", kernel, (1, 2), "(taps,) or (channel, taps)")
     check_floating("x", x)
+    check_floating("kernel", kernel)
     if x.ndim < kernel.ndim:
         raise ValueError(f"x must have at least {kernel.ndim} dimension(s) for a kernel of shape "
                          f"{tuple(kernel.shape)}; got shape {tuple(x.shape)}")
@@ -197,7 +240,8 @@ def temporal_filter(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
         check_size("x", x, -2, kernel.shape[0], "channels (one per kernel row)")
     steps = x.shape[-1]
     k = kernel.to(x.dtype)[..., :steps]  # taps beyond the sequence only ever meet zeros
-    if steps <= _TOEPLITZ_MAX_STEPS:
+    rows = k.shape[0] if k.ndim == 2 else 1
+    if steps <= _TOEPLITZ_MAX_STEPS and rows * steps * steps <= _TOEPLITZ_MAX_ENTRIES:
         lag = (torch.arange(steps, device=x.device)[:, None]
                - torch.arange(steps, device=x.device)[None, :])  # t - s
         taps = k[..., lag.clamp(0, k.shape[-1] - 1)]
@@ -233,6 +277,7 @@ def causal_conv1d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | No
     """
     check_rank("x", x, 3, "(batch, channel, time)")
     check_rank("weight", weight, 3, "(out_channel, in_channel, taps)")
+    _check_floating_args(x=x, weight=weight, bias=bias)
     check_size("x", x, 1, weight.shape[1], "channels (weight.shape[1])")
     dilation = check_int("dilation", dilation, low=1)
     pad = (weight.shape[-1] - 1) * dilation
@@ -264,6 +309,7 @@ def transmitter_dense(x: torch.Tensor, release: torch.Tensor, receptors: torch.T
     """
     check_rank("release", release, 1, "(in_features,)")
     check_rank("receptors", receptors, 2, "(out_features, in_features)")
+    _check_floating_args(x=x, release=release, receptors=receptors, bias=bias)
     check_size("receptors", receptors, 1, release.shape[0], "columns (release.shape[0])")
     if not -x.ndim <= dim < x.ndim:
         raise ValueError(f"dim must be in [{-x.ndim}, {x.ndim - 1}] for x of shape "
@@ -275,8 +321,38 @@ def transmitter_dense(x: torch.Tensor, release: torch.Tensor, receptors: torch.T
 
 # -- dendrites -------------------------------------------------------------------------------
 
+def dendritic_conv_bytes(x_shape: Sequence[int], weight_shape: Sequence[int], *,
+                         algorithm: str, pads: tuple[int, int], itemsize: int) -> int:
+    """Estimated peak bytes :func:`dendritic_conv` allocates with a resolved ``algorithm``.
+
+    ``pads``: total zero padding along branch and dendrite. Counts the padded input, the
+    output and the algorithm's own arrays — the Toeplitz matrices and their index
+    (:mod:`~neurocomp.layers._dendritic_conv`), or the three spectra of the FFT.
+    """
+    batch, c_in, n_b, n_d, n_t = (int(s) for s in x_shape)
+    c_out, _, k_b, k_d, k_t = (int(s) for s in weight_shape)
+    p, d = n_b + pads[0], n_d + pads[1]
+    t = n_t + k_t - 1
+    p_out, d_out = p - k_b + 1, d - k_d + 1
+    padded = batch * c_in * p * d * t * itemsize
+    out = batch * c_out * p_out * d_out * n_t * itemsize
+    if algorithm == "direct":
+        return padded + out
+    if algorithm == "toeplitz":
+        d_in = n_d
+        index = d_out * d_in * (8 + 1) + 16 * d_out * min(k_d, d_in)  # lags, mask, taps
+        return (padded + 2 * out + index + c_out * d_out * d_in * itemsize
+                + batch * p_out * n_t * d_in * itemsize)
+    work = 8 if itemsize > 4 else 4  # half precision is computed in float32
+    sizes = [scipy.fft.next_fast_len(n, real=(axis == 2)) for axis, n in enumerate((p, d, t))]
+    half = sizes[0] * sizes[1] * (sizes[2] // 2 + 1)
+    spectra = (batch * c_in + c_out * c_in + batch * c_out) * half * 2 * work
+    return padded + spectra + batch * c_out * math.prod(sizes) * work + out
+
+
 def dendritic_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None, *,
-                   spatial_padding: str = "same", algorithm: str = "auto") -> torch.Tensor:
+                   spatial_padding: str = "same", algorithm: str = "auto",
+                   max_bytes: float | None = None) -> torch.Tensor:
     r"""Spatio-temporal convolution over (branch, dendrite, time), causal in time.
 
     .. math:: y[o, p, d, t] = b_o + \sum_{c,i,j,k} w[o, c, i, j, k]\,
@@ -303,6 +379,9 @@ def dendritic_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | N
         dendrite axis (the direct sum's multiply-adds at GEMM speed, counted by
         ``FlopCounterMode``); ``"fft"``: the convolution theorem. ``"auto"`` takes ``"fft"``
         for kernels of ≥ 1024 taps (the Purkinje filter has 50,000) and ``"direct"`` below.
+    max_bytes : float or None
+        Refuse a call whose estimated memory (:func:`dendritic_conv_bytes`) exceeds this,
+        bytes (``None``: 8 GiB), before anything is allocated.
 
     Returns
     -------
@@ -311,7 +390,7 @@ def dendritic_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | N
     """
     check_rank("x", x, 5, "(batch, channel, branch, dendrite, time)")
     check_rank("weight", weight, 5, "(out_channel, in_channel, branch, dendrite, time)")
-    check_floating("x", x)
+    _check_floating_args(x=x, weight=weight, bias=bias)
     check_size("x", x, 1, weight.shape[1], "channels (weight.shape[1])")
     check_choice("spatial_padding", spatial_padding, SPATIAL_PADDINGS)
     check_choice("algorithm", algorithm, CONV_ALGORITHMS)
@@ -329,6 +408,12 @@ def dendritic_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | N
     d_out = n_d + sum(pad_d) - k_d + 1
     if algorithm == "auto":
         algorithm = "fft" if k_b * k_d * k_t >= _FFT_MIN_TAPS else "direct"
+    need = dendritic_conv_bytes(x.shape, weight.shape, algorithm=algorithm,
+                                pads=(sum(pad_b), sum(pad_d)), itemsize=x.element_size())
+    check_allocation("dendritic_conv", need, max_bytes=max_bytes,
+                     what=f"memory (algorithm={algorithm!r})",
+                     sizes=f"x of shape {tuple(x.shape)} and weight of shape "
+                           f"{tuple(weight.shape)}")
     if algorithm in ("direct", "fft"):
         xp = F.pad(x, (k_t - 1, 0, *pad_d, *pad_b))
         if algorithm == "direct":
@@ -458,6 +543,7 @@ def sublinear(x: torch.Tensor, *, saturation: float = 1.0) -> torch.Tensor:
     The combined response grows less than the summed input; :math:`s \to \infty` is linear.
     """
     saturation = check_real("saturation", saturation, low=0.0, low_inclusive=False)
+    check_floating("x", x)
     if saturation == 1.0:
         return torch.tanh(x)
     return saturation * torch.tanh(x / saturation)
@@ -466,6 +552,7 @@ def sublinear(x: torch.Tensor, *, saturation: float = 1.0) -> torch.Tensor:
 def supralinear(x: torch.Tensor, *, exponent: float = 2.0) -> torch.Tensor:
     r"""Supra-linear dendritic summation :math:`\max(0, x)^p`, :math:`p \ge 1` (p = 1: ReLU)."""
     exponent = check_real("exponent", exponent, low=1.0)
+    check_floating("x", x)
     return torch.relu(x).pow(exponent)
 
 
@@ -496,6 +583,7 @@ def bistable(x: torch.Tensor, *, threshold: float = 0.5, width: float = 0.1,
     width = check_real("width", width, low=0.0, low_inclusive=False)
     feedback = check_real("feedback", feedback, low=0.0)
     high = check_real("high", high, low=0.0, low_inclusive=False)
+    check_floating("x", x)
     check_min_rank("x", x, 1, "(..., time)")
     if feedback == 0.0:
         return high * torch.sigmoid((x - threshold) / width)
@@ -514,14 +602,20 @@ def bistable(x: torch.Tensor, *, threshold: float = 0.5, width: float = 0.1,
 # -- firing ----------------------------------------------------------------------------------
 
 def poisson_delay_pmf(lam: float, n_taps: int, *, dtype: torch.dtype | None = None,
-                      device: torch.device | str | None = None) -> torch.Tensor:
+                      device: torch.device | str | None = None,
+                      max_bytes: float | None = None) -> torch.Tensor:
     r"""Probabilities :math:`P(d) = e^{-\lambda}\lambda^d/d!` of waiting :math:`d` cycles.
 
     ``(n_taps,)`` for :math:`d = 0, \dots, n_{taps}-1`; :math:`\lambda \ge 0` (the post's
     example is :math:`\lambda = 0.5`: fire at once with :math:`P = e^{-0.5} \approx 0.61`).
+    ``max_bytes`` bounds the memory of the build (``None``: 8 GiB).
     """
     lam = check_real("lam", lam, low=0.0)
     n_taps = check_int("n_taps", n_taps, low=1)
+    _check_float_dtype("dtype", dtype)
+    check_allocation("poisson_delay_pmf", kernel_build_bytes(n_taps, dtype),
+                     sizes=f"n_taps={n_taps}", max_bytes=max_bytes,
+                     what="memory to build the probabilities")
     d = torch.arange(n_taps, dtype=dtype or torch.get_default_dtype(), device=device)
     return torch.exp(torch.xlogy(d, torch.tensor(lam, dtype=d.dtype, device=device))
                      - lam - torch.lgamma(d + 1))
@@ -529,12 +623,17 @@ def poisson_delay_pmf(lam: float, n_taps: int, *, dtype: torch.dtype | None = No
 
 def sample_poisson_delays(shape: Sequence[int], lam: float, *,
                           generator: torch.Generator | None = None,
-                          device: torch.device | str | None = None) -> torch.Tensor:
+                          device: torch.device | str | None = None,
+                          max_bytes: float | None = None) -> torch.Tensor:
     """Integer delays (cycles) drawn from Poisson(``lam``), shape ``shape``, dtype int64.
 
-    ``generator`` must live on ``device`` (a CUDA generator for CUDA tensors).
+    ``generator`` must live on ``device`` (a CUDA generator for CUDA tensors). ``max_bytes``
+    bounds the memory (float32 rates and int64 delays; ``None``: 8 GiB).
     """
     lam = check_real("lam", lam, low=0.0)
+    dims = tuple(check_int(f"shape[{i}]", s, low=0) for i, s in enumerate(shape))
+    check_allocation("sample_poisson_delays", math.prod(dims) * (4 + 8),
+                     sizes=f"shape={dims}", max_bytes=max_bytes)
     # the rates only feed the sampler (float32 is enough for λ); the delays are integers
     rates = torch.full(tuple(shape), lam, dtype=torch.float32, device=device)
     return torch.poisson(rates, generator=generator).long()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -10,7 +11,14 @@ from torch import nn
 
 from neurocomp._validation import check_choice, check_int, check_real
 from neurocomp.layers import functional as LF
-from neurocomp.layers._checks import check_floating, check_rank, check_size, int_tuple
+from neurocomp.layers._checks import (
+    bytes_per_value,
+    check_allocation,
+    check_floating,
+    check_rank,
+    check_size,
+    int_tuple,
+)
 from neurocomp.layers.dendrite import (
     NONLINEARITIES,
     AmplifyingPool,
@@ -130,6 +138,16 @@ class DettmersNeuronConfig:
         check_real("firing_lambda", self.firing_lambda, low=0.0)
         check_choice("dendritic_algorithm", self.dendritic_algorithm, LF.CONV_ALGORITHMS)
 
+    def construction_bytes(self, dtype: torch.dtype | None = None) -> int:
+        """Bytes the :class:`DettmersNeuron` constructor allocates: the synaptic kernel's
+        build, the dendritic filter, the somatic kernel and the axon's weights."""
+        size = bytes_per_value(dtype)
+        synapse = (0 if self.synapse is None or self.learnable_synapse
+                   else LF.kernel_build_bytes(self.synaptic_kernel_taps, dtype))
+        dendrites = self.dendritic_channels * (math.prod(self.dendritic_kernel) + 1)
+        return synapse + size * (dendrites + self.somatic_kernel_taps + 1
+                                 + 2 * self.n_outputs + 8)
+
     @property
     def branch_slots(self) -> int:
         """Slots :math:`P` along each dendrite (the branch axis of the grid)."""
@@ -197,23 +215,37 @@ class DettmersNeuron(nn.Module):
         Shapes and constants.
     device, dtype
         Placement of the parameters.
+    max_bytes : float or None
+        Refuse a construction that allocates more than this
+        (:meth:`DettmersNeuronConfig.construction_bytes`), bytes (``None``: 8 GiB); the
+        dendritic convolution checks its forward pass against the same bound.
     """
 
     def __init__(self, config: DettmersNeuronConfig, *, device: torch.device | str | None = None,
-                 dtype: torch.dtype | None = None) -> None:
+                 dtype: torch.dtype | None = None, max_bytes: float | None = None) -> None:
         super().__init__()
         if not isinstance(config, DettmersNeuronConfig):
             raise TypeError(f"config must be a DettmersNeuronConfig; got "
                             f"{type(config).__name__}")
+        c = config
+        check_allocation("DettmersNeuron(config)", c.construction_bytes(dtype),
+                         what="parameters and buffers", max_bytes=max_bytes,
+                         sizes=f"config.synaptic_kernel_taps={c.synaptic_kernel_taps}, "
+                               f"dendritic_channels={c.dendritic_channels}, dendritic_kernel="
+                               f"{c.dendritic_kernel}, somatic_kernel_taps="
+                               f"{c.somatic_kernel_taps}, n_outputs={c.n_outputs}")
         self.config = config
+        self.max_bytes = max_bytes
         factory = {"device": device, "dtype": dtype}
+        sized = {**factory, "max_bytes": math.inf}  # the total is checked above
         self.synapse: nn.Module = (
             nn.Identity() if config.synapse is None else
             SynapticKernel(config.synapse, dt_ms=config.dt_ms, n_taps=config.synaptic_kernel_taps,
-                           learnable=config.learnable_synapse, **factory))
+                           learnable=config.learnable_synapse, **sized))
         self.dendrites = DendriticConv(1, config.dendritic_channels, config.dendritic_kernel,
                                        spatial_padding=config.spatial_padding,
-                                       algorithm=config.dendritic_algorithm, **factory)
+                                       algorithm=config.dendritic_algorithm, **factory,
+                                       max_bytes=max_bytes)
         slots = config.branch_slots
         branch_out = slots if config.spatial_padding == "same" else (
             slots - config.dendritic_kernel[0] + 1)
@@ -221,10 +253,10 @@ class DettmersNeuron(nn.Module):
                                      learnable=config.learnable_amplification,
                                      threshold=config.spike_threshold, **factory)
         self.dendritic_rate = DendriticNonlinearity(config.dendritic_nonlinearity)
-        self.soma = SomaticFilter(config.somatic_kernel_taps, **factory)
+        self.soma = SomaticFilter(config.somatic_kernel_taps, **sized)
         self.somatic_rate = DendriticNonlinearity(config.somatic_nonlinearity)
         self.firing = PoissonFiring(config.firing_lambda)
-        self.axon = TransmitterDense(1, config.n_outputs, **factory)
+        self.axon = TransmitterDense(1, config.n_outputs, **sized)
 
     def place_on_tree(self, x: torch.Tensor) -> torch.Tensor:
         """``(batch, S, time)`` → ``(batch, 1, branch, dendrite, time)``, zeros in free slots."""
@@ -241,6 +273,13 @@ class DettmersNeuron(nn.Module):
         check_rank("x", x, 3, "(batch, synapse, time)")
         check_floating("x", x)
         check_size("x", x, 1, self.config.n_synapses, "synapses (config.n_synapses)")
+        cfg = self.config
+        grid_values = x.shape[0] * cfg.branch_slots * cfg.n_dendrites * x.shape[-1]
+        check_allocation("DettmersNeuron.forward", grid_values * x.element_size(),
+                         what="memory for the (branch, dendrite, time) grid",
+                         max_bytes=self.max_bytes,
+                         sizes=f"x of shape {tuple(x.shape)} on a grid of config.branch_slots="
+                               f"{cfg.branch_slots} × n_dendrites={cfg.n_dendrites}")
         synaptic = self.synapse(x)
         grid = self.place_on_tree(synaptic)
         dendritic = self.dendrites(grid)

@@ -10,7 +10,7 @@ from torch import nn
 
 from neurocomp._validation import check_choice, check_int, check_real
 from neurocomp.layers import functional as LF
-from neurocomp.layers._checks import check_min_rank
+from neurocomp.layers._checks import bytes_per_value, check_allocation, check_min_rank
 
 __all__ = ["PoissonFiring", "SomaticFilter"]
 
@@ -32,13 +32,17 @@ class SomaticFilter(nn.Module):
         Learnable offset (minus a firing threshold) added after filtering.
     learnable : bool
         Train the kernel (and bias) or keep it fixed.
+    max_bytes : float or None
+        Refuse a kernel larger than this, bytes (``None``: 8 GiB).
     """
 
     def __init__(self, n_taps: int = 5, *, init: str = "delta", bias: bool = True,
                  learnable: bool = True, device: torch.device | str | None = None,
-                 dtype: torch.dtype | None = None) -> None:
+                 dtype: torch.dtype | None = None, max_bytes: float | None = None) -> None:
         super().__init__()
         self.n_taps = check_int("n_taps", n_taps, low=1)
+        check_allocation("SomaticFilter", (self.n_taps + 1) * bytes_per_value(dtype),
+                         what="parameters", sizes=f"n_taps={self.n_taps}", max_bytes=max_bytes)
         check_choice("init", init, ("delta", "uniform"))
         factory = {"device": device, "dtype": dtype}
         if init == "delta":

@@ -13,7 +13,7 @@ from torch import nn
 
 from neurocomp._validation import check_choice, check_int, check_real
 from neurocomp.layers import functional as LF
-from neurocomp.layers._checks import check_min_rank
+from neurocomp.layers._checks import bytes_per_value, check_allocation, check_min_rank
 
 __all__ = ["DifferenceOfExponentials", "SynapticKernel", "TransmitterDense"]
 
@@ -66,12 +66,14 @@ class SynapticKernel(nn.Module):
         holds throughout training; otherwise the kernel is a fixed buffer.
     device, dtype
         Where and in which precision to hold the kernel or the parameters.
+    max_bytes : float or None
+        Refuse a kernel whose construction needs more than this, bytes (``None``: 8 GiB).
     """
 
     def __init__(self, time_constants: DifferenceOfExponentials, *, dt_ms: float, n_taps: int,
                  normalization: str = "area", learnable: bool = False,
                  device: torch.device | str | None = None,
-                 dtype: torch.dtype | None = None) -> None:
+                 dtype: torch.dtype | None = None, max_bytes: float | None = None) -> None:
         super().__init__()
         if not isinstance(time_constants, DifferenceOfExponentials):
             raise TypeError(f"time_constants must be a DifferenceOfExponentials; got "
@@ -81,6 +83,9 @@ class SynapticKernel(nn.Module):
         self.normalization = check_choice("normalization", normalization,
                                           LF.KERNEL_NORMALIZATIONS)
         self.learnable = bool(learnable)
+        check_allocation("SynapticKernel", LF.kernel_build_bytes(self.n_taps, dtype),
+                         sizes=f"n_taps={self.n_taps}", max_bytes=max_bytes,
+                         what="memory to build the kernel")
         factory = {"device": device, "dtype": dtype or torch.get_default_dtype()}
         tau_r, tau_d = time_constants.tau_rise_ms, time_constants.tau_decay_ms
         if self.learnable:
@@ -142,14 +147,20 @@ class TransmitterDense(nn.Module):
         Feature axis of the input.
     device, dtype
         Placement of the parameters.
+    max_bytes : float or None
+        Refuse parameters larger than this, bytes (``None``: 8 GiB).
     """
 
     def __init__(self, in_features: int, out_features: int, *, bias: bool = False, dim: int = -2,
                  device: torch.device | str | None = None,
-                 dtype: torch.dtype | None = None) -> None:
+                 dtype: torch.dtype | None = None, max_bytes: float | None = None) -> None:
         super().__init__()
         self.in_features = check_int("in_features", in_features, low=1)
         self.out_features = check_int("out_features", out_features, low=1)
+        n = self.in_features + self.out_features * (self.in_features + int(bool(bias)))
+        check_allocation("TransmitterDense", n * bytes_per_value(dtype), what="parameters",
+                         sizes=f"in_features={self.in_features}, out_features="
+                               f"{self.out_features}", max_bytes=max_bytes)
         self.dim = int(dim)
         factory = {"device": device, "dtype": dtype}
         self.release = nn.Parameter(torch.ones(self.in_features, **factory))

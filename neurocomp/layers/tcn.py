@@ -20,7 +20,14 @@ from torch import nn
 
 from neurocomp._validation import check_choice, check_int, check_real
 from neurocomp.layers import functional as LF
-from neurocomp.layers._checks import check_rank, check_size, int_tuple
+from neurocomp.layers._checks import (
+    bytes_per_value,
+    check_allocation,
+    check_layers,
+    check_rank,
+    check_size,
+    int_tuple,
+)
 
 __all__ = ["TCN", "CausalConv1d", "TCNConfig", "TCNOutput", "equal_rf_kernels", "tcn_loss"]
 
@@ -34,16 +41,24 @@ class CausalConv1d(nn.Module):
     dilation : int
         Spacing of the taps in steps.
     bias : bool
+    max_bytes : float or None
+        Refuse parameters larger than this, bytes (``None``: 8 GiB,
+        :data:`~neurocomp.layers._checks.MAX_ALLOCATION_BYTES`).
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, *,
                  dilation: int = 1, bias: bool = True, device: torch.device | str | None = None,
-                 dtype: torch.dtype | None = None) -> None:
+                 dtype: torch.dtype | None = None, max_bytes: float | None = None) -> None:
         super().__init__()
         self.in_channels = check_int("in_channels", in_channels, low=1)
         self.out_channels = check_int("out_channels", out_channels, low=1)
         self.kernel_size = check_int("kernel_size", kernel_size, low=1)
         self.dilation = check_int("dilation", dilation, low=1)
+        n = self.out_channels * (self.in_channels * self.kernel_size + 1)
+        check_allocation("CausalConv1d", n * bytes_per_value(dtype), what="parameters",
+                         sizes=f"in_channels={self.in_channels}, out_channels="
+                               f"{self.out_channels}, kernel_size={self.kernel_size}",
+                         max_bytes=max_bytes)
         factory = {"device": device, "dtype": dtype}
         self.weight = nn.Parameter(torch.empty(self.out_channels, self.in_channels,
                                                self.kernel_size, **factory))
@@ -123,11 +138,33 @@ class TCNConfig:
             check_int("input_projection", self.input_projection, low=1)
 
     @property
+    def parameter_count(self) -> int:
+        """Parameters and buffers of the :class:`TCN` it builds (batch-norm statistics
+        included), the number its constructor checks before allocating."""
+        n, c = 0, self.in_channels
+        if self.input_projection is not None:
+            n += self.input_projection * (c + 1)
+            c = self.input_projection
+        for w, k in zip(self.width, self.kernel_sizes, strict=True):
+            n += w * (c * k + 1) + (4 * w + 1 if self.batch_norm else 0)
+            c = w
+        return n + 2 * (c + 1) + self.n_dendritic_outputs * (c + 1)
+
+    @property
     def receptive_field_steps(self) -> int:
         """Steps of input history one output sees: :math:`1 + \\sum_l (K_l - 1) d_l`
         (Beniaguev et al.'s "T" in their D×W×T model names)."""
         return 1 + sum((k - 1) * d for k, d in zip(self.kernel_sizes, self.dilations,
                                                     strict=True))
+
+
+def _compact(values: tuple[int, ...]) -> str:
+    """A per-layer tuple for a message: one value if all agree, else at most 6 shown."""
+    if len(set(values)) == 1:
+        return str(values[0])
+    if len(values) <= 6:
+        return str(values)
+    return f"({', '.join(map(str, values[:6]))}, … {len(values)} layers)"
 
 
 class TCNOutput(NamedTuple):
@@ -152,13 +189,24 @@ class TCN(nn.Module):
     config : TCNConfig
     device, dtype
         Placement of the parameters.
+    max_bytes : float or None
+        Refuse parameters and buffers larger than this, bytes (``None``: 8 GiB).
+    max_layers : int or None
+        Refuse more causal layers than this (``None``: 10,000); they are built one by one.
     """
 
     def __init__(self, config: TCNConfig, *, device: torch.device | str | None = None,
-                 dtype: torch.dtype | None = None) -> None:
+                 dtype: torch.dtype | None = None, max_bytes: float | None = None,
+                 max_layers: int | None = None) -> None:
         super().__init__()
         if not isinstance(config, TCNConfig):
             raise TypeError(f"config must be a TCNConfig; got {type(config).__name__}")
+        check_layers("TCN(config)", "config.depth", config.depth, max_layers=max_layers)
+        check_allocation("TCN(config)", config.parameter_count * bytes_per_value(dtype),
+                         what="parameters and buffers",
+                         sizes=f"config.in_channels={config.in_channels}, depth={config.depth},"
+                               f" width={_compact(config.width)}, kernel_sizes="
+                               f"{_compact(config.kernel_sizes)}", max_bytes=max_bytes)
         self.config = config
         factory = {"device": device, "dtype": dtype}
         layers: list[nn.Module] = []
@@ -168,7 +216,8 @@ class TCN(nn.Module):
             self.input_projection = nn.Conv1d(channels, config.input_projection, 1, **factory)
             channels = config.input_projection
         for width, k, d in zip(config.width, config.kernel_sizes, config.dilations, strict=True):
-            layers += [CausalConv1d(channels, width, k, dilation=d, **factory), nn.ReLU()]
+            layers += [CausalConv1d(channels, width, k, dilation=d, max_bytes=math.inf,
+                                    **factory), nn.ReLU()]
             if config.batch_norm:
                 layers.append(nn.BatchNorm1d(width, **factory))
             channels = width

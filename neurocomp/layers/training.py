@@ -6,12 +6,32 @@ without). Randomness is explicit: the data order of epoch :math:`e` comes from
 ``(seed, e)`` and torch's global generator (dropout, Poisson firing) is reseeded at the start
 of every epoch from ``(seed, e, rank)``, so a run resumed from a checkpoint continues with
 exactly the numbers of an uninterrupted one.
+
+Safety (each check runs before any step):
+
+* **Resume only what was started.** ``last.pt`` stores a fingerprint of the run — the
+  model's class, structure and parameter shapes, the data (length, shapes and dtypes, and a
+  hash of the first, middle and last example), the loss function, and the hyper-parameters
+  that shape the trajectory (seed, batch size, world size, optimiser and its settings,
+  gradient clipping, steps per epoch). ``resume=True`` continues only when all match and
+  otherwise raises :class:`ValueError` naming what differs: the checkpoint directory is the
+  caller's explicit choice, so another run's checkpoint there is a mistake to report, not
+  one to overwrite. ``epochs`` may grow (continue a finished run). Checkpoints without a
+  fingerprint (format 1) are refused the same way.
+* **Finite data.** NaN or ±inf in a floating tensor of ``train_data`` or ``val_data``
+  raises :class:`ValueError` naming the data set, the example and the tensor
+  (``FitConfig.check_data=False`` skips the pass over the data).
+* **Finite loss.** An epoch whose mean training or validation loss is NaN or infinite
+  stops the run with :class:`FloatingPointError` (the model is given back the best epoch's
+  weights when ``restore_best``; the checkpoints stay those of the last finite epoch).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -23,7 +43,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset, TensorDataset
 from tqdm.auto import tqdm
 
 from neurocomp._validation import check_choice, check_int, check_real
@@ -32,10 +52,13 @@ from neurocomp.layers.ddp import DistContext, setup_distributed, teardown_distri
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["OPTIMIZERS", "EpochRecord", "FitConfig", "FitResult", "epoch_seed", "fit"]
+__all__ = ["OPTIMIZERS", "EpochRecord", "FitConfig", "FitResult", "check_finite_data",
+           "epoch_seed", "fit", "run_fingerprint"]
 
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "nadam", "sgd")
-_CHECKPOINT_FORMAT = 1
+_CHECKPOINT_FORMAT = 2
+#: Examples a data fingerprint hashes: the first, the middle and the last.
+_SAMPLED_EXAMPLES = 3
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,7 +92,10 @@ class FitConfig:
         Write ``last.pt`` (model, optimiser, history) after every epoch and ``best.pt`` (model)
         on improvement; rank 0 writes, atomically.
     resume : bool
-        Continue from ``checkpoint_dir/last.pt`` if it exists.
+        Continue from ``checkpoint_dir/last.pt`` if it exists; it must have been written
+        for the same model, data, loss and hyper-parameters (see the module docstring),
+        else :func:`fit` raises ``ValueError`` — pass ``resume=False`` to start afresh
+        (the checkpoints are then overwritten) or choose another ``checkpoint_dir``.
     progress : bool
         Show a tqdm bar per epoch (rank 0 only).
     grad_clip_norm : float or None
@@ -78,6 +104,8 @@ class FitConfig:
         Cut epochs short (smoke tests, very large data sets).
     num_workers : int
         DataLoader worker processes.
+    check_data : bool
+        Check every floating tensor of the data for NaN/inf before training (one pass).
     """
 
     epochs: int = 10
@@ -96,6 +124,7 @@ class FitConfig:
     grad_clip_norm: float | None = None
     max_steps_per_epoch: int | None = None
     num_workers: int = 0
+    check_data: bool = True
 
     def __post_init__(self) -> None:
         check_int("epochs", self.epochs, low=1)
@@ -113,6 +142,9 @@ class FitConfig:
         if self.max_steps_per_epoch is not None:
             check_int("max_steps_per_epoch", self.max_steps_per_epoch, low=1)
         check_int("num_workers", self.num_workers, low=0)
+        for name in ("restore_best", "resume", "progress", "check_data"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be a bool; got {getattr(self, name)!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -216,6 +248,175 @@ def _cpu_state(model: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
 
 
+# -- data checks and fingerprints ---------------------------------------------------------------
+
+def _leaves(item: Any, path: str) -> list[tuple[str, Any]]:
+    """``(name, leaf)`` of a nested example: ``x``, ``y``, ``y[0]`` …"""
+    if isinstance(item, tuple | list):
+        return [leaf for k, v in enumerate(item) for leaf in _leaves(v, f"{path}[{k}]")]
+    return [(path, item)]
+
+
+def _example_leaves(example: Any) -> list[tuple[str, Any]]:
+    if isinstance(example, tuple | list) and len(example) == 2:
+        return _leaves(example[0], "x") + _leaves(example[1], "y")
+    return _leaves(example, "example")
+
+
+def _first_bad(t: torch.Tensor | np.ndarray) -> tuple[int, Any] | None:
+    """(flat index, value) of the first NaN/inf entry of a floating tensor or array, or
+    ``None``."""
+    if isinstance(t, np.ndarray):
+        if t.dtype.kind not in "fc" or t.size == 0:
+            return None
+        bad_np = ~np.isfinite(t)
+        if not bad_np.any():
+            return None
+        k = int(np.flatnonzero(bad_np)[0])
+        return k, t.reshape(-1)[k].item()
+    if not (t.dtype.is_floating_point or t.dtype.is_complex) or t.numel() == 0:
+        return None
+    bad = ~torch.isfinite(t)
+    if not bool(bad.any()):
+        return None
+    k = int(bad.flatten().nonzero()[0, 0])
+    return k, t.flatten()[k].item()
+
+
+def check_finite_data(name: str, data: Dataset, *, batch_size: int = 1024) -> None:
+    """Raise ``ValueError`` if a floating tensor of ``data`` holds NaN or ±inf.
+
+    A :class:`~torch.utils.data.TensorDataset` is checked tensor by tensor at once; any other
+    map-style data set is read once, example by example in batches. The message names the
+    data set, the example and the tensor (``x``, ``y``, ``y[1]`` for nested targets).
+    """
+    if isinstance(data, TensorDataset):
+        for k, t in enumerate(data.tensors):
+            hit = _first_bad(t)
+            if hit is not None:
+                index = tuple(int(i) for i in np.unravel_index(hit[0], tuple(t.shape)))
+                raise ValueError(f"{name}.tensors[{k}] holds non-finite values (NaN or inf): "
+                                 f"first at index {index} (example {index[0]}), value "
+                                 f"{hit[1]!r}; clean or drop these examples before fit()")
+        return
+    n = len(data)  # type: ignore[arg-type]
+    loader = DataLoader(data, batch_size=batch_size, shuffle=False,
+                        collate_fn=lambda batch: batch)
+    start = 0
+    for batch in loader:
+        for offset, example in enumerate(batch):
+            for path, leaf in _example_leaves(example):
+                if isinstance(leaf, torch.Tensor | np.ndarray):
+                    hit = _first_bad(leaf)
+                elif isinstance(leaf, float) and not math.isfinite(leaf):
+                    hit = (0, leaf)
+                else:
+                    hit = None
+                if hit is not None:
+                    raise ValueError(f"{name} example {start + offset} (of {n}): {path} holds "
+                                     f"a non-finite value ({hit[1]!r} at flat index {hit[0]}); "
+                                     "clean or drop these examples before fit()")
+        start += len(batch)
+
+
+def _digest(*parts: Any) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        if isinstance(part, torch.Tensor):
+            t = part.detach().to("cpu").contiguous()
+            h.update(f"{t.dtype}{tuple(t.shape)}".encode())
+            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        else:
+            h.update(repr(part).encode())
+        h.update(b"|")
+    return h.hexdigest()
+
+
+def _no_addresses(text: str) -> str:
+    """``repr`` text without memory addresses (``at 0x7f…``), which change every run."""
+    return re.sub(r"0x[0-9a-fA-F]+", "0x", text)
+
+
+def _data_fingerprint(data: Dataset | None) -> str:
+    """Length, then per sampled example its leaves' names, shapes, dtypes and bytes."""
+    if data is None:
+        return "none"
+    n = len(data)  # type: ignore[arg-type]
+    picks = sorted({0, n // 2, n - 1})[:_SAMPLED_EXAMPLES]
+    parts: list[Any] = [n]
+    for i in picks:
+        for path, leaf in _example_leaves(data[i]):
+            if isinstance(leaf, np.ndarray) and leaf.dtype != object:
+                leaf = torch.from_numpy(np.ascontiguousarray(leaf))  # hash all its bytes
+            parts += [i, path, leaf if isinstance(leaf, torch.Tensor) else _no_addresses(
+                repr(leaf))]
+    return _digest(*parts)
+
+
+def _model_fingerprint(model: nn.Module) -> str:
+    """Class, printed structure and parameter/buffer names, shapes and dtypes (not values)."""
+    shapes = [(k, tuple(v.shape), str(v.dtype)) for k, v in model.state_dict().items()]
+    cls = type(model)
+    return _digest(f"{cls.__module__}.{cls.__qualname__}", _no_addresses(repr(model)), shapes)
+
+
+def _loss_fingerprint(loss_fn: Callable[..., Any]) -> str:
+    if isinstance(loss_fn, nn.Module):
+        return _digest(type(loss_fn).__qualname__, _no_addresses(repr(loss_fn)))
+    name = getattr(loss_fn, "__qualname__", None)
+    if name is None:
+        return _digest(_no_addresses(repr(loss_fn)))
+    return _digest(f"{getattr(loss_fn, '__module__', '')}.{name}")
+
+
+def _hyperparameters(cfg: FitConfig, world_size: int) -> dict[str, Any]:
+    """The settings that shape the training trajectory (``epochs`` may grow on resume)."""
+    hp: dict[str, Any] = {"seed": cfg.seed, "batch_size": cfg.batch_size,
+                          "world_size": world_size, "optimizer": cfg.optimizer,
+                          "learning_rate": cfg.learning_rate, "weight_decay": cfg.weight_decay,
+                          "grad_clip_norm": cfg.grad_clip_norm,
+                          "max_steps_per_epoch": cfg.max_steps_per_epoch}
+    if cfg.optimizer == "sgd":
+        hp["momentum"] = cfg.momentum
+    return hp
+
+
+def run_fingerprint(model: nn.Module, loss_fn: Callable[..., Any], train_data: Dataset,
+                    val_data: Dataset | None, cfg: FitConfig, world_size: int
+                    ) -> dict[str, Any]:
+    """What a checkpoint must match to be resumed (see the module docstring)."""
+    return {"model architecture": _model_fingerprint(model),
+            "training data": _data_fingerprint(train_data),
+            "validation data": _data_fingerprint(val_data),
+            "loss function": _loss_fingerprint(loss_fn),
+            **_hyperparameters(cfg, world_size)}
+
+
+def _check_resumable(path: Path, state: dict[str, Any], now: dict[str, Any]) -> None:
+    """Raise ``ValueError`` unless ``state`` (a loaded ``last.pt``) was written for ``now``."""
+    how = "use resume=False to start afresh (overwriting it) or another checkpoint_dir"
+    if not isinstance(state, dict):
+        raise ValueError(f"cannot resume {path}: it holds a {type(state).__name__}, not a "
+                         f"checkpoint written by fit(); {how}")
+    old = state.get("fingerprint")
+    if state.get("format") != _CHECKPOINT_FORMAT or not isinstance(old, dict):
+        raise ValueError(f"cannot resume {path}: it has checkpoint format "
+                         f"{state.get('format')!r} without a run fingerprint (this version "
+                         f"writes format {_CHECKPOINT_FORMAT}), so it cannot be checked to "
+                         f"belong to this model and data; {how}")
+    for key, value in now.items():
+        if key not in old:
+            raise ValueError(f"cannot resume {path}: its fingerprint lacks {key!r}; {how}")
+        if old[key] == value:
+            continue
+        if key in ("model architecture", "training data", "validation data", "loss function"):
+            raise ValueError(f"cannot resume {path}: it was written for another {key} "
+                             f"(fingerprint {str(old[key])[:12]}…, this run's "
+                             f"{str(value)[:12]}…); {how}")
+        raise ValueError(f"cannot resume {path}: it was written with {key}={old[key]}, this "
+                         f"run has {key}={value} ({how})")
+
+
 def fit(model: nn.Module, loss_fn: Callable[[Any, Any], torch.Tensor], train_data: Dataset, *,
         config: FitConfig | None = None, val_data: Dataset | None = None,
         device: torch.device | str | None = None) -> FitResult:
@@ -243,13 +444,23 @@ def fit(model: nn.Module, loss_fn: Callable[[Any, Any], torch.Tensor], train_dat
     Raises
     ------
     ValueError
-        Resuming a checkpoint written with another seed, batch size or world size.
+        NaN/inf in the data; resuming a checkpoint written for another model, data, loss or
+        hyper-parameters (seed, batch size, world size, optimiser …).
+    FloatingPointError
+        The mean training or validation loss of an epoch is NaN or infinite.
     """
     cfg = FitConfig() if config is None else config
     if not isinstance(cfg, FitConfig):
         raise TypeError(f"config must be a FitConfig; got {type(cfg).__name__}")
     if len(train_data) == 0:  # type: ignore[arg-type]
         raise ValueError("train_data must hold at least one example; got an empty data set")
+    if val_data is not None and len(val_data) == 0:  # type: ignore[arg-type]
+        raise ValueError("val_data must hold at least one example (or be None); got an empty "
+                         "data set")
+    if cfg.check_data:
+        check_finite_data("train_data", train_data)
+        if val_data is not None:
+            check_finite_data("val_data", val_data)
     ctx = setup_distributed(model, device=device)
     try:
         return _fit(model, loss_fn, train_data, val_data, cfg, ctx)
@@ -276,17 +487,14 @@ def _fit(model: nn.Module, loss_fn: Callable[[Any, Any], torch.Tensor], train_da
     best_loss, best_epoch, bad_epochs, start, stopped = math.inf, None, 0, 0, False
     best_state: dict[str, torch.Tensor] | None = None
     ckpt_dir = None if cfg.checkpoint_dir is None else Path(cfg.checkpoint_dir)
+    fingerprint = (None if ckpt_dir is None else
+                   run_fingerprint(model, loss_fn, train_data, val_data, cfg, ctx.world_size))
     if ckpt_dir is not None:
         ckpt_dir.mkdir(parents=True, exist_ok=True)
         last = ckpt_dir / "last.pt"
         if cfg.resume and last.exists():
             state = torch.load(last, map_location=ctx.device, weights_only=True)
-            for key, now in (("seed", cfg.seed), ("batch_size", cfg.batch_size),
-                             ("world_size", ctx.world_size)):
-                if state[key] != now:
-                    raise ValueError(f"cannot resume {last}: it was written with {key}="
-                                     f"{state[key]}, this run has {key}={now} (use resume="
-                                     f"False or another checkpoint_dir)")
+            _check_resumable(last, state, fingerprint)  # type: ignore[arg-type]
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             history = [EpochRecord(**r) for r in state["history"]]
@@ -326,6 +534,17 @@ def _fit(model: nn.Module, loss_fn: Callable[[Any, Any], torch.Tensor], train_da
         sums = _all_reduce_sum(sums, ctx)
         train_loss = float(sums[0] / sums[1])
         val_loss = None if val_data is None else _evaluate(model, loss_fn, val_data, cfg, ctx)
+        for what, value in (("training", train_loss), ("validation", val_loss)):
+            if value is not None and not math.isfinite(value):
+                if cfg.restore_best and best_state is not None:
+                    model.load_state_dict(best_state)
+                kept = ("the weights of the best epoch" if cfg.restore_best and best_state
+                        is not None else "the diverged weights")
+                raise FloatingPointError(
+                    f"the mean {what} loss of epoch {epoch} is {value} (the run diverged or "
+                    f"the loss is undefined for these data): lower learning_rate, set "
+                    f"grad_clip_norm or check loss_fn; the model holds {kept}, and no "
+                    f"checkpoint was written for this epoch")
         current = train_loss if val_loss is None else val_loss
         improved = current < best_loss - cfg.min_delta
         if improved:
@@ -343,7 +562,8 @@ def _fit(model: nn.Module, loss_fn: Callable[[Any, Any], torch.Tensor], train_da
                    "optimizer": optimizer.state_dict(), "history": [asdict(r) for r in history],
                    "best_loss": best_loss, "best_epoch": best_epoch, "bad_epochs": bad_epochs,
                    "stopped": stopped, "seed": cfg.seed, "batch_size": cfg.batch_size,
-                   "world_size": ctx.world_size}, ckpt_dir / "last.pt")
+                   "world_size": ctx.world_size, "fingerprint": fingerprint},
+                  ckpt_dir / "last.pt")
         if ctx.is_distributed:
             dist.barrier()
     if cfg.restore_best and best_state is not None:
