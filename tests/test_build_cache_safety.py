@@ -246,3 +246,19 @@ def test_brian2_uses_the_private_checked_cython_cache():
     assert ".cython" not in cache.parts and backend.unsafe_reason(cache) is None
     # every module Brian2 loads passes the check first
     assert getattr(cython_extension_manager._load_module, "_neurocomp_verified", False)
+
+
+def test_import_brian2_gives_ctrl_c_back_to_the_caller() -> None:
+    import subprocess
+    import sys
+
+    code = ("import signal\n"
+            "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+            "from neurocomp.biophysics.backend import import_brian2\n"
+            "import_brian2()\n"
+            "print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120)
+    # Brian2's own handler would call SIG_IGN (an int) on Ctrl-C and raise TypeError; the
+    # caller's handler is back in place after the import (exact)
+    assert out.stdout.strip().splitlines()[-1] == "True", out.stderr[-2000:]

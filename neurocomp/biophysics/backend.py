@@ -598,8 +598,31 @@ def import_brian2():
         if sys.excepthook is not sys.__excepthook__:
             sys.excepthook = sys.__excepthook__
         _install_cython_checks(brian2)
+        _restore_sigint()
         _QUIET = True
     return brian2
+
+
+def _restore_sigint() -> None:
+    """Give Ctrl-C back to the caller's handler.
+
+    Brian2 installs a SIGINT handler on import that turns Ctrl-C during a run into a quiet
+    "stop" (a truncated result) and otherwise calls the handler it replaced — which raises a
+    ``TypeError`` when that was ``SIG_IGN`` or ``SIG_DFL`` (integers, not callables). A
+    library run should be interrupted like any Python code, so the previous handler is put
+    back (possible from the main thread only; elsewhere Brian2's stays, with its stop
+    switched off).
+    """
+    import signal
+
+    import brian2
+
+    brian2.prefs.core.stop_on_keyboard_interrupt = False
+    current = signal.getsignal(signal.SIGINT)
+    previous = getattr(current, "previous_handler", None)
+    if type(current).__name__ == "_InterruptHandler" and previous is not None:
+        with contextlib.suppress(ValueError):  # not the main thread
+            signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
