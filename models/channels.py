@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+from neurocomp._validation import check_real
 from neurocomp.biophysics.mechanisms import Channel, Gate
 
 __all__ = ["E_K_MV", "E_NA_MV", "HAY_CHANNELS", "calcium_nernst_mV"]
@@ -33,6 +34,9 @@ _NA_BM = "0.124*6/exprel((v + 38)/6)"
 def calcium_nernst_mV(*, temperature_C: float, ca_out_mM: float = 2.0,
                       ca_in_mM: float = 1e-4) -> float:
     """Nernst potential of Ca²⁺ (z = 2), mV; Hay's cao 2 mM and resting cai 1e-4 mM."""
+    check_real("temperature_C", temperature_C, low=-273.15, low_inclusive=False, unit="°C")
+    check_real("ca_out_mM", ca_out_mM, low=0, low_inclusive=False, unit="mM")
+    check_real("ca_in_mM", ca_in_mM, low=0, low_inclusive=False, unit="mM")
     r, f = 8.314462618, 96485.33212  # CODATA 2018
     return 1e3 * r * (temperature_C + 273.15) / (2 * f) * math.log(ca_out_mM / ca_in_mM)
 

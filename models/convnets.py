@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from neurocomp._validation import check_instance, check_int
 from neurocomp.layers import TCN, TCNConfig
 
 __all__ = [
@@ -46,6 +47,7 @@ BENIAGUEV_2021 = ("Beniaguev, Segev & London (2021), Single cortical neurons as 
 
 def _seeded(build: Callable[[], nn.Module], seed: int,
             device: torch.device | str | None) -> nn.Module:
+    check_int("seed", seed, low=0, high=2**64 - 1)  # torch's seed range, no negatives
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = build()
@@ -165,6 +167,7 @@ class AlexNet2012(nn.Module):
 def alexnet_2012(num_classes: int = 1000, *, split: bool = True, adaptive: bool = False,
                  seed: int = 0, device: torch.device | str | None = None) -> AlexNet2012:
     """:class:`AlexNet2012`, weights drawn with ``seed``."""
+    check_int("num_classes", num_classes, low=1)
     return _seeded(lambda: AlexNet2012(num_classes, split=split, adaptive=adaptive), seed,
                    device)  # type: ignore[return-value]
 
@@ -218,6 +221,7 @@ class CifarNet18pct(nn.Module):
 def cifar_net(num_classes: int = 10, *, seed: int = 0,
               device: torch.device | str | None = None) -> CifarNet18pct:
     """:class:`CifarNet18pct`, weights drawn with ``seed``."""
+    check_int("num_classes", num_classes, low=1)
     return _seeded(lambda: CifarNet18pct(num_classes), seed, device)  # type: ignore[return-value]
 
 
@@ -281,6 +285,7 @@ class ResNet18(nn.Module):
 def resnet18(num_classes: int = 1000, *, seed: int = 0,
              device: torch.device | str | None = None) -> ResNet18:
     """:class:`ResNet18`, weights drawn with ``seed``."""
+    check_int("num_classes", num_classes, low=1)
     return _seeded(lambda: ResNet18(num_classes), seed, device)  # type: ignore[return-value]
 
 
@@ -304,4 +309,5 @@ def beniaguev_tcn(config: TCNConfig = BENIAGUEV_2021_TCN_3x64x100, *, seed: int 
                   device: torch.device | str | None = None) -> TCN:
     """A :class:`~neurocomp.layers.TCN` of the given configuration, weights drawn with
     ``seed``."""
+    check_instance("config", config, TCNConfig)
     return _seeded(lambda: TCN(config), seed, device)  # type: ignore[return-value]

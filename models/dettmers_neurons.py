@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from neurocomp._validation import check_int
 from neurocomp.citations import Cited
 from neurocomp.layers import DettmersNeuron, DettmersNeuronConfig, DifferenceOfExponentials
 
@@ -126,6 +127,12 @@ PURKINJE = _config(PURKINJE_NUMBERS, name="purkinje", nonlinearity="relu")
 
 def _build(config: DettmersNeuronConfig, seed: int, overrides: dict[str, Any],
            device: torch.device | str | None, dtype: torch.dtype | None) -> DettmersNeuron:
+    check_int("seed", seed, low=0, high=2**64 - 1)  # torch's seed range, no negatives
+    unknown = sorted(set(overrides) - set(DettmersNeuronConfig.__dataclass_fields__))
+    if unknown:
+        raise TypeError(f"unknown DettmersNeuronConfig field{'s' if len(unknown) > 1 else ''} "
+                        f"{', '.join(map(repr, unknown))} in the overrides; fields: "
+                        f"{', '.join(DettmersNeuronConfig.__dataclass_fields__)}")
     cfg = replace(config, **overrides) if overrides else config
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

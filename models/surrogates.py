@@ -26,7 +26,11 @@ def surrogate_frontier(path: str | Path = FRONTIER_PATH) -> dict[str, Any] | Non
     p = Path(path)
     if not p.exists():
         return None
-    data = json.loads(p.read_text())
+    try:
+        data = json.loads(p.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{p} is not a surrogate frontier file: not valid JSON ({exc}); "
+                         f"rerun python -m analyses.surrogate_depth to write it") from None
     if not isinstance(data, dict) or "rows" not in data or "accuracy_bar_auc" not in data:
         raise ValueError(f"{p} is not a surrogate frontier file (needs 'rows' and "
                          f"'accuracy_bar_auc')")
@@ -38,6 +42,10 @@ def cheapest_passing(frontier: dict[str, Any], *, condition: str = "nmda"
     """The cheapest surrogate (FLOPs per ms) of ``condition`` whose held-out spike AUC
     reaches the frontier's accuracy bar, or ``None`` if none does."""
     bar = float(frontier["accuracy_bar_auc"])
+    known = sorted({"nmda", "ampa"} | {r["condition"] for r in frontier["rows"]})
+    if condition not in known:  # models.neuronio.CONDITIONS and any the file holds
+        raise ValueError(f"condition must be one of {', '.join(map(repr, known))}; got "
+                         f"{condition!r}")
     rows = [r for r in frontier["rows"] if r["condition"] == condition
             and float(r["spike_auc"]) >= bar]
     return min(rows, key=lambda r: float(r["flop_per_ms"])) if rows else None

@@ -14,9 +14,16 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "MAX_BYTES",
+    "MAX_OPS",
+    "check_bool",
+    "check_bytes",
     "check_choice",
     "check_finite_array",
+    "check_index_array",
+    "check_instance",
     "check_int",
+    "check_ops",
     "check_real",
     "describe_value",
 ]
@@ -105,3 +112,94 @@ def check_finite_array(name: str, array: np.ndarray) -> np.ndarray:
             f"{'y' if n_bad == 1 else 'ies'} (first at index {first}: {array[first]!r})"
         )
     return array
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is a bool (numpy's included), else raise ``TypeError``.
+
+    Strings such as ``"yes"`` or ``"false"`` and numbers are refused: ``bool("false")`` is
+    True, so a silent conversion would turn the stage the user meant to switch off on.
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False; got {describe_value(value)} of type "
+                        f"{type(value).__name__}")
+    return bool(value)
+
+
+def check_instance(name: str, value: Any, kind: type | tuple[type, ...], what: str = "") -> Any:
+    """Return ``value`` if it is an instance of ``kind``, else raise ``TypeError``."""
+    if not isinstance(value, kind):
+        if not what:
+            kinds = kind if isinstance(kind, tuple) else (kind,)
+            what = " or ".join(k.__name__ for k in kinds)
+        raise TypeError(f"{name} must be a {what}; got {describe_value(value)} of type "
+                        f"{type(value).__name__}")
+    return value
+
+
+def check_index_array(name: str, values: Any) -> np.ndarray:
+    """``values`` as an int64 array of whole numbers, or raise (nothing is rounded).
+
+    Integer arrays pass; floating arrays pass only when every entry is a finite whole number
+    (``[0.0, 3.0]``); booleans, strings and fractional or non-finite entries are refused
+    with the first offending entry in the message.
+    """
+    arr = np.asarray(values)
+    if arr.dtype == np.bool_ or arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold integers; got {describe_value(values)} of dtype "
+                        f"{arr.dtype}")
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr) | (arr != np.round(arr))
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"{name} must hold whole numbers (indices); got {arr[first]!r} "
+                             f"at index {first}")
+    return arr.astype(np.int64)
+
+
+#: Default bound on the memory one call allocates, bytes (8 GiB); ``max_bytes=`` overrides.
+MAX_BYTES = 8 * 2**30
+#: Default bound on the elementary updates (multiply-adds, array entries touched) one call
+#: performs: about 10¹¹, a few minutes of numpy on one core; ``max_ops=`` overrides.
+MAX_OPS = 1e11
+
+
+def _format_bytes(n: float) -> str:
+    for unit, scale in (("EiB", 2**60), ("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30),
+                        ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.4g} {unit}"
+    return f"{n:.4g} B"
+
+
+def _bound(name: str, value: Any, default: float) -> float:
+    limit = default if value is None else value
+    if isinstance(limit, bool) or not isinstance(limit, int | float) or math.isnan(limit) \
+            or limit <= 0:
+        raise ValueError(f"{name} must be a number > 0 (math.inf: no bound) or None (the "
+                         f"default, {default:g}); got {limit!r}")
+    return float(limit)
+
+
+def check_bytes(owner: str, n_bytes: float, *, sizes: str, max_bytes: float | None,
+                what: str = "memory") -> None:
+    """Raise ``ValueError`` before work if an estimate of ``n_bytes`` exceeds ``max_bytes``
+    (``None``: :data:`MAX_BYTES`); ``sizes`` names the arguments that lead to it."""
+    limit = _bound("max_bytes", max_bytes, MAX_BYTES)
+    if n_bytes > limit:
+        default = " (the default bound)" if max_bytes is None else ""
+        raise ValueError(f"{owner}: {sizes} would allocate about {_format_bytes(n_bytes)} of "
+                         f"{what}, more than max_bytes = {_format_bytes(limit)}{default}; use "
+                         f"smaller sizes, or pass max_bytes={int(n_bytes) + 1} (or math.inf) "
+                         "if the machine has the memory")
+
+
+def check_ops(owner: str, n_ops: float, *, sizes: str, max_ops: float | None) -> None:
+    """Raise ``ValueError`` before work if ``n_ops`` elementary updates exceed ``max_ops``
+    (``None``: :data:`MAX_OPS`); ``sizes`` names the arguments that lead to it."""
+    limit = _bound("max_ops", max_ops, MAX_OPS)
+    if n_ops > limit:
+        default = " (the default bound)" if max_ops is None else ""
+        raise ValueError(f"{owner}: {sizes} means about {n_ops:.3g} elementary updates, more "
+                         f"than max_ops = {limit:.3g}{default} (hours of work or more); use "
+                         f"smaller sizes, or pass max_ops={n_ops:.3g} (or math.inf) to run it")

@@ -146,7 +146,9 @@ def _cmd_plan_system(args: argparse.Namespace) -> int:
                 print(f"  {entry.name:<24}{text}")
         return 0
     if args.model is None or args.gpus is None:
-        return fail("give --model NAME and --gpus N (or --list)")
+        missing = " and ".join(o for o, v in (("--model NAME", args.model),
+                                               ("--gpus N", args.gpus)) if v is None)
+        return fail(f"missing {missing}: give --model NAME and --gpus N (or --list)")
     if args.gpus < 1:
         return fail(f"--gpus must be an integer ≥ 1; got {args.gpus}")
     if not len(workloads):
@@ -172,6 +174,11 @@ def _cmd_plan_system(args: argparse.Namespace) -> int:
     if not chosen:
         return fail(f"no systems are registered under the entry-point group {SYSTEMS_GROUP!r};"
                     " use --system-file")
+    if len(chosen) == 1 and (args.system is not None or args.system_file is not None) \
+            and args.gpus > chosen[0].gpus:
+        option = "--system" if args.system is not None else "--system-file"
+        return fail(f"--gpus must be at most {chosen[0].gpus}, the GPUs of {option} "
+                    f"{chosen[0].name!r}; got {args.gpus}")
     params = sum(layer.parameter_count for layer in layers)
     flop = sum(layer.training_flop_per_sample for layer in layers)
     print(f"model: {workload.name} — {workload.description}: {len(layers)} layers, "

@@ -50,7 +50,14 @@ class Chunk:
         if not self.key or not set(self.key) <= _KEY_CHARS:
             raise ValueError(f"chunk key must be letters, digits, '-', '_' or '.'; "
                              f"got {self.key!r}")
-        json.dumps(dict(self.params))  # raises TypeError naming the bad value
+        if not isinstance(self.params, Mapping):
+            raise TypeError(f"chunk {self.key!r}: params must be a mapping of JSON values; got "
+                            f"{type(self.params).__name__}")
+        try:
+            json.dumps(dict(self.params))
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"chunk {self.key!r}: params must hold JSON values (numbers, "
+                            f"strings, lists, dicts); {exc}") from None
 
     @property
     def params_hash(self) -> str:
@@ -243,10 +250,15 @@ def run_sweep(task: Callable[..., Mapping[str, np.ndarray]], chunks: Sequence[Ch
     if len(set(keys)) != len(keys):
         dup = sorted({k for k in keys if keys.count(k) > 1})
         raise ValueError(f"chunk keys must be unique; repeated: {dup}")
-    if not isinstance(n_workers, int) or n_workers < 1:
+    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
         raise ValueError(f"n_workers must be an integer >= 1; got {n_workers!r}")
     store_path = Path(store)
-    store_path.mkdir(parents=True, exist_ok=True)
+    if store_path.exists() and not store_path.is_dir():
+        raise ValueError(f"store must be a directory; {str(store_path)!r} is an existing file")
+    try:
+        store_path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"store {str(store_path)!r} cannot be created: {exc.strerror}") from None
     start = time.perf_counter()
     task_name = _task_name(task)
     todo: list[Chunk] = []

@@ -130,5 +130,6 @@ def test_linear_tool_errors():
         variance_explained(np.ones(5), np.zeros(5))
     with pytest.raises(ValueError, match=r"input must be \(batch, 2, time\)"):
         KernelConv1d(np.ones((2, 3)))(torch.ones(1, 3, 10))
-    with pytest.raises(ValueError, match="gL_S_per_cm2 and Cm_uF_per_cm2 must be > 0"):
+    with pytest.raises(ValueError, match=r"gL_S_per_cm2 must be > 0 in every compartment; "
+                                         r"got 0 at compartment 0"):
         passive_system(_bs(), Ri_ohm_cm=100, gL_S_per_cm2=0.0, Cm_uF_per_cm2=1.0)

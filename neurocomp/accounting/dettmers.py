@@ -24,6 +24,8 @@ Purkinje term is exactly 1.0×10²¹ and the granule term 9×10¹⁶; the remain
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -108,6 +110,18 @@ def _terms(*, granule_count: Any, granule_inputs: Any, granule_filter_branches: 
     }
 
 
+def _check_factor_names(factors: Mapping[str, Any]) -> None:
+    """The keywords of :func:`_terms`, no more, no fewer (a TypeError naming them)."""
+    known = [k for k in inspect.signature(_terms).parameters]
+    unknown = sorted(set(factors) - set(known))
+    missing = [k for k in known if k not in factors]
+    if unknown or missing:
+        parts = ([f"unknown {', '.join(map(repr, unknown))}"] if unknown else []) + \
+                ([f"missing {', '.join(map(repr, missing))}"] if missing else [])
+        raise TypeError(f"Dettmers (2015) factors: {'; '.join(parts)}; the factors are "
+                        f"{', '.join(known)}")
+
+
 def dettmers_2015_flop_per_s(**factors: Any) -> float | np.ndarray:
     """The probe's rebuild of Dettmers (2015), FLOP/s (floats or arrays of samples).
 
@@ -117,6 +131,7 @@ def dettmers_2015_flop_per_s(**factors: Any) -> float | np.ndarray:
     ``rate_hz`` (Hz) and ``flop_per_mac`` (FLOP/MAC), all > 0. See the module docstring for
     the formula and :class:`DettmersParameters` for the values and their sources.
     """
+    _check_factor_names(factors)
     terms = _terms(**factors)
     return sum(terms[c] for c in _COUNTED)
 

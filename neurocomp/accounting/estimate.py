@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from neurocomp._validation import check_choice
+from neurocomp._validation import check_choice, check_real
 from neurocomp.accounting.convention import FLOP_CONVENTION, FLOP_PER_MAC
 from neurocomp.accounting.factors import EstimateParameters, Published
 
@@ -17,7 +17,12 @@ __all__ = ["Estimate", "estimate", "relative_error", "select"]
 
 
 def relative_error(rebuilt: float, published: float) -> float:
-    """(rebuilt − published) / published: signed, dimensionless."""
+    """(rebuilt − published) / published: signed, dimensionless (``published`` ≠ 0)."""
+    rebuilt = check_real("rebuilt", rebuilt)
+    published = check_real("published", published)
+    if published == 0:
+        raise ValueError("published must be non-zero (it is the denominator of the relative "
+                         "error); got 0")
     return (rebuilt - published) / published
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurocomp._validation import check_choice, check_real
+from neurocomp._validation import check_choice, check_finite_array, check_real
 
 __all__ = [
     "HOURS_PER_YEAR",
@@ -145,15 +145,23 @@ class TrendFit:
 
 def fit_trend(years: Sequence[float], flop_per_s: Sequence[float]) -> TrendFit:
     """Fit :math:`\\log_2 P = a + b\\,y` by least squares (at least two distinct years)."""
+    for name, values in (("years", years), ("flop_per_s", flop_per_s)):
+        if isinstance(values, str | bytes):
+            raise TypeError(f"{name} must be a sequence of numbers; got {values!r}")
     y = np.asarray(years, dtype=float)
     p = np.asarray(flop_per_s, dtype=float)
     if y.shape != p.shape or y.ndim != 1:
         raise ValueError(f"years and flop_per_s must be 1-D of the same length; got shapes "
                          f"{y.shape} and {p.shape}")
+    check_finite_array("years", y)
+    check_finite_array("flop_per_s", p)
+    if (p <= 0).any():
+        i = int(np.flatnonzero(p <= 0)[0])
+        raise ValueError(f"flop_per_s must be > 0 (it is fitted in log2); got {p[i]:g} at "
+                         f"index {i}")
     if len(np.unique(y)) < 2:
-        raise ValueError(f"fit_trend needs at least two distinct years; got {len(np.unique(y))}")
-    if not (np.isfinite(y).all() and np.isfinite(p).all() and (p > 0).all()):
-        raise ValueError("years must be finite and flop_per_s finite and > 0")
+        raise ValueError(f"years must hold at least two distinct years to fit a trend; got "
+                         f"{len(np.unique(y))}")
     logp = np.log2(p)
     slope, intercept = np.polyfit(y, logp, 1)
     resid = logp - (intercept + slope * y)

@@ -6,7 +6,7 @@ takes the default; keys marked * are required)::
 
     {
       "name"*: "my cluster",
-      "nodes": 1,                       # ≥ 1
+      "nodes": 1,                       # 1 to 2**24 (systems.MAX_NODES)
       "algorithm": "auto",              # "ring" | "tree" | "auto" (inter-node all-reduce)
       "fabric": {                       # required with nodes > 1
         "kind": "single_switch",        # or "fat_tree"
@@ -154,9 +154,13 @@ def load_system(path: str | FilePath) -> System:
     """
     p = FilePath(path)
     try:
-        text = p.read_text()
+        text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise SystemFileError(f"cannot read system file {str(p)!r}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise SystemFileError(f"system file {str(p)!r} is not JSON text (UTF-8): byte "
+                              f"{exc.object[exc.start]:#04x} at offset {exc.start} is not "
+                              f"UTF-8") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -23,7 +23,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from neurocomp._validation import check_int
+from neurocomp._validation import check_instance, check_int
 from neurocomp.accounting.bucketing import DDP_BUCKET_CAP_BYTES
 from neurocomp.accounting.model_parallel import LayerCost, resolve_inputs
 from neurocomp.accounting.parallel import DoesNotFitError, ParallelOptions, StepTime, step_time
@@ -155,6 +155,7 @@ def plan_on_system(layers: Sequence[LayerCost], *, system: System, n_gpus: int,
         If no layout fits a GPU's memory.
     """
     layers = resolve_inputs(layers)
+    check_instance("system", system, System, "System (see neurocomp.accounting.systems)")
     n = check_int(f"n_gpus (on {system.name!r})", n_gpus, low=1, high=system.gpus)
     b = check_int("batch_per_gpu", batch_per_gpu, low=1)
     opts = options if options is not None else ParallelOptions()

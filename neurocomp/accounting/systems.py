@@ -67,7 +67,11 @@ from neurocomp.accounting.rings import (
     flow_rates,
 )
 
-__all__ = ["FABRICS", "CollectivePlan", "Fabric", "System"]
+__all__ = ["FABRICS", "MAX_NODES", "CollectivePlan", "Fabric", "System"]
+
+#: Most nodes a :class:`System` may have (2**24, about 16.8 M: two orders of magnitude
+#: above the largest machines built; a sanity bound on typos such as ``1e30``).
+MAX_NODES = 2**24
 
 #: Network topologies between nodes.
 FABRICS = ("single_switch", "fat_tree")
@@ -203,7 +207,7 @@ class System:
     node : Node
         Every node.
     nodes : int
-        Number of nodes (≥ 1).
+        Number of nodes, 1 to :data:`MAX_NODES`.
     fabric : Fabric or None
         The network; required with more than one node.
     algorithm : {"ring", "tree", "auto"}
@@ -230,7 +234,7 @@ class System:
         if not isinstance(self.node, Node):
             raise TypeError(f"system {self.name!r}: node must be a Node; got "
                             f"{type(self.node).__name__}")
-        check_int(f"system {self.name!r}: nodes", self.nodes, low=1)
+        check_int(f"system {self.name!r}: nodes", self.nodes, low=1, high=MAX_NODES)
         check_choice(f"system {self.name!r}: algorithm", self.algorithm, ALGORITHMS)
         if self.nodes > 1:
             if self.fabric is None:

@@ -179,8 +179,16 @@ def tornado(params: EstimateParameters, *, factors: Sequence[str] | None = None)
 
     all_factors = params.factors()
     ranged = [k for k, f in all_factors.items() if f.is_ranged]
-    names = ranged if factors is None else [check_choice("factor", k, ranged)
-                                            for k in factors]
+    if factors is not None and isinstance(factors, str):
+        raise TypeError(f"factors must be a sequence of factor names, e.g. [{factors!r}]; got "
+                        f"the string {factors!r}")
+    for k in () if factors is None else factors:
+        if k not in all_factors:
+            check_choice("factor", k, list(all_factors))
+        if not ranged:
+            raise ValueError(f"factor {k!r} of {params.name!r} is fixed: the estimate has no "
+                             f"ranged factor to move")
+    names = ranged if factors is None else [check_choice("factor", k, ranged) for k in factors]
     central = params.evaluate(params.central_values())
     rows = []
     for k in names:

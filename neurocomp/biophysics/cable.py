@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.optimize
 
-from neurocomp._validation import check_real
+from neurocomp._validation import check_finite_array, check_instance, check_real
 
 __all__ = [
     "CableParameters",
@@ -97,15 +97,21 @@ def finite_cable_steady_state_mV(x_um: np.ndarray, *, cable: CableParameters, le
 
     .. math:: V(x) = r_a \lambda I_0 \frac{\cosh((L - x)/\lambda)}{\sinh(L/\lambda)}
     """
+    check_instance("cable", cable, CableParameters)
     lam = cable.length_constant_um
     L = check_real("length_um", length_um, low=0, low_inclusive=False, unit="µm")
-    x = np.asarray(x_um, dtype=np.float64)
+    current_nA = check_real("current_nA", current_nA, unit="nA")
+    x = check_finite_array("x_um", np.asarray(x_um, dtype=np.float64))
+    if x.size and (x.min() < -1e-9 * L or x.max() > L * (1 + 1e-9)):  # round-off forgiven
+        raise ValueError(f"x_um must lie on the cable, in [0, length_um={L:g}] µm; got values "
+                         f"in [{x.min():g}, {x.max():g}] µm")
     ra_lam_mohm = cable.axial_resistance_mohm_per_um * lam
     return current_nA * ra_lam_mohm * np.cosh((L - x) / lam) / np.sinh(L / lam)
 
 
 def finite_cable_input_resistance_mohm(*, cable: CableParameters, length_um: float) -> float:
     """R_in = r_a λ coth(L/λ) of a sealed-end cable, MΩ."""
+    check_instance("cable", cable, CableParameters)
     lam = cable.length_constant_um
     L = check_real("length_um", length_um, low=0, low_inclusive=False, unit="µm")
     return cable.axial_resistance_mohm_per_um * lam / math.tanh(L / lam)
@@ -113,8 +119,14 @@ def finite_cable_input_resistance_mohm(*, cable: CableParameters, length_um: flo
 
 def semi_infinite_input_resistance_mohm(cable: CableParameters) -> float:
     """R_∞ = (2/π) √(R_m R_i) d^{-3/2}, MΩ."""
+    check_instance("cable", cable, CableParameters)
     d_cm = cable.diameter_um * 1e-4
     return 2 / math.pi * math.sqrt(cable.Rm_ohm_cm2 * cable.Ri_ohm_cm) * d_cm**-1.5 / 1e6
+
+
+def _check_taus(**taus: float) -> None:
+    for name, tau in taus.items():
+        check_real(name, tau, low=0, low_inclusive=False, unit="ms")
 
 
 def psp_waveform(t_ms: np.ndarray, *, tau_rise_ms: float, tau_decay_ms: float,
@@ -126,7 +138,8 @@ def psp_waveform(t_ms: np.ndarray, *, tau_rise_ms: float, tau_decay_ms: float,
     .. math:: \sum_{s \in \{d, r\}} \pm\frac{e^{-t/\tau_s} - e^{-t/\tau_m}}
               {1/\tau_m - 1/\tau_s}.
     """
-    t = np.asarray(t_ms, dtype=np.float64)
+    _check_taus(tau_rise_ms=tau_rise_ms, tau_decay_ms=tau_decay_ms, tau_m_ms=tau_m_ms)
+    t = check_finite_array("t_ms", np.asarray(t_ms, dtype=np.float64))
 
     def term(tau_s: float) -> np.ndarray:
         return (np.exp(-t / tau_s) - np.exp(-t / tau_m_ms)) / (1 / tau_m_ms - 1 / tau_s)
@@ -136,6 +149,7 @@ def psp_waveform(t_ms: np.ndarray, *, tau_rise_ms: float, tau_decay_ms: float,
 
 def psp_peak_time_ms(*, tau_rise_ms: float, tau_decay_ms: float, tau_m_ms: float) -> float:
     """Time of the PSP peak after the synaptic event, ms (root of the waveform's slope)."""
+    _check_taus(tau_rise_ms=tau_rise_ms, tau_decay_ms=tau_decay_ms, tau_m_ms=tau_m_ms)
     taus = sorted({tau_rise_ms, tau_decay_ms, tau_m_ms})
     if len(taus) < 3:
         raise ValueError("tau_rise_ms, tau_decay_ms and tau_m_ms must differ")

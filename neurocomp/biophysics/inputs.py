@@ -17,7 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurocomp._validation import check_finite_array, check_int, check_real
+from neurocomp._validation import (
+    check_finite_array,
+    check_index_array,
+    check_int,
+    check_real,
+)
 
 __all__ = ["DEFAULT_MAX_MEMORY_GIB", "SpikeTrains", "check_memory", "expected_spikes",
            "from_rate_array", "from_times", "inhomogeneous_poisson", "memory_limit_bytes",
@@ -93,7 +98,7 @@ class SpikeTrains:
     duration_ms: float
 
     def __post_init__(self) -> None:
-        idx = np.asarray(self.indices, dtype=np.int64)
+        idx = check_index_array("indices", self.indices)
         t = check_finite_array("times_ms", np.asarray(self.times_ms, dtype=np.float64))
         check_int("n_sources", self.n_sources, low=1)
         check_real("duration_ms", self.duration_ms, low=0, low_inclusive=False, unit="ms")

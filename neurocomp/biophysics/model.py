@@ -14,7 +14,13 @@ from typing import Literal
 
 import numpy as np
 
-from neurocomp._validation import check_choice, check_int, check_real
+from neurocomp._validation import (
+    check_bool,
+    check_choice,
+    check_instance,
+    check_int,
+    check_real,
+)
 from neurocomp.biophysics.channels import ChannelDensities
 from neurocomp.biophysics.mechanisms import Channel, Membrane
 from neurocomp.biophysics.morphology import Morphology
@@ -113,6 +119,8 @@ class Stages:
         check_choice("release", self.release, ("stochastic", "deterministic"))
         check_choice("dendrites", self.dendrites, ("active", "passive"))
         check_choice("synapses", self.synapses, ("conductance", "current"))
+        check_bool("nmda", self.nmda)
+        check_bool("spike_initiation", self.spike_initiation)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,6 +175,10 @@ class NeuronModel:
     sources: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        check_instance("morphology", self.morphology, Morphology)
+        if not isinstance(self.densities, Mapping):
+            raise TypeError(f"densities must be a mapping from region name to "
+                            f"ChannelDensities or Membrane; got {type(self.densities).__name__}")
         check_real("Ri_ohm_cm", self.Ri_ohm_cm, low=0, high=1e5, low_inclusive=False,
                    unit="Ω·cm")
         check_real("E_rest_mV", self.E_rest_mV, low=-120, high=0, unit="mV")

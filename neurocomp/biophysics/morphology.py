@@ -23,7 +23,16 @@ from typing import Any
 
 import numpy as np
 
+from neurocomp._validation import (
+    check_bool,
+    check_instance,
+    check_int,
+    check_real,
+    describe_value,
+)
+
 __all__ = [
+    "MAX_SECTIONS",
     "SWC_REGIONS",
     "Morphology",
     "MorphologyError",
@@ -45,6 +54,20 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 class MorphologyError(ValueError):
     """A malformed morphology (the message says which section or SWC line, and why)."""
+
+
+def _numbers(section: Any, name: str, values: Any) -> tuple[float, ...]:
+    """``values`` as a tuple of floats, or a MorphologyError naming the field."""
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise MorphologyError(f"section {section!r}: {name} must be a sequence of numbers "
+                              f"(µm); got {values!r}")
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
+            raise MorphologyError(f"section {section!r}: {name} must hold numbers (µm); got "
+                                  f"{v!r} of type {type(v).__name__}")
+        out.append(float(v))
+    return tuple(out)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,19 +101,25 @@ class Section:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
             raise MorphologyError(f"section name must be letters, digits and underscores "
                                   f"starting with a letter; got {self.name!r}")
-        lengths = tuple(float(x) for x in self.lengths_um)
-        diameters = tuple(float(x) for x in self.diameters_um)
+        check_bool("is_soma", self.is_soma)
+        lengths = _numbers(self.name, "lengths_um", self.lengths_um)
+        diameters = _numbers(self.name, "diameters_um", self.diameters_um)
         object.__setattr__(self, "lengths_um", lengths)
         object.__setattr__(self, "diameters_um", diameters)
         if self.is_soma:
             if len(diameters) != 1:
-                raise MorphologyError(f"section {self.name!r}: a soma has one diameter; got "
-                                      f"{len(diameters)}")
+                raise MorphologyError(f"section {self.name!r}: a soma has one diameter "
+                                      f"(diameters_um); got {len(diameters)}")
             object.__setattr__(self, "lengths_um", diameters)
-        elif len(lengths) < 1 or len(diameters) != len(lengths) + 1:
-            raise MorphologyError(f"section {self.name!r}: needs n >= 1 compartment lengths and "
-                                  f"n + 1 diameters; got {len(lengths)} lengths and "
-                                  f"{len(diameters)} diameters")
+        elif len(lengths) < 1:
+            raise MorphologyError(f"section {self.name!r}: lengths_um must hold n >= 1 "
+                                  f"compartment lengths; got {self.lengths_um!r}")
+        elif len(diameters) != len(lengths) + 1:
+            raise MorphologyError(f"section {self.name!r}: diameters_um must hold n + 1 = "
+                                  f"{len(lengths) + 1} diameters, one per compartment boundary "
+                                  f"(needs n >= 1 compartment lengths and n + 1 diameters); got "
+                                  f"{len(lengths)} lengths_um and {len(diameters)} "
+                                  f"diameters_um")
         for what, values in (("lengths_um", self.lengths_um), ("diameters_um", diameters)):
             bad = [v for v in values if not (math.isfinite(v) and v > 0)]
             if bad:
@@ -124,12 +153,20 @@ class Morphology:
     source: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.sections, str | bytes | Section) or not isinstance(self.sections,
+                                                                              Iterable):
+            raise MorphologyError(f"sections must be a sequence of Section objects; got "
+                                  f"{type(self.sections).__name__}")
         secs = tuple(self.sections)
         object.__setattr__(self, "sections", secs)
         if not secs:
-            raise MorphologyError("a morphology needs at least one section")
+            raise MorphologyError("sections must hold at least one Section (the root); got "
+                                  "none")
         seen: set[str] = set()
         for i, s in enumerate(secs):
+            if not isinstance(s, Section):
+                raise MorphologyError(f"sections[{i}] must be a Section; got "
+                                      f"{describe_value(s)} of type {type(s).__name__}")
             if s.name in seen:
                 raise MorphologyError(f"two sections are named {s.name!r}")
             if i == 0:
@@ -241,6 +278,33 @@ class Morphology:
 
 # -- builders ----------------------------------------------------------------------------------
 
+#: Most sections a builder makes unless told otherwise (``max_sections=``): a reconstructed
+#: cell has hundreds to a few thousand; 2**16 sections build in about a second.
+MAX_SECTIONS = 2**16
+
+
+def _positive(**values: Any) -> None:
+    """Each keyword a finite number > 0 (µm), or a ValueError/TypeError naming it."""
+    for name, value in values.items():
+        check_real(name, value, low=0, low_inclusive=False, unit="µm")
+
+
+def _n_compartments(name: str, n: Any) -> int:
+    return check_int(name, n, low=1)
+
+
+def _check_sections(owner: str, n: float, sizes: str, max_sections: int | None) -> None:
+    limit = MAX_SECTIONS if max_sections is None else check_int("max_sections", max_sections,
+                                                                 low=1)
+    if n > limit:
+        default = " (the default bound)" if max_sections is None else ""
+        count = "more than 2**1000" if n == math.inf else f"{float(n):.4g}"
+        allow = ("" if n == math.inf else
+                 f", or pass max_sections={int(n)} to build them")
+        raise MorphologyError(f"{owner}: {sizes} makes {count} sections, more than "
+                              f"max_sections = {limit}{default}; use fewer{allow}")
+
+
 def tapered_section(name: str, region: str, parent: str | None, length_um: float,
                     start_diameter_um: float, end_diameter_um: float, n: int) -> Section:
     """A section of ``n`` equal compartments whose diameter changes linearly from
@@ -266,6 +330,8 @@ def _cyl(name: str, region: str, parent: str | None, length_um: float, diameter_
 def cable(*, length_um: float, diameter_um: float, n_compartments: int,
           region: str = "dendrite") -> Morphology:
     """A single uniform cylinder without a soma (for cable-theory checks)."""
+    _positive(length_um=length_um, diameter_um=diameter_um)
+    n_compartments = _n_compartments("n_compartments", n_compartments)
     return Morphology((_cyl("cable", region, None, length_um, diameter_um, n_compartments),),
                       source="neurocomp.biophysics.morphology.cable")
 
@@ -273,6 +339,9 @@ def cable(*, length_um: float, diameter_um: float, n_compartments: int,
 def ball_and_stick(*, soma_diameter_um: float, dendrite_length_um: float,
                    dendrite_diameter_um: float, n_compartments: int) -> Morphology:
     """A spherical soma with one uniform dendrite."""
+    _positive(soma_diameter_um=soma_diameter_um, dendrite_length_um=dendrite_length_um,
+              dendrite_diameter_um=dendrite_diameter_um)
+    n_compartments = _n_compartments("n_compartments", n_compartments)
     soma = Section(name="soma", region="soma", parent=None, lengths_um=(soma_diameter_um,),
                    diameters_um=(soma_diameter_um,), is_soma=True)
     dend = _cyl("dend", "dendrite", "soma", dendrite_length_um, dendrite_diameter_um,
@@ -292,18 +361,35 @@ def rall_daughter_diameter_um(parent_diameter_um: float, sibling_diameter_um: fl
 def symmetric_tree(*, levels: int, root_length_um: float, root_diameter_um: float,
                    n_per_section: int, branching: int = 2, rall: bool = True,
                    length_scale: float | None = None, soma_diameter_um: float | None = None,
-                   region: str = "dendrite", prefix: str = "b") -> Morphology:
+                   region: str = "dendrite", prefix: str = "b",
+                   max_sections: int | None = None) -> Morphology:
     """A symmetric tree: every section splits into ``branching`` equal daughters.
 
     With ``rall=True`` the daughters obey Rall's 3/2 rule (d_child = d_parent · k^{-2/3} for
     k daughters) and, unless ``length_scale`` is given, their length scales so that every
     section has the same electrotonic length (L ∝ √d), which makes the tree equivalent to a
     single cylinder of the root's diameter (Rall 1962; Rallpack 2, Bhalla et al. 1992).
+    The tree has ``branching**0 + … + branching**(levels-1)`` sections; more than
+    ``max_sections`` (``None``: :data:`MAX_SECTIONS`) are refused before any is built.
     """
-    if not isinstance(levels, int) or levels < 1:
+    if isinstance(levels, bool) or not isinstance(levels, int) or levels < 1:
         raise MorphologyError(f"levels must be an integer >= 1; got {levels!r}")
-    if not isinstance(branching, int) or branching < 1:
+    if isinstance(branching, bool) or not isinstance(branching, int) or branching < 1:
         raise MorphologyError(f"branching must be an integer >= 1; got {branching!r}")
+    _positive(root_length_um=root_length_um, root_diameter_um=root_diameter_um)
+    n_per_section = _n_compartments("n_per_section", n_per_section)
+    if length_scale is not None:
+        check_real("length_scale", length_scale, low=0, low_inclusive=False)
+    if soma_diameter_um is not None:
+        _positive(soma_diameter_um=soma_diameter_um)
+    if branching == 1:
+        n_sections: float = levels
+    elif levels * math.log2(branching) > 1000:  # never evaluate an astronomically large power
+        n_sections = math.inf
+    else:
+        n_sections = (branching**levels - 1) // (branching - 1)
+    _check_sections("symmetric_tree", n_sections, f"levels={levels}, branching={branching}",
+                    max_sections)
     d_ratio = branching ** (-2 / 3) if rall else 1.0
     l_ratio = length_scale if length_scale is not None else (math.sqrt(d_ratio) if rall
                                                              else 1.0)
@@ -329,15 +415,30 @@ def symmetric_tree(*, levels: int, root_length_um: float, root_diameter_um: floa
 def with_axon(morphology: Morphology, *, ais_length_um: float, ais_diameter_um: float,
               ais_compartments: int, axon_length_um: float, axon_diameter_um: float,
               axon_compartments: int, myelinated: bool = False,
-              internode_length_um: float = 100.0, node_length_um: float = 1.0) -> Morphology:
+              internode_length_um: float = 100.0, node_length_um: float = 1.0,
+              max_sections: int | None = None) -> Morphology:
     """Attach an axon initial segment and an axon to the soma.
 
     An unmyelinated axon is one section (region ``axon``). A myelinated axon is a chain of
     internode sections (region ``internode``, ``axon_compartments`` is ignored in favour of
     one compartment per 10 µm) and 1-compartment nodes of Ranvier (region ``node``), ending
     in a 20 µm unmyelinated terminal branch (region ``axon``, 4 compartments). The last
-    section's last compartment is the axon terminal.
+    section's last compartment is the axon terminal. More than ``max_sections`` new sections
+    (``None``: :data:`MAX_SECTIONS`) are refused before any is built.
     """
+    check_instance("morphology", morphology, Morphology)
+    _positive(ais_length_um=ais_length_um, ais_diameter_um=ais_diameter_um,
+              axon_length_um=axon_length_um, axon_diameter_um=axon_diameter_um)
+    ais_compartments = _n_compartments("ais_compartments", ais_compartments)
+    check_bool("myelinated", myelinated)
+    if myelinated:
+        _positive(internode_length_um=internode_length_um, node_length_um=node_length_um)
+        n_int = max(1, round(axon_length_um / (internode_length_um + node_length_um)))
+        _check_sections("with_axon", 2.0 * n_int + 2,
+                        f"axon_length_um={axon_length_um:g} in internodes of "
+                        f"{internode_length_um:g} µm", max_sections)
+    else:
+        axon_compartments = _n_compartments("axon_compartments", axon_compartments)
     root = morphology.sections[0]
     if not root.is_soma:
         raise MorphologyError("with_axon needs a morphology whose root is a soma")
@@ -398,7 +499,9 @@ def _parse_swc(text: str, origin: str) -> list[_Point]:
                                   f"got {ptype}")
         points.append(_Point(lineno, pid, ptype, (x, y, z), r, parent))
     if not points:
-        raise MorphologyError(f"{origin}: no SWC points found")
+        raise MorphologyError(f"{origin}: no SWC points found (the text is empty or only "
+                              f"comments); an SWC file needs lines 'id type x y z radius "
+                              f"parent'")
     return points
 
 

@@ -27,7 +27,7 @@ from typing import Literal
 
 import numpy as np
 
-from neurocomp._validation import check_choice, check_real
+from neurocomp._validation import check_bool, check_choice, check_real
 
 __all__ = [
     "AMPA",
@@ -75,8 +75,10 @@ class ReceptorKinetics:
     source: str = ""
 
     def __post_init__(self) -> None:
-        if not self.name.isidentifier() or self.name != self.name.lower():
+        if (not isinstance(self.name, str) or not self.name.isidentifier()
+                or self.name != self.name.lower()):
             raise ValueError(f"name must be a lower-case identifier; got {self.name!r}")
+        check_bool("mg_block", self.mg_block)
         check_real("tau_rise_ms", self.tau_rise_ms, low=0, low_inclusive=False, unit="ms")
         check_real("tau_decay_ms", self.tau_decay_ms, low=self.tau_rise_ms,
                    low_inclusive=False, unit="ms")

@@ -110,7 +110,14 @@ def format_bytes(n: float) -> str:
 
 
 def bytes_per_value(dtype: torch.dtype | None) -> int:
-    """Element size of ``dtype`` (``None``: torch's default dtype), bytes."""
+    """Element size of ``dtype`` (``None``: torch's default dtype), bytes.
+
+    Raises ``TypeError`` unless ``dtype`` is ``None`` or a floating-point ``torch.dtype``
+    (every caller sizes parameters or kernels: integer ones would round them to 0 or 1).
+    """
+    if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise TypeError(f"dtype must be None or a floating-point torch.dtype (torch.float16, "
+                        f"torch.bfloat16, torch.float32 or torch.float64); got {dtype!r}")
     d = torch.get_default_dtype() if dtype is None else dtype
     return torch.empty((), dtype=d, device="meta").element_size()
 

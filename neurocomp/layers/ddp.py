@@ -47,6 +47,20 @@ class DistContext:
         return self.rank == 0
 
 
+def parse_device(name: str, device: torch.device | str | int) -> torch.device:
+    """``device`` as a ``torch.device``, or ``ValueError``/``TypeError`` naming ``name``."""
+    if isinstance(device, torch.device):
+        return device
+    if isinstance(device, bool) or not isinstance(device, str | int):
+        raise TypeError(f"{name} must be a torch.device or a device string such as 'cpu' or "
+                        f"'cuda:0'; got {device!r} of type {type(device).__name__}")
+    try:
+        return torch.device(device)
+    except (RuntimeError, ValueError) as exc:
+        raise ValueError(f"{name} must name a torch device such as 'cpu', 'cuda' or "
+                         f"'cuda:0'; got {device!r} ({exc})") from None
+
+
 def choose_device(model: torch.nn.Module | None = None, *,
                   device: torch.device | str | None = None, local_rank: int = 0) -> torch.device:
     """The device to train on.
@@ -55,7 +69,7 @@ def choose_device(model: torch.nn.Module | None = None, *,
     then CUDA when present (``cuda:<local_rank>``); otherwise the CPU.
     """
     if device is not None:
-        return torch.device(device)
+        return parse_device("device", device)
     if model is not None:
         first = next(iter(model.parameters()), None)
         if first is not None and first.device.type != "cpu":

@@ -279,6 +279,9 @@ def causal_conv1d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | No
     check_rank("weight", weight, 3, "(out_channel, in_channel, taps)")
     _check_floating_args(x=x, weight=weight, bias=bias)
     check_size("x", x, 1, weight.shape[1], "channels (weight.shape[1])")
+    if x.shape[-1] < 1:
+        raise ValueError(f"x must have at least one time step (the last axis); got shape "
+                         f"{tuple(x.shape)}")
     dilation = check_int("dilation", dilation, low=1)
     pad = (weight.shape[-1] - 1) * dilation
     return F.conv1d(F.pad(x, (pad, 0)), weight.to(x.dtype), _cast(bias, x), dilation=dilation)

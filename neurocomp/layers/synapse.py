@@ -161,7 +161,7 @@ class TransmitterDense(nn.Module):
         check_allocation("TransmitterDense", n * bytes_per_value(dtype), what="parameters",
                          sizes=f"in_features={self.in_features}, out_features="
                                f"{self.out_features}", max_bytes=max_bytes)
-        self.dim = int(dim)
+        self.dim = check_int("dim", dim)
         factory = {"device": device, "dtype": dtype}
         self.release = nn.Parameter(torch.ones(self.in_features, **factory))
         self.receptors = nn.Parameter(torch.empty(self.out_features, self.in_features, **factory))

@@ -23,6 +23,7 @@ from neurocomp.layers import functional as LF
 from neurocomp.layers._checks import (
     bytes_per_value,
     check_allocation,
+    check_floating,
     check_layers,
     check_rank,
     check_size,
@@ -286,6 +287,17 @@ def tcn_loss(output: TCNOutput, spikes: torch.Tensor, voltage: torch.Tensor, *,
     ``loss_weights=[1.0, 0.006, ...]`` of their ``fit_CNN.py`` (voltage in mV).
     """
     check_choice("reduction", reduction, ("mean", "sum"))
+    spike_weight = check_real("spike_weight", spike_weight, low=0.0)
+    voltage_weight = check_real("voltage_weight", voltage_weight, low=0.0)
+    for name, target, pred in (("spikes", spikes, output.spike_logits),
+                               ("voltage", voltage, output.soma_voltage)):
+        if not isinstance(target, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor of shape (batch, time); got "
+                            f"{type(target).__name__}")
+        check_floating(name, target)
+        if target.shape != pred.shape:
+            raise ValueError(f"{name} must have the shape of the model's output "
+                             f"{tuple(pred.shape)} (batch, time); got {tuple(target.shape)}")
     spike = nn.functional.binary_cross_entropy_with_logits(output.spike_logits, spikes,
                                                            reduction=reduction)
     volt = nn.functional.mse_loss(output.soma_voltage, voltage, reduction=reduction)

@@ -163,6 +163,10 @@ def _check_pair(signal: Any, kernel: Any, mode: str, method: str) -> tuple[Any, 
         raise TypeError("signal and kernel must both be numpy arrays or both torch tensors; got "
                         f"{type(signal).__name__} and {type(kernel).__name__}")
     if not is_torch(signal):
+        for name, x in (("signal", signal), ("kernel", kernel)):
+            if isinstance(x, str | bytes):
+                raise TypeError(f"{name} must be an array of numbers (numpy array, list or "
+                                f"torch tensor); got the string {x!r}")
         signal, kernel = np.asarray(signal), np.asarray(kernel)
     if not 1 <= signal.ndim <= _MAX_NDIM:
         raise ValueError(f"signal must have 1 to {_MAX_NDIM} dimensions; got {signal.ndim}")

@@ -30,11 +30,19 @@ carry their units in their argument names.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import numpy as np
 
-from neurocomp._validation import check_choice, check_finite_array, check_int, check_real
+from neurocomp._validation import (
+    check_bytes,
+    check_choice,
+    check_finite_array,
+    check_int,
+    check_ops,
+    check_real,
+)
 from neurocomp.mapping.convolution import convolve
 
 __all__ = [
@@ -106,11 +114,13 @@ def _pad(c: np.ndarray, width: int | list[tuple[int, int]], boundary: str) -> np
 
 
 def diffuse(field: np.ndarray, kernel: np.ndarray, *, steps: int,
-            boundary: Boundary = "reflect") -> np.ndarray:
+            boundary: Boundary = "reflect", max_ops: float | None = None) -> np.ndarray:
     """Apply ``kernel`` ``steps`` times by convolution, with the given boundary.
 
     Each step pads the field by the kernel's half-width (mirror, wrap or zeros) and keeps the
     'valid' part, so the field keeps its shape. The kernel must have odd sizes (a centre).
+    ``max_ops`` bounds ``steps × field.size × kernel.size`` (``None``:
+    :data:`~neurocomp._validation.MAX_OPS`), checked before the first step.
     """
     c = _field("field", field)
     k = check_finite_array("kernel", np.asarray(kernel, dtype=np.float64))
@@ -122,6 +132,8 @@ def diffuse(field: np.ndarray, kernel: np.ndarray, *, steps: int,
                          f"got shape {k.shape}")
     steps = check_int("steps", steps, low=0)
     check_choice("boundary", boundary, BOUNDARIES)
+    check_ops("diffuse", float(steps) * c.size * k.size,
+              sizes=f"steps={steps} × field {c.shape} × kernel {k.shape}", max_ops=max_ops)
     half = [(s // 2, s // 2) for s in k.shape]
     for _ in range(steps):
         c = convolve(_pad(c, half, boundary), k, "valid")
@@ -129,17 +141,21 @@ def diffuse(field: np.ndarray, kernel: np.ndarray, *, steps: int,
 
 
 def euler_diffusion(field: np.ndarray, *, D: float, dx: float, dt: float, steps: int,
-                    decay_rate: float = 0.0, boundary: Boundary = "reflect") -> np.ndarray:
+                    decay_rate: float = 0.0, boundary: Boundary = "reflect",
+                    max_ops: float | None = None) -> np.ndarray:
     r"""Explicit Euler finite differences for :math:`\partial_t c = D\nabla^2 c - k c`.
 
     Written with array slices rather than a convolution, as an independent check of
     :func:`diffuse` with :func:`euler_step_kernel`. Stability and argument errors as in
-    :func:`euler_step_kernel`.
+    :func:`euler_step_kernel`. ``max_ops`` bounds ``steps × field.size × (2·ndim + 3)``
+    (``None``: :data:`~neurocomp._validation.MAX_OPS`), checked before the first step.
     """
     c = _field("field", field)
     euler_step_kernel(D=D, dx=dx, dt=dt, ndim=c.ndim, decay_rate=decay_rate)  # validates
     steps = check_int("steps", steps, low=0)
     check_choice("boundary", boundary, BOUNDARIES)
+    check_ops("euler_diffusion", float(steps) * c.size * (2 * c.ndim + 3),
+              sizes=f"steps={steps} × field {c.shape}", max_ops=max_ops)
     r = D * dt / dx**2
     core = tuple(slice(1, -1) for _ in range(c.ndim))
     for _ in range(steps):
@@ -155,24 +171,34 @@ def euler_diffusion(field: np.ndarray, *, D: float, dx: float, dt: float, steps:
 
 
 def gaussian_kernel(sigma_px: float | tuple[float, ...], ndim: int = 1, *,
-                    truncate: float = 6.0) -> np.ndarray:
+                    truncate: float = 6.0, max_bytes: float | None = None) -> np.ndarray:
     """A sampled Gaussian, normalised to sum to 1, of standard deviation ``sigma_px`` pixels.
 
     Extends ``truncate`` standard deviations each side (odd size). ``sigma_px = 0`` gives the
-    identity kernel ``[1]``.
+    identity kernel ``[1]``. ``max_bytes`` bounds the kernel's memory (``None``:
+    :data:`~neurocomp._validation.MAX_BYTES`), checked before it is built.
     """
     ndim = check_int("ndim", ndim, low=1, high=3)
+    if isinstance(sigma_px, str | bytes) or not (np.isscalar(sigma_px)
+                                                 or isinstance(sigma_px, tuple | list)):
+        raise TypeError(f"sigma_px must be a number or a tuple of numbers (one per axis); got "
+                        f"{sigma_px!r} of type {type(sigma_px).__name__}")
     sigmas = (sigma_px,) * ndim if np.isscalar(sigma_px) else tuple(sigma_px)
     if len(sigmas) != ndim:
         raise ValueError(f"sigma_px must be a number or one value per axis ({ndim}); "
                          f"got {sigma_px!r}")
     truncate = check_real("truncate", truncate, low=1.0)
+    sigmas = tuple(check_real(f"sigma_px[{axis}]", s, low=0.0) for axis, s in enumerate(sigmas))
+    sizes = [2 * math.ceil(truncate * s) + 1 for s in sigmas]
+    check_bytes("gaussian_kernel", 8.0 * (math.prod(sizes) + sum(sizes)),
+                sizes=f"sigma_px={sigma_px!r}, truncate={truncate:g} (kernel shape "
+                      f"{tuple(sizes)})", max_bytes=max_bytes)
     kernel = np.ones((1,) * ndim)
     for axis, s in enumerate(sigmas):
-        s = check_real(f"sigma_px[{axis}]", s, low=0.0)
         half = int(np.ceil(truncate * s))
         x = np.arange(-half, half + 1, dtype=np.float64)
-        g = np.exp(-0.5 * (x / s) ** 2) if s > 0 else np.ones(1)
+        with np.errstate(over="ignore"):  # a tiny sigma: (x/s)² overflows to inf, exp → 0
+            g = np.exp(-0.5 * (x / s) ** 2) if s > 0 else np.ones(1)
         shape = [1] * ndim
         shape[axis] = g.size
         kernel = kernel * (g / g.sum()).reshape(shape)

@@ -32,10 +32,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from neurocomp._validation import check_finite_array, check_int, check_real
+from neurocomp._validation import check_finite_array, check_instance, check_int, check_real
 from neurocomp.biophysics.morphology import Morphology
 from neurocomp.biophysics.receptors import ReceptorKinetics
 
@@ -79,6 +80,33 @@ def _r_lengths_m(diameters_um: Sequence[float], lengths_um: Sequence[float]
     return np.pi / 2 * d_start * d_mid / L, np.pi / 2 * d_mid * d_end / L
 
 
+def _per_compartment(name: str, values: Any, n: int) -> np.ndarray:
+    """One value (or one per compartment), finite and > 0, broadcast to ``(n,)``."""
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.shape not in ((), (1,), (n,)):
+        raise ValueError(f"{name} must be one value or one per compartment ({n},); got shape "
+                         f"{arr.shape}")
+    arr = check_finite_array(name, np.broadcast_to(arr, (n,)))
+    if (arr <= 0).any():
+        i = int(np.flatnonzero(arr <= 0)[0])
+        raise ValueError(f"{name} must be > 0 in every compartment; got {arr[i]:g} at "
+                         f"compartment {i}")
+    return arr
+
+
+def _check_modal_args(system: Any, inputs: Sequence[int], output: int,
+                      t_ms: Any) -> np.ndarray:
+    check_instance("system", system, PassiveSystem, "PassiveSystem (from passive_system)")
+    n = system.capacitance_F.size
+    check_int("output", output, low=0, high=n - 1)
+    if isinstance(inputs, str | bytes) or len(inputs) == 0:
+        raise ValueError(f"inputs must be a non-empty sequence of compartment indices; got "
+                         f"{inputs!r}")
+    for k, j in enumerate(inputs):
+        check_int(f"inputs[{k}]", j, low=0, high=n - 1)
+    return check_finite_array("t_ms", np.asarray(t_ms, dtype=np.float64))
+
+
 def passive_system(morphology: Morphology, *, Ri_ohm_cm: float, gL_S_per_cm2: np.ndarray,
                    Cm_uF_per_cm2: np.ndarray) -> PassiveSystem:
     """Build C and G for a morphology with per-compartment leak and capacitance.
@@ -95,12 +123,8 @@ def passive_system(morphology: Morphology, *, Ri_ohm_cm: float, gL_S_per_cm2: np
     ri = check_real("Ri_ohm_cm", Ri_ohm_cm, low=0, low_inclusive=False, unit="Ω·cm") * 1e-2
     table = morphology.compartment_table()
     n = int(table["index"].size)
-    gl = check_finite_array("gL_S_per_cm2", np.broadcast_to(
-        np.asarray(gL_S_per_cm2, dtype=np.float64), (n,)))
-    cm = check_finite_array("Cm_uF_per_cm2", np.broadcast_to(
-        np.asarray(Cm_uF_per_cm2, dtype=np.float64), (n,)))
-    if (gl <= 0).any() or (cm <= 0).any():
-        raise ValueError("gL_S_per_cm2 and Cm_uF_per_cm2 must be > 0 in every compartment")
+    gl = _per_compartment("gL_S_per_cm2", gL_S_per_cm2, n)
+    cm = _per_compartment("Cm_uF_per_cm2", Cm_uF_per_cm2, n)
     area_m2 = table["area_um2"] * 1e-12
     # nodes: compartments 0..n-1, then one massless node per section end (and root start)
     edges: list[tuple[int, int, float]] = []
@@ -148,11 +172,7 @@ def impulse_responses(system: PassiveSystem, *, inputs: Sequence[int], output: i
 
     Returns an array of shape (len(inputs), len(t_ms)); entries for t < 0 are 0.
     """
-    n = system.capacitance_F.size
-    check_int("output", output, low=0, high=n - 1)
-    for j in inputs:
-        check_int("inputs[...]", j, low=0, high=n - 1)
-    t = np.asarray(t_ms, dtype=np.float64)
+    t = _check_modal_args(system, inputs, output, t_ms)
     c = system.capacitance_F
     weights = (system.modes[output][None, :] * system.modes[list(inputs), :]
                / np.sqrt(c[output] * c[list(inputs)])[:, None])  # V per C, per mode
@@ -168,7 +188,9 @@ def synaptic_kernels(system: PassiveSystem, *, inputs: Sequence[int], output: in
     The current of one vesicle is ``weight_pA`` × f(e^{−t/τ_d} − e^{−t/τ_r}) (peak
     ``weight_pA``); each mode's exponential convolves with it in closed form.
     """
-    t = np.asarray(t_ms, dtype=np.float64)
+    t = _check_modal_args(system, inputs, output, t_ms)
+    check_instance("receptor", receptor, ReceptorKinetics)
+    weight_pA = check_real("weight_pA", weight_pA, unit="pA")
     c = system.capacitance_F
     weights = (system.modes[output][None, :] * system.modes[list(inputs), :]
                / np.sqrt(c[output] * c[list(inputs)])[:, None])  # V/C per mode

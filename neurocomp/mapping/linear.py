@@ -118,6 +118,9 @@ def exponential_basis(n_taps: int, *, dt_ms: float, taus_ms: Sequence[float],
     """
     n_taps = check_int("n_taps", n_taps, low=2)
     dt = check_real("dt_ms", dt_ms, low=0, low_inclusive=False, unit="ms")
+    tau_rise_ms = check_real("tau_rise_ms", tau_rise_ms, low=0, low_inclusive=False, unit="ms")
+    tau_decay_ms = check_real("tau_decay_ms", tau_decay_ms, low=tau_rise_ms,
+                              low_inclusive=False, unit="ms")
     t = np.arange(n_taps) * dt
     current = np.exp(-t / tau_decay_ms) - np.exp(-t / tau_rise_ms)
     rows = []

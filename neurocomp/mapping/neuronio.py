@@ -464,11 +464,23 @@ def load_dataset(path: str | Path, *, expected_key: str | None = None) -> Neuron
     if not manifest_path.exists():
         raise FileNotFoundError(f"{manifest_path} is missing: not a NeuronIO-mini data set, "
                                 f"or its generation did not finish")
-    manifest = json.loads(manifest_path.read_text())
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{manifest_path} is not valid JSON ({exc}): the data set is damaged; "
+                         f"delete {directory} to generate it again") from None
+    if not isinstance(manifest, dict):
+        raise ValueError(f"{manifest_path} must hold a JSON object (the manifest); got "
+                         f"{type(manifest).__name__}")
     if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"{manifest_path}: format {manifest.get('format')!r} version "
                          f"{manifest.get('format_version')!r}; expected {FORMAT!r} version "
                          f"{FORMAT_VERSION}")
+    missing = [k for k in ("key", "channels", "input_statistics", "generation",
+                           "model_fingerprint", "code_version", "splits") if k not in manifest]
+    if missing:
+        raise ValueError(f"{manifest_path}: the manifest lacks the keys {missing}; the data set "
+                         f"is damaged: delete {directory} to generate it again")
     key = manifest["key"]
     if expected_key is not None and key != expected_key:
         raise ValueError(f"data set key {key!r} in {directory} does not match the expected key "

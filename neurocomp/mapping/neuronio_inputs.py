@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr
 
-from neurocomp._validation import check_choice, check_int, check_real
+from neurocomp._validation import check_bytes, check_choice, check_int, check_real
 
 __all__ = ["KINDS", "ChannelTable", "InputStatistics", "generate_inputs"]
 
@@ -344,7 +344,8 @@ def _interval_weights(edges_ms: np.ndarray, t_ms: np.ndarray, sigma_ms: float) -
 
 
 def generate_inputs(stats: InputStatistics, channels: ChannelTable, n_bins: int, *,
-                    rng: np.random.Generator, bin_ms: float = 1.0) -> np.ndarray:
+                    rng: np.random.Generator, bin_ms: float = 1.0,
+                    max_bytes: float | None = None) -> np.ndarray:
     """Draw a Beniaguev-style input: 0/1 per channel and bin.
 
     Parameters
@@ -359,6 +360,10 @@ def generate_inputs(stats: InputStatistics, channels: ChannelTable, n_bins: int,
         Source of randomness; the same state gives the same array.
     bin_ms : float
         Bin width, ms.
+    max_bytes : float, optional
+        Bound on the memory of the draw (the output and the per-interval rates at the
+        shortest hold), checked before any work; ``None``:
+        :data:`~neurocomp._validation.MAX_BYTES`.
 
     Returns
     -------
@@ -375,6 +380,11 @@ def generate_inputs(stats: InputStatistics, channels: ChannelTable, n_bins: int,
     bin_ms = check_real("bin_ms", bin_ms, low=0, low_inclusive=False, unit="ms")
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    # output (1 B per channel-bin) + density, jitter and rates (3 × 8 B per channel-interval)
+    n_int_max = -(-n_bins // max(1, round(stats.hold_ms[0] / bin_ms)))
+    check_bytes("generate_inputs", channels.n_channels * (n_bins + 24.0 * n_int_max),
+                sizes=f"n_bins={n_bins} × {channels.n_channels} channels (bin_ms={bin_ms:g}, "
+                      f"holds from {stats.hold_ms[0]:g} ms)", max_bytes=max_bytes)
     p_max = stats.max_rate_hz(channels) * bin_ms / 1000.0
     worst = int(np.argmax(p_max))
     if p_max[worst] > 1.0:

@@ -50,6 +50,8 @@ def grating(shape: tuple[int, int], *, angle_deg: float, period_px: float,
     Its brightness changes along the direction ``angle_deg`` (array coordinates, see the
     module docstring), with ``period_px`` pixels per cycle (≥ 2, the Nyquist limit).
     """
+    if isinstance(shape, str | bytes) or not hasattr(shape, "__len__") or len(shape) != 2:
+        raise ValueError(f"shape must be (rows, cols), two integers >= 2; got {shape!r}")
     rows, cols = (check_int("shape[0]", shape[0], low=2), check_int("shape[1]", shape[1], low=2))
     theta = np.deg2rad(check_real("angle_deg", angle_deg))
     period = check_real("period_px", period_px, low=2.0)

@@ -27,6 +27,7 @@ __all__ = [
     "NeuronIO",
     "SurrogateMetrics",
     "WindowDataset",
+    "check_sequence",
     "evaluate_surrogate",
     "load_surrogate",
     "roc_auc",
@@ -109,10 +110,45 @@ class WindowDataset(Dataset):
         return self.x[:, a:b], (self.s[a:b], self.v[a:b])
 
 
+def check_sequence(name: str, seq: Any) -> NeuronIO:
+    """``seq`` if it is a NeuronIO with finite inputs and spikes in [0, 1], else raise.
+
+    :class:`NeuronIO` is a container and checks only shapes and the voltage; every function
+    that computes with one checks the rest here, naming the sequence (``test[2].inputs``).
+    """
+    if not isinstance(seq, NeuronIO):
+        raise TypeError(f"{name} must be a NeuronIO; got {type(seq).__name__}")
+    check_finite_array(f"{name}.inputs", np.asarray(seq.inputs, dtype=np.float64))
+    spikes = check_finite_array(f"{name}.spikes", np.asarray(seq.spikes, dtype=np.float64))
+    if spikes.min() < 0 or spikes.max() > 1:
+        raise ValueError(f"{name}.spikes must be 0 or 1 per bin; got values in "
+                         f"[{spikes.min():g}, {spikes.max():g}]")
+    return seq
+
+
 def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    """Area under the ROC curve (Mann–Whitney U with average ranks for ties)."""
-    y = np.asarray(labels).astype(bool).ravel()
-    s = np.asarray(scores, dtype=np.float64).ravel()
+    """Area under the ROC curve (Mann–Whitney U with average ranks for ties).
+
+    ``labels``: 0/1 (or booleans) per sample; ``scores``: finite reals of the same length.
+    """
+    y_raw = np.asarray(labels)
+    s = np.asarray(scores)
+    if y_raw.dtype.kind not in "biuf" or s.dtype.kind not in "biuf":
+        raise TypeError(f"labels and scores must be real arrays; got dtypes {y_raw.dtype} and "
+                        f"{s.dtype}")
+    y_raw, s = y_raw.ravel(), s.astype(np.float64).ravel()
+    if y_raw.shape != s.shape:
+        raise ValueError(f"labels and scores must have the same length; got {y_raw.size} labels "
+                         f"and {s.size} scores")
+    check_finite_array("scores", s)
+    if y_raw.dtype != np.bool_:
+        y_float = y_raw.astype(np.float64)
+        bad = ~np.isin(y_float, (0.0, 1.0))
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"labels must be 0 or 1 (or booleans); got {y_raw[first]!r} at "
+                             f"index {first}")
+    y = y_raw.astype(bool)
     n_pos, n_neg = int(y.sum()), int((~y).sum())
     if n_pos == 0 or n_neg == 0:
         raise ValueError(f"ROC AUC needs both classes; got {n_pos} positives and {n_neg} "
@@ -147,6 +183,8 @@ def evaluate_surrogate(model: TCN, io: NeuronIO, *, warmup_bins: int | None = No
     The first ``warmup_bins`` (default: the receptive field) are excluded, since the net
     has not yet seen a full input history there.
     """
+    check_sequence("io", io)
+    chunk_bins = check_int("chunk_bins", chunk_bins, low=1)
     model.eval()
     rf = model.config.receptive_field_steps
     warm = rf if warmup_bins is None else check_int("warmup_bins", warmup_bins, low=0)

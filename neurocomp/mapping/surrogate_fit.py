@@ -35,9 +35,9 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from neurocomp._validation import check_choice, check_finite_array, check_int, check_real
+from neurocomp._validation import check_choice, check_int, check_real
 from neurocomp.layers.tcn import TCNOutput
-from neurocomp.mapping.surrogate import VOLTAGE_CEILING_MV, NeuronIO
+from neurocomp.mapping.surrogate import VOLTAGE_CEILING_MV, NeuronIO, check_sequence
 
 __all__ = [
     "SCHEDULES",
@@ -65,14 +65,7 @@ def _check_sequences(name: str, seqs: Sequence[NeuronIO]) -> list[NeuronIO]:
         raise ValueError(f"{name} must hold at least one sequence; got none")
     channels = None
     for i, s in enumerate(seqs):
-        if not isinstance(s, NeuronIO):
-            raise TypeError(f"{name}[{i}] must be a NeuronIO; got {type(s).__name__}")
-        check_finite_array(f"{name}[{i}].inputs", np.asarray(s.inputs, dtype=np.float64))
-        spikes = np.asarray(s.spikes, dtype=np.float64)
-        check_finite_array(f"{name}[{i}].spikes", spikes)
-        if spikes.min() < 0 or spikes.max() > 1:
-            raise ValueError(f"{name}[{i}].spikes must be 0 or 1 per bin; got values in "
-                             f"[{spikes.min():g}, {spikes.max():g}]")
+        check_sequence(f"{name}[{i}]", s)
         if channels is None:
             channels = s.inputs.shape[0]
         elif s.inputs.shape[0] != channels:
@@ -285,8 +278,7 @@ def predict(model: nn.Module, seq: NeuronIO, *, chunk_bins: int = 20_000
     -------
     spike_logit, voltage_mV : ndarray, shape (n_bins,), float64
     """
-    if not isinstance(seq, NeuronIO):
-        raise TypeError(f"seq must be a NeuronIO; got {type(seq).__name__}")
+    check_sequence("seq", seq)
     chunk = check_int("chunk_bins", chunk_bins, low=1)
     device, dtype = _device_dtype(model)
     was_training = model.training
