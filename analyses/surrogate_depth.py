@@ -283,8 +283,10 @@ class SurrogateDepthResult(Result):
                         label="rest of sequence")
             ax_rate.axhspan(*RATE_BAND_HZ, color="0.92", zorder=0)
             ax_rate.set_xticks(x, [_short(c) for c in conds])
-            ax_rate.set(ylabel="output rate (Hz)")
-            ax_rate.legend(fontsize=5.5, loc="upper left")
+            top = float(np.nanmax([*r["onset_rate_hz"], *r["steady_rate_hz"],
+                                    RATE_BAND_HZ[1]]))
+            ax_rate.set(ylabel="output rate (Hz)", ylim=(0, 1.45 * top))  # room for the legend
+            ax_rate.legend(fontsize=5.5, loc="upper center", ncols=2, frameon=False)
         if ax_plat is not None:
             cols = [c for c in self.regimes.columns if c.startswith("plateaus_per_site_s_")]
             cols = cols or ["plateaus_per_site_s"]
