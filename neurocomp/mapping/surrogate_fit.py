@@ -81,11 +81,11 @@ def _clipped(seq: NeuronIO) -> np.ndarray:
 class SequenceWindows(Dataset):
     """Windows of ``window`` bins cut inside each sequence, every ``stride`` bins.
 
-    Item ``i`` is ``(x, (spikes, voltage))``: ``x`` float32 (channels, window), spikes and
-    the voltage target clipped at −55 mV, float32 (window,). ``index[i]`` is
-    ``(sequence, start)``; a window never crosses from one sequence into the next. Inputs
-    stay in their own dtype (uint8 spike counts take a quarter of float32) until an item is
-    read.
+    Item ``i`` is ``(x, (spikes, voltage))``: ``x`` (channels, window) in the inputs' own
+    dtype (uint8 spike counts take a quarter of float32; :func:`train_surrogate` converts
+    each batch), spikes and the voltage target clipped at −55 mV, float32 (window,).
+    ``index[i]`` is ``(sequence, start)``; a window never crosses from one sequence into the
+    next.
 
     Parameters
     ----------
@@ -119,7 +119,9 @@ class SequenceWindows(Dataset):
     def __getitem__(self, i: int):
         k, a = self.index[i]
         b = a + self.window
-        return self._x[k][:, a:b].to(torch.float32), (self._s[k][a:b], self._v[k][a:b])
+        # the input window keeps its stored dtype (uint8 events: 4× less to copy and stack);
+        # the training loop converts whole batches
+        return self._x[k][:, a:b], (self._s[k][a:b], self._v[k][a:b])
 
 
 @dataclass(frozen=True, kw_only=True)
