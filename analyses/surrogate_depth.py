@@ -551,7 +551,9 @@ def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None
                      "the full run (--full) is the paper run.")
     return SurrogateDepthResult(
         name=NAME, claim=claim, seed=seed, headline=headline, notes=notes,
-        params={**asdict(plan), "mode": mode}, regimes=regime_frame, diagnostic=diagnostic,
+        params={**asdict(plan), "mode": mode,
+                "data_keys": {k: ds.key for k, ds in data.items()}},
+        regimes=regime_frame, diagnostic=diagnostic,
         scores=scores)
 
 
@@ -588,6 +590,11 @@ def record(result: SurrogateDepthResult, *, command: str, out_json: Path,
         cols = ["condition", "model", "spike_auc", "spike_auc_lo", "spike_auc_hi",
                 "voltage_ve", "parameters", "flop_per_ms", "bio_s_per_wall_s_inference"]
         frontier = {"accuracy_bar_auc": ACCURACY_BAR_AUC, "provenance": prov,
+                    # what the surrogates were fitted to: a reader checks these against
+                    # the current cell and inputs (models.surrogates.stale_reason)
+                    "data_keys": dict(plan.get("data_keys", {})),
+                    "data_spec": {k: plan[k] for k in ("burn_in_ms", "sequence_ms",
+                                                       "data_seed")},
                     "rows": result.scores[cols].to_dict(orient="records")}
         frontier_json.parent.mkdir(parents=True, exist_ok=True)
         frontier_json.write_text(json.dumps(jsonable(frontier), indent=1) + "\n")
