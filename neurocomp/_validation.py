@@ -23,9 +23,12 @@ __all__ = [
     "check_index_array",
     "check_instance",
     "check_int",
+    "check_limit",
     "check_ops",
     "check_real",
     "describe_value",
+    "format_bytes",
+    "setting",
 ]
 
 
@@ -164,7 +167,8 @@ MAX_BYTES = 8 * 2**30
 MAX_OPS = 1e11
 
 
-def _format_bytes(n: float) -> str:
+def format_bytes(n: float) -> str:
+    """``n`` bytes in binary units (``"1.5 GiB"``)."""
     for unit, scale in (("EiB", 2**60), ("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30),
                         ("MiB", 2**20), ("KiB", 2**10)):
         if n >= scale:
@@ -172,7 +176,9 @@ def _format_bytes(n: float) -> str:
     return f"{n:.4g} B"
 
 
-def _bound(name: str, value: Any, default: float) -> float:
+def check_limit(name: str, value: Any, default: float) -> float:
+    """A user's bound ``value`` (``None``: ``default``) as a float > 0; ``math.inf`` means no
+    bound."""
     limit = default if value is None else value
     if isinstance(limit, bool) or not isinstance(limit, int | float) or math.isnan(limit) \
             or limit <= 0:
@@ -185,11 +191,11 @@ def check_bytes(owner: str, n_bytes: float, *, sizes: str, max_bytes: float | No
                 what: str = "memory") -> None:
     """Raise ``ValueError`` before work if an estimate of ``n_bytes`` exceeds ``max_bytes``
     (``None``: :data:`MAX_BYTES`); ``sizes`` names the arguments that lead to it."""
-    limit = _bound("max_bytes", max_bytes, MAX_BYTES)
+    limit = check_limit("max_bytes", max_bytes, MAX_BYTES)
     if n_bytes > limit:
         default = " (the default bound)" if max_bytes is None else ""
-        raise ValueError(f"{owner}: {sizes} would allocate about {_format_bytes(n_bytes)} of "
-                         f"{what}, more than max_bytes = {_format_bytes(limit)}{default}; use "
+        raise ValueError(f"{owner}: {sizes} would allocate about {format_bytes(n_bytes)} of "
+                         f"{what}, more than max_bytes = {format_bytes(limit)}{default}; use "
                          f"smaller sizes, or pass max_bytes={int(n_bytes) + 1} (or math.inf) "
                          "if the machine has the memory")
 
@@ -197,9 +203,27 @@ def check_bytes(owner: str, n_bytes: float, *, sizes: str, max_bytes: float | No
 def check_ops(owner: str, n_ops: float, *, sizes: str, max_ops: float | None) -> None:
     """Raise ``ValueError`` before work if ``n_ops`` elementary updates exceed ``max_ops``
     (``None``: :data:`MAX_OPS`); ``sizes`` names the arguments that lead to it."""
-    limit = _bound("max_ops", max_ops, MAX_OPS)
+    limit = check_limit("max_ops", max_ops, MAX_OPS)
     if n_ops > limit:
         default = " (the default bound)" if max_ops is None else ""
         raise ValueError(f"{owner}: {sizes} means about {n_ops:.3g} elementary updates, more "
                          f"than max_ops = {limit:.3g}{default} (hours of work or more); use "
                          f"smaller sizes, or pass max_ops={n_ops:.3g} (or math.inf) to run it")
+
+
+def setting(name: str, value: Any, *, env: str, default: float, unit: str) -> float:
+    """A positive bound given as an argument, else by the environment variable ``env``, else
+    ``default``: ``value`` if not ``None``, checked (> 0); ``$env`` if set, parsed and checked;
+    the message names whichever was wrong."""
+    import os
+
+    if value is not None:
+        return check_real(name, value, low=0, low_inclusive=False, unit=unit)
+    text = os.environ.get(env)
+    if text:
+        try:
+            parsed = float(text)
+        except ValueError:
+            raise ValueError(f"${env} must be a number of {unit} > 0; got {text!r}") from None
+        return check_real(f"${env}", parsed, low=0, low_inclusive=False, unit=unit)
+    return float(default)

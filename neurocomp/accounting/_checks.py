@@ -6,7 +6,7 @@ arrays (a Monte-Carlo batch). Both get the same message style as
 
 Entry points that allocate or loop in proportion to their arguments (measurements, shard
 lists) estimate the bytes or items first and refuse beyond a stated bound
-(:func:`check_work_bytes`, :func:`check_count`), overridable by an argument.
+(:func:`neurocomp._validation.check_bytes`, :func:`check_count`), overridable by an argument.
 """
 
 from __future__ import annotations
@@ -16,56 +16,19 @@ from typing import Any
 
 import numpy as np
 
-from neurocomp._validation import check_real, describe_value
+from neurocomp._validation import check_limit, check_real, describe_value
 
-__all__ = ["MAX_ITEMS", "MAX_WORK_BYTES", "check_count", "check_nonnegative", "check_positive",
-           "check_work_bytes", "format_bytes"]
+__all__ = ["MAX_ITEMS", "check_count", "check_nonnegative", "check_positive"]
 
-#: Default bound on the memory one measurement allocates, bytes (8 GiB).
-MAX_WORK_BYTES = float(8 * 2**30)
 #: Default bound on the items a function lists one by one (2²⁰).
 MAX_ITEMS = 2**20
-
-
-def format_bytes(n: float) -> str:
-    """``n`` bytes in binary units (``"1.5 GiB"``)."""
-    for unit, scale in (("EiB", 2**60), ("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30),
-                        ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:.4g} {unit}"
-    return f"{n:.4g} B"
-
-
-def _limit(name: str, value: Any, default: float) -> float:
-    limit = default if value is None else value
-    if isinstance(limit, bool) or not isinstance(limit, int | float) or math.isnan(limit) \
-            or limit <= 0:
-        raise ValueError(f"{name} must be a number > 0 (math.inf: no bound) or None (the "
-                         f"default, {default:g}); got {limit!r}")
-    return float(limit)
-
-
-def check_work_bytes(owner: str, n_bytes: float, *, sizes: str, max_bytes: float | None,
-                     what: str = "memory") -> None:
-    """Raise ``ValueError`` if an estimate of ``n_bytes`` exceeds ``max_bytes``.
-
-    ``sizes`` names the arguments that lead to it; ``max_bytes=None`` is
-    :data:`MAX_WORK_BYTES`; the message says how to allow more.
-    """
-    limit = _limit("max_bytes", max_bytes, MAX_WORK_BYTES)
-    if n_bytes > limit:
-        default = " (the default bound)" if max_bytes is None else ""
-        raise ValueError(f"{owner}: {sizes} would allocate about {format_bytes(n_bytes)} of "
-                         f"{what}, more than max_bytes = {format_bytes(limit)}{default}; use "
-                         f"smaller sizes, or pass max_bytes={int(n_bytes) + 1} (or math.inf) "
-                         "if the machine has the memory")
 
 
 def check_count(owner: str, name: str, n: int, *, max_items: int | None,
                 what: str = "items") -> None:
     """Raise ``ValueError`` if ``n`` (named ``name``) exceeds ``max_items``
     (``None``: :data:`MAX_ITEMS`)."""
-    limit = _limit("max_items", max_items, MAX_ITEMS)
+    limit = check_limit("max_items", max_items, MAX_ITEMS)
     if n > limit:
         default = " (the default bound)" if max_items is None else ""
         shown = f"{int(limit):,}" if math.isfinite(limit) else "inf"

@@ -38,8 +38,7 @@ import itertools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from neurocomp._validation import check_int, check_real
-from neurocomp.accounting._checks import check_work_bytes
+from neurocomp._validation import check_bytes, check_int, check_real
 from neurocomp.accounting.count_report import (
     LOSS_MODULE,
     PHASES,
@@ -58,11 +57,29 @@ if TYPE_CHECKING:  # torch is imported inside count(), so importing accounting s
     import torch
 
 __all__ = ["PHASES", "ROOT_LABEL", "CountReport", "ModuleCost", "ModuleInfo", "OpCount",
-           "UncountedOp", "UntraceableModuleError", "count", "forward_bytes_estimate"]
+           "UncountedOp", "UntraceableModuleError", "as_args", "count", "flat_tensors",
+           "forward_bytes_estimate"]
 
 # -- counting --------------------------------------------------------------------------------
 
-def _as_args(example_input: Any) -> tuple[Any, ...]:
+def as_args(example_input: Any) -> tuple[Any, ...]:
+    """The positional arguments of a call from ``example_input`` (as :func:`count` takes it).
+
+    Parameters
+    ----------
+    example_input : torch.Tensor or tuple or list
+        One tensor, or the arguments of ``module(*args)``, at least one of them a tensor.
+
+    Returns
+    -------
+    tuple
+        ``(example_input,)`` for a single value, ``tuple(example_input)`` for a sequence.
+
+    Raises
+    ------
+    TypeError
+        If no argument is a tensor.
+    """
     import torch
 
     args = tuple(example_input) if isinstance(example_input, list | tuple) else (example_input,)
@@ -72,15 +89,17 @@ def _as_args(example_input: Any) -> tuple[Any, ...]:
     return args
 
 
-def _flat_tensors(value: Any) -> list[torch.Tensor]:
+def flat_tensors(value: Any) -> list[torch.Tensor]:
+    """Every tensor in ``value``, depth first: a tensor, or mappings, lists and tuples of
+    them (anything else holds none)."""
     import torch
 
     if isinstance(value, torch.Tensor):
         return [value]
     if isinstance(value, Mapping):
-        return [t for v in value.values() for t in _flat_tensors(v)]
+        return [t for v in value.values() for t in flat_tensors(v)]
     if isinstance(value, list | tuple):
-        return [t for v in value for t in _flat_tensors(v)]
+        return [t for v in value for t in flat_tensors(v)]
     return []
 
 
@@ -173,7 +192,7 @@ def count(module: torch.nn.Module, example_input: Any, *, backward: bool = True,
 
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"module must be a torch.nn.Module; got {type(module).__name__}")
-    args = _as_args(example_input)
+    args = as_args(example_input)
     if dtype_bytes is not None:
         dtype_bytes = check_real("dtype_bytes", dtype_bytes, low=0.0, low_inclusive=False,
                                  high=64.0, unit="B")
@@ -181,7 +200,7 @@ def count(module: torch.nn.Module, example_input: Any, *, backward: bool = True,
         raise TypeError(f"costs must be a ScalarOpCosts; got {type(costs).__name__}")
     if loss is not None and not callable(loss):
         raise TypeError("loss must be callable (output -> scalar tensor) or None")
-    inputs = _flat_tensors(args)
+    inputs = flat_tensors(args)
     if batch_size is None:
         batch_size = int(inputs[0].shape[0]) if inputs[0].dim() else 1
     batch_size = check_int("batch_size", batch_size, low=1)
@@ -189,7 +208,7 @@ def count(module: torch.nn.Module, example_input: Any, *, backward: bool = True,
         written = forward_bytes_estimate(module, args)
         if written is not None:
             shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
-            check_work_bytes("count", written * (2 if backward else 1), max_bytes=max_bytes,
+            check_bytes("count", written * (2 if backward else 1), max_bytes=max_bytes,
                              what="activations (forward" + (" and backward)" if backward
                                                             else ")"),
                              sizes=f"{type(module).__name__} on example_input of shape "
@@ -238,7 +257,7 @@ def _forward(module, args, trace, loss, loss_index, error_type) -> list:
                          f"{type(exc).__name__}: {exc}", module=name) from exc
     finally:
         trace.hooks_off()
-    return [t for t in _flat_tensors(out) if t.requires_grad and t.is_floating_point()]
+    return [t for t in flat_tensors(out) if t.requires_grad and t.is_floating_point()]
 
 
 def _backward(module, inputs, outputs, trace, error_type) -> None:

@@ -17,12 +17,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from neurocomp.accounting._checks import check_work_bytes
+from neurocomp._validation import check_bytes
 from neurocomp.accounting.counter import (
     ROOT_LABEL,
     CountReport,
-    _as_args,
-    _flat_tensors,
+    as_args,
+    flat_tensors,
     forward_bytes_estimate,
 )
 
@@ -71,12 +71,12 @@ def flop_counter_mode_counts(module: torch.nn.Module, example_input: Any, *,
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    args = _as_args(example_input)
-    inputs = _flat_tensors(args)
+    args = as_args(example_input)
+    inputs = flat_tensors(args)
     if any(t.device.type != "meta" for t in (*inputs, *module.parameters())):
         written = forward_bytes_estimate(module, args)
         if written is not None:
-            check_work_bytes("flop_counter_mode_counts", written * (2 if backward else 1),
+            check_bytes("flop_counter_mode_counts", written * (2 if backward else 1),
                              max_bytes=max_bytes, what="activations",
                              sizes=f"{type(module).__name__} on example_input of shape(s) "
                                    + ", ".join(str(tuple(t.shape)) for t in inputs))
@@ -94,7 +94,7 @@ def flop_counter_mode_counts(module: torch.nn.Module, example_input: Any, *,
                 if path is not None:
                     by_module[path] = int(sum(ops.values()))
             backward_counts: dict[str, int] = {}
-            outs = [t for t in _flat_tensors(out) if t.requires_grad and t.is_floating_point()]
+            outs = [t for t in flat_tensors(out) if t.requires_grad and t.is_floating_point()]
             leaves = [p for p in module.parameters() if p.requires_grad]
             leaves += [t for t in inputs if t.requires_grad and t.is_leaf]
             if backward and outs and leaves:

@@ -37,8 +37,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from neurocomp._validation import check_int, check_real
-from neurocomp.accounting._checks import check_work_bytes
+from neurocomp._validation import check_bytes, check_int, check_real
 from neurocomp.accounting.machine_rates import Probe
 
 __all__ = ["DDPCheckConfig", "DDPMeasurement", "run_ddp_check"]
@@ -368,7 +367,7 @@ def run_ddp_check(config: DDPCheckConfig, *, world_size: int = 2,
         raise TypeError(f"config must be a DDPCheckConfig; got {type(config).__name__}")
     n = check_int("world_size", world_size, low=2)
     batch = config.batch_per_rank * math.prod(config.sample_shape) * 4 * 2
-    check_work_bytes("run_ddp_check", n * (batch + 2 * max(config.sweep_bytes)),
+    check_bytes("run_ddp_check", n * (batch + 2 * max(config.sweep_bytes)),
                      max_bytes=max_bytes,
                      sizes=f"world_size={n}, batch_per_rank={config.batch_per_rank}, "
                            f"sample_shape={config.sample_shape}, largest sweep_bytes entry "

@@ -44,8 +44,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from neurocomp._validation import check_choice, check_int, check_real
-from neurocomp.accounting._checks import check_work_bytes
+from neurocomp._validation import check_bytes, check_choice, check_int, check_real
 from neurocomp.accounting.machine_rates import (
     BY_INTENSITY,
     MMAP_THRESHOLD_BYTES,
@@ -288,7 +287,7 @@ def measure_bandwidth(sizes_bytes: Sequence[float] = tuple(2.0**k for k in range
               for size in sizes_bytes]
     for n in counts:
         pairs = max(1, int(pool // (8 * n)))
-        check_work_bytes("measure_bandwidth", pairs * (8 * n + 2 * _TENSOR_OVERHEAD_BYTES)
+        check_bytes("measure_bandwidth", pairs * (8 * n + 2 * _TENSOR_OVERHEAD_BYTES)
                          + 4 * n, max_bytes=max_bytes,
                          sizes=f"sizes_bytes entry {4 * n:g} B with pool_bytes={pool:g} B")
     out = []
@@ -336,7 +335,7 @@ def measure_allocation(n_bytes: float = 4 * MMAP_THRESHOLD_BYTES, *, repeats: in
     import torch
 
     n = int(check_real("n_bytes", n_bytes, low=4.0, unit="B")) // 4
-    check_work_bytes("measure_allocation", 2 * 4 * n, sizes=f"n_bytes={n_bytes:g}",
+    check_bytes("measure_allocation", 2 * 4 * n, sizes=f"n_bytes={n_bytes:g}",
                      max_bytes=max_bytes)
     kept = torch.empty(n)
     extra = _paired_difference(lambda: torch.empty(n).fill_(1.0), lambda: kept.fill_(1.0),

@@ -19,8 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from neurocomp._validation import check_choice, check_int
-from neurocomp.accounting._checks import check_work_bytes
+from neurocomp._validation import check_bytes, check_choice, check_int
 from neurocomp.accounting.count_report import CountReport
 from neurocomp.accounting.microbench import Probe, median_probe, probe, torch_threads
 from neurocomp.timing import CLOCKS, Timing, clock_function
@@ -179,15 +178,15 @@ def measure_training_step(model: torch.nn.Module, example_input: Any,
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     if not callable(loss):
         raise TypeError("loss must be callable: loss(output) -> scalar tensor")
-    from neurocomp.accounting.counter import _as_args, forward_bytes_estimate
+    from neurocomp.accounting.counter import as_args, forward_bytes_estimate
 
-    args = _as_args(example_input)
+    args = as_args(example_input)
     written = forward_bytes_estimate(model, args)
     if written is not None:
         weights = sum(t.numel() * t.element_size()
                       for t in (*model.parameters(), *model.buffers()))
         shapes = ", ".join(str(tuple(a.shape)) for a in args if isinstance(a, torch.Tensor))
-        check_work_bytes("measure_training_step", 3 * weights + 2 * written,
+        check_bytes("measure_training_step", 3 * weights + 2 * written,
                          max_bytes=max_bytes, what="memory (model copy, gradients, optimiser "
                                                    "state and activations)",
                          sizes=f"{type(model).__name__} on example_input of shape {shapes}")

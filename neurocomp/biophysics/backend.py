@@ -45,6 +45,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from neurocomp._files import write_json_atomic
 from neurocomp._validation import check_choice
 
 __all__ = ["BACKENDS", "MANIFEST_NAME", "UnsafeCacheError", "brian_backend",
@@ -204,23 +205,10 @@ def build_manifest(directory: str | Path) -> dict[str, Any]:
     return {"format": _MANIFEST_FORMAT, "version": _MANIFEST_VERSION, "files": files}
 
 
-def _write_json_atomic(path: Path, obj: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(obj, fh, indent=0, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def write_build_manifest(directory: str | Path) -> None:
     """Hash every file of ``directory`` and write the manifest last, atomically."""
     directory = Path(directory)
-    _write_json_atomic(directory / MANIFEST_NAME, build_manifest(directory))
+    write_json_atomic(directory / MANIFEST_NAME, build_manifest(directory), indent=0)
 
 
 def verify_build(directory: str | Path) -> str | None:

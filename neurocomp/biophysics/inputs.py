@@ -11,7 +11,6 @@ network's output can drive the biophysical neuron.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ from neurocomp._validation import (
     check_index_array,
     check_int,
     check_real,
+    setting,
 )
 
 __all__ = ["DEFAULT_MAX_MEMORY_GIB", "SpikeTrains", "check_memory", "expected_spikes",
@@ -41,19 +41,8 @@ _BYTES_PER_SPIKE = 3 * (8 + 8)
 def memory_limit_bytes(max_memory_gib: float | None = None) -> float:
     """The memory bound in bytes: ``max_memory_gib``, else ``$NEUROCOMP_MAX_MEMORY_GIB``,
     else :data:`DEFAULT_MAX_MEMORY_GIB` (GiB, > 0)."""
-    if max_memory_gib is not None:
-        return check_real("max_memory_gib", max_memory_gib, low=0, low_inclusive=False,
-                          unit="GiB") * _GIB
-    env = os.environ.get("NEUROCOMP_MAX_MEMORY_GIB")
-    if env:
-        try:
-            value = float(env)
-        except ValueError:
-            raise ValueError(f"$NEUROCOMP_MAX_MEMORY_GIB must be a number of GiB > 0; got "
-                             f"{env!r}") from None
-        return check_real("$NEUROCOMP_MAX_MEMORY_GIB", value, low=0, low_inclusive=False,
-                          unit="GiB") * _GIB
-    return DEFAULT_MAX_MEMORY_GIB * _GIB
+    return setting("max_memory_gib", max_memory_gib, env="NEUROCOMP_MAX_MEMORY_GIB",
+                   default=DEFAULT_MAX_MEMORY_GIB, unit="GiB") * _GIB
 
 
 def check_memory(need_bytes: float, *, what: str, arguments: str,

@@ -15,7 +15,6 @@ import contextlib
 import hashlib
 import itertools
 import math
-import os
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -24,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from neurocomp._validation import check_int, check_real
+from neurocomp._validation import check_int, setting
 from neurocomp.biophysics.backend import (
     BACKENDS,
     brian_backend,
@@ -137,18 +136,8 @@ def estimate_run(*, duration_ms: float, dt_ms: float, record_dt_ms: float, n_sit
 
 
 def _max_hours(max_hours: float | None) -> float:
-    if max_hours is not None:
-        return check_real("max_hours", max_hours, low=0, low_inclusive=False, unit="h")
-    env = os.environ.get("NEUROCOMP_MAX_RUN_HOURS")
-    if env:
-        try:
-            value = float(env)
-        except ValueError:
-            raise ValueError(f"$NEUROCOMP_MAX_RUN_HOURS must be a number of hours > 0; got "
-                             f"{env!r}") from None
-        return check_real("$NEUROCOMP_MAX_RUN_HOURS", value, low=0, low_inclusive=False,
-                          unit="h")
-    return DEFAULT_MAX_HOURS
+    return setting("max_hours", max_hours, env="NEUROCOMP_MAX_RUN_HOURS",
+                   default=DEFAULT_MAX_HOURS, unit="h")
 
 
 @dataclass(frozen=True, kw_only=True)

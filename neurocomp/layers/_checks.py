@@ -13,19 +13,18 @@ more. Loops over layers are bounded the same way by :data:`MAX_LAYERS`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
 
-from neurocomp._validation import check_int
+from neurocomp._validation import MAX_BYTES, check_bytes, check_int
 
 __all__ = ["MAX_ALLOCATION_BYTES", "MAX_LAYERS", "bytes_per_value", "check_allocation",
            "check_floating", "check_layers", "check_min_rank", "check_rank", "check_size",
-           "format_bytes", "int_tuple", "same_padding"]
+           "int_tuple", "same_padding"]
 
 #: Default bound on what one constructor or op allocates, bytes (8 GiB).
-MAX_ALLOCATION_BYTES = float(8 * 2**30)
+MAX_ALLOCATION_BYTES = float(MAX_BYTES)  # the library's one default bound
 #: Default bound on the layers a model constructor builds one by one (a Python loop).
 MAX_LAYERS = 10_000
 
@@ -100,15 +99,6 @@ def int_tuple(name: str, value: int | Sequence[int], n: int, *, low: int = 1) ->
     return tuple(check_int(f"{name}[{i}]", v, low=low) for i, v in enumerate(items))
 
 
-def format_bytes(n: float) -> str:
-    """``n`` bytes in binary units (``"1.5 GiB"``)."""
-    for unit, scale in (("EiB", 2**60), ("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30),
-                        ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:.4g} {unit}"
-    return f"{n:.4g} B"
-
-
 def bytes_per_value(dtype: torch.dtype | None) -> int:
     """Element size of ``dtype`` (``None``: torch's default dtype), bytes.
 
@@ -135,21 +125,12 @@ def check_allocation(owner: str, n_bytes: float, *, sizes: str,
     sizes : str
         The size arguments that lead to it (``"width=(1000000, 1000000), kernel_sizes=…"``).
     max_bytes : float or None
-        The bound; ``None``: :data:`MAX_ALLOCATION_BYTES`. Must be > 0.
+        The bound; ``None``: :data:`MAX_ALLOCATION_BYTES` (the library's
+        :data:`neurocomp._validation.MAX_BYTES`). Must be > 0.
     what : str
         What is allocated (``"parameters"``, ``"the Toeplitz matrices"``).
     """
-    limit = MAX_ALLOCATION_BYTES if max_bytes is None else max_bytes
-    if isinstance(limit, bool) or not isinstance(limit, int | float) or math.isnan(limit) \
-            or limit <= 0:
-        raise ValueError(f"max_bytes must be a number > 0 (math.inf: no bound) or None "
-                         f"(the default, {format_bytes(MAX_ALLOCATION_BYTES)}); got {limit!r}")
-    if n_bytes > limit:
-        default = " (the default bound)" if max_bytes is None else ""
-        raise ValueError(f"{owner}: {sizes} would allocate about {format_bytes(n_bytes)} of "
-                         f"{what}, more than max_bytes = {format_bytes(limit)}{default}; "
-                         f"use smaller sizes, or pass max_bytes={int(n_bytes) + 1} (or "
-                         f"math.inf) if the machine has the memory")
+    check_bytes(owner, n_bytes, sizes=sizes, max_bytes=max_bytes, what=what)
 
 
 def check_layers(owner: str, name: str, n: int, *, max_layers: int | None) -> None:

@@ -52,8 +52,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -61,6 +59,7 @@ from typing import Any
 
 import numpy as np
 
+from neurocomp._files import write_json_atomic
 from neurocomp._validation import check_int, check_real
 from neurocomp.distributed import (
     Chunk,
@@ -308,19 +307,6 @@ def _sequence_params(key: str, split: str, index: int, seed: int) -> dict[str, A
     return {"seed": seed, "split": split, "index": index, "dataset_key": key}
 
 
-def _write_json_atomic(path: Path, obj: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(obj, fh, indent=1, sort_keys=True, allow_nan=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def generate_dataset(root: str | Path, *, simulate: Callable[[np.ndarray, int],
                                                                Mapping[str, Any]],
                      model_fingerprint: str, stats: InputStatistics, channels: ChannelTable,
@@ -395,7 +381,7 @@ def generate_dataset(root: str | Path, *, simulate: Callable[[np.ndarray, int],
         "generation": spec.to_dict(), "channels": channels.to_dict(), "bin_ms": spec.bin_ms,
         "n_channels": inputs_channels, "splits": splits,
         "rate_hz": total_spikes / (len(chunks) * spec.sequence_ms / 1000.0)}
-    _write_json_atomic(directory / "manifest.json", manifest)
+    write_json_atomic(directory / "manifest.json", manifest, indent=1, allow_nan=False)
     return directory
 
 
