@@ -14,7 +14,6 @@ value stays unexplained, because the post's formula image is lost.
 from __future__ import annotations
 
 import math
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -34,6 +33,7 @@ from neurocomp.accounting import (
     dettmers_decomposition,
     estimate,
     input_range,
+    method_rng,
     monte_carlo,
     relative_error,
     select,
@@ -59,11 +59,6 @@ X_LIMITS_FLOP_PER_S = (1e11, 1e26)
 DETTMERS_COLOR = PALETTE[1]
 LITERATURE_COLOR = PALETTE[0]
 BOTTOM_UP_COLOR = PALETTE[2]
-
-
-def method_rng(seed: int, name: str) -> np.random.Generator:
-    """A generator per estimate, so adding one estimate never changes another's draws."""
-    return np.random.default_rng([seed, zlib.crc32(name.encode())])
 
 
 def product_matches(numbers: Mapping[str, float], target: float, *,
@@ -232,13 +227,14 @@ def run(*, quick: bool = True, seed: int = 0,
     quick : bool
         Fewer Monte-Carlo draws.
     seed : int
-        Seed of the Monte-Carlo draws (one stream per estimate, see :func:`method_rng`).
+        Seed of the Monte-Carlo draws (one stream per estimate,
+        :func:`neurocomp.accounting.uncertainty.method_rng`).
     methods : sequence of str, optional
         Estimate keys to include (default: all in ``models.brain_estimates.ALL_ESTIMATES``);
         an unknown key raises ``ValueError`` listing the known ones.
     """
     n_samples = 20_000 if quick else 400_000
-    from analyses.library_costs import library_bottom_up_estimates, surrogate_status
+    from models.library_costs import library_bottom_up_estimates, surrogate_status
 
     chosen = select({**ALL_ESTIMATES, **library_bottom_up_estimates()}, methods)
     rows, headline = [], {}

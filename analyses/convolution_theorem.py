@@ -9,7 +9,6 @@ which the FFT route overtakes direct convolution.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,15 +16,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
 from models.images import GRACE_HOPPER, grace_hopper_grey
 from neurocomp.analysis import Analysis
 from neurocomp.mapping.convolution import circular_convolve, convolve, feature_map_shape
+from neurocomp.mapping.convolution_timing import IMPLEMENTATIONS, crossover_size, timing_sweep
 from neurocomp.mapping.spectral import lowpass_disc
 from neurocomp.plotting import PALETTE, log_ticks
 from neurocomp.results import Result, stack_frames
-from neurocomp.timing import measure
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -34,54 +32,6 @@ NAME = "convolution-theorem"
 CLAIM = ("FFT convolution with zero padding equals direct convolution to float64 round-off "
          "(numpy and torch), wraps around without padding, and overtakes direct convolution "
          "beyond a kernel size measured on this CPU.")
-
-#: Implementations timed, as (label, backend, method); torch runs in float32 as nets do.
-IMPLEMENTATIONS = (
-    ("numpy direct (shift-add, f64)", "numpy", "direct"),
-    ("scipy FFT (f64)", "numpy", "fft"),
-    ("torch conv2d (f32)", "torch", "direct"),
-    ("torch FFT (f32)", "torch", "fft"),
-)
-
-
-def crossover_size(sizes: Sequence[int], t_direct: Sequence[float],
-                   t_fft: Sequence[float]) -> float:
-    """Kernel size (px) beyond which the FFT stays faster, interpolated in log–log.
-
-    Returns ``sizes[0]`` if the FFT is faster everywhere and NaN if it is never faster at
-    the largest size measured.
-    """
-    ratio = np.log(np.asarray(t_direct) / np.asarray(t_fft))  # > 0: FFT faster
-    if ratio[-1] <= 0:
-        return math.nan
-    i = len(ratio) - 1
-    while i > 0 and ratio[i - 1] > 0:
-        i -= 1
-    if i == 0:
-        return float(sizes[0])
-    x0, x1 = np.log(sizes[i - 1]), np.log(sizes[i])
-    return float(np.exp(x0 + (x1 - x0) * (0 - ratio[i - 1]) / (ratio[i] - ratio[i - 1])))
-
-
-def timing_sweep(*, n_px: int, kernel_sizes: Sequence[int], repeats: int,
-                 rng: np.random.Generator, progress: bool = True) -> pd.DataFrame:
-    """Median wall time of 'same'-mode 2-D convolution of an n×n image, per implementation."""
-    image = rng.random((n_px, n_px))
-    rows = []
-    jobs = [(k, impl) for k in kernel_sizes for impl in IMPLEMENTATIONS]
-    for k, (label, backend, method) in tqdm(jobs, desc="timing", disable=not progress,
-                                            leave=False):
-        kernel = rng.random((k, k))
-        if backend == "torch":
-            x, w = torch.from_numpy(image).float(), torch.from_numpy(kernel).float()
-        else:
-            x, w = image, kernel
-        t = measure(lambda x=x, w=w, m=method: convolve(x, w, "same", method=m),
-                    repeats=repeats, warmup=1)
-        rows.append({"kernel_px": k, "implementation": label, "median_s": t.median_s,
-                     "iqr_s": t.iqr_s, "repeats": repeats, "image_px": n_px})
-    return pd.DataFrame(rows)
-
 
 def agreement_sweep(*, n_px: int, kernel_sizes: Sequence[int],
                     rng: np.random.Generator) -> pd.DataFrame:

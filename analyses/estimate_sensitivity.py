@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from analyses.brain_estimates import method_rng
 from models.brain_estimates import ALL_ESTIMATES, DISTRIBUTION_NOTE
 from neurocomp.accounting import (
     FLOP_CONVENTION,
     EstimateParameters,
     elasticities,
+    method_rng,
     monte_carlo,
     select,
     tornado,

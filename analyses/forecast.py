@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from analyses.brain_estimates import method_rng
 from models.brain_estimates import ALL_ESTIMATES, DETTMERS_2015
 from models.hardware import (
     FAB_COST_GROWTH_PER_YEAR_HIGH,
@@ -34,7 +33,7 @@ from models.hardware import (
     POST_STATED_YEARS,
     TOP500_NUMBER_ONE,
 )
-from neurocomp.accounting import estimate, monte_carlo
+from neurocomp.accounting import estimate, method_rng, monte_carlo
 from neurocomp.accounting.forecast import (
     doublings_needed,
     fab_cost_usd,

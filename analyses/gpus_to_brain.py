@@ -26,15 +26,14 @@ from models.brain_estimates import ALL_ESTIMATES
 from models.hardware import (
     DEVICE_EFFICIENCY_MEGATRON_2021,
     ELECTRICITY_USD_PER_KWH_IMPLIED_BY_POST,
+    LINK_EFFICIENCY_HGX_H100_ASTRA_SIM,
     TIANHE2_ELECTRICITY_USD_PER_YEAR,
     TIANHE2_FACILITY_OVERHEAD,
     TIANHE2_POWER_W_POST,
-    gpu,
-    interconnect,
 )
+from models.systems import REFERENCE_NODES, ReferenceNode
 from models.workloads import ALEXNET_2012_LAYERS
 from neurocomp.accounting import estimate
-from neurocomp.accounting.collectives import AlphaBeta, HierarchicalNetwork, derate
 from neurocomp.accounting.forecast import (
     HOURS_PER_YEAR,
     annualized_usd_per_year,
@@ -42,7 +41,6 @@ from neurocomp.accounting.forecast import (
     gpus_needed,
     implied_usd_per_kwh,
 )
-from neurocomp.accounting.hardware import Device, Gpu
 from neurocomp.accounting.parallel import ParallelOptions, step_time
 from neurocomp.accounting.planning import recommend_parallelism
 from neurocomp.analysis import Analysis
@@ -62,7 +60,7 @@ KRIZHEVSKY_2012 = ("Krizhevsky, Sutskever & Hinton (2012), ImageNet Classificati
 #: Images per GPU per step (Krizhevsky et al. 2012 trained with batches of 128).
 BATCH_PER_GPU = 128
 #: Achieved fraction of bus bandwidth: 741 of 900 GB/s on an HGX-H100 (ASTRA-sim, [S]).
-LINK_EFFICIENCY = 741.34 / 900
+LINK_EFFICIENCY = LINK_EFFICIENCY_HGX_H100_ASTRA_SIM.value
 #: Short estimate names for panel A.
 SHORT_ESTIMATE = {"dettmers_2015": "Dettmers", "bottom_up_tcn_beniaguev_2021": "TCN × neurons",
                   "sandberg_bostrom_2008": "S & B 2008", "kurzweil_style_2015": "Kurzweil-style",
@@ -75,66 +73,15 @@ SHORT_GPU = {"titan_x": "Titan X", "v100": "V100", "a100": "A100", "h100": "H100
 LIFETIME_Y = 5.0
 
 
-@dataclass(frozen=True, kw_only=True)
-class ReferenceSystem:
-    """A GPU in a node of its generation: what E(N) is computed on."""
-
-    key: str
-    gpu_name: str
-    dtype: str
-    intra: str
-    ranks_per_node: int
-    nic: str
-    gpus_per_nic: int
-    note: str
-
-    @property
-    def gpu(self) -> Gpu:
-        return gpu(self.gpu_name)
-
-    def network(self) -> HierarchicalNetwork:
-        nic = interconnect(self.nic)
-        per_gpu = AlphaBeta(bandwidth_bytes_per_s=nic.bandwidth_bytes_per_s / self.gpus_per_nic,
-                            latency_s=nic.latency_s, name=f"{nic.name} / {self.gpus_per_nic}")
-        return HierarchicalNetwork(
-            intra=derate(interconnect(self.intra), bandwidth_efficiency=LINK_EFFICIENCY),
-            inter=derate(per_gpu, bandwidth_efficiency=LINK_EFFICIENCY),
-            ranks_per_node=self.ranks_per_node)
-
-    def device(self) -> Device:
-        return self.gpu.device(dtype=self.dtype,
-                               efficiency=DEVICE_EFFICIENCY_MEGATRON_2021.value)
-
-
-#: One node type per GPU generation ([R] node layouts from memory unless marked).
-SYSTEMS: tuple[ReferenceSystem, ...] = (
-    ReferenceSystem(key="titan_x", gpu_name="GTX Titan X", dtype="fp32", intra="PCIe 3.0 x16",
-                    ranks_per_node=4, nic="InfiniBand QDR", gpus_per_nic=4,
-                    note="the post's cluster: 40 Gbit/s InfiniBand (seed d.2) [S]; 4 GPUs "
-                         "sharing one NIC is this analysis's assumption"),
-    ReferenceSystem(key="v100", gpu_name="V100", dtype="fp16_tensor", intra="NVLink 2 (V100)",
-                    ranks_per_node=8, nic="InfiniBand EDR", gpus_per_nic=2,
-                    note="DGX-1: 8 V100, 4 EDR NICs [R]"),
-    ReferenceSystem(key="a100", gpu_name="A100", dtype="bf16_tensor", intra="NVLink 3 (A100)",
-                    ranks_per_node=8, nic="InfiniBand HDR", gpus_per_nic=1,
-                    note="DGX A100: 8 A100, 8 HDR NICs [R]"),
-    ReferenceSystem(key="h100", gpu_name="H100", dtype="bf16_tensor", intra="NVLink 4 (H100)",
-                    ranks_per_node=8, nic="InfiniBand NDR", gpus_per_nic=1,
-                    note="DGX H100: 8 H100, 8 NDR NICs [R]"),
-    ReferenceSystem(key="b200", gpu_name="B200", dtype="bf16_tensor", intra="NVLink 5 (B200)",
-                    ranks_per_node=8, nic="InfiniBand NDR", gpus_per_nic=1,
-                    note="DGX B200: 8 B200, 8 NDR NICs [R]"),
-)
-
-
-def efficiency_function(system: ReferenceSystem, *, plan_devices: int = 64):
+def efficiency_function(system: ReferenceNode, *, plan_devices: int = 64):
     """E(N) of AlexNet on ``system``, with the parallelism chosen at ``plan_devices`` GPUs.
 
     Beyond one node, N is rounded up to whole nodes (a partly filled node runs as a full
     one) and the model-parallel group is a node; within a node it is all N GPUs. E(N) is
     the throughput on N GPUs over N times that of one GPU.
     """
-    device, network = system.device(), system.network()
+    device = system.device()
+    network = system.network(bandwidth_efficiency=LINK_EFFICIENCY)
     g = system.ranks_per_node
     plan = recommend_parallelism(ALEXNET_2012_LAYERS, device=device, network=network,
                                  n_devices=plan_devices, batch_per_device=BATCH_PER_GPU,
@@ -182,7 +129,7 @@ class GpusToBrainResult(Result):
         order = (self.table.groupby("estimate")["target_flop_per_s"].first()
                  .sort_values(ascending=False))
         labels = self.table.groupby("estimate")["label"].first()
-        for j, system in enumerate(SYSTEMS):
+        for j, system in enumerate(REFERENCE_NODES):
             t = self.table[self.table["system"] == system.key].set_index("estimate")
             ys = np.arange(len(order)) + (j - 2) * 0.13
             ax.plot(t.loc[order.index, "n_gpus"], ys, "o", ms=2.6, color=PALETTE[j],
@@ -197,7 +144,7 @@ class GpusToBrainResult(Result):
                   borderaxespad=0.2, labelspacing=0.2)
 
     def _draw_efficiency(self, ax: Axes) -> None:
-        for j, system in enumerate(SYSTEMS):
+        for j, system in enumerate(REFERENCE_NODES):
             e = self.efficiency[self.efficiency["system"] == system.key]
             ax.plot(e["n_gpus"], e["efficiency"], color=PALETTE[j], lw=0.9)
         log_ticks(ax, [1, 1e2, 1e4, 1e6, 1e8], axis="x")
@@ -211,7 +158,7 @@ class GpusToBrainResult(Result):
     def _draw_table(self, ax: Axes) -> None:
         t = self.table[self.table["estimate"] == "dettmers_2015"].set_index("system")
         rows = []
-        for s in SYSTEMS:
+        for s in REFERENCE_NODES:
             r = t.loc[s.key]
             buy = r["purchase_usd"]
             rows.append([SHORT_GPU[s.key], f"{r['n_gpus'] / 1e6:.3g}",
@@ -266,7 +213,7 @@ def run(*, quick: bool = True, seed: int = 0) -> GpusToBrainResult:
     overhead = TIANHE2_FACILITY_OVERHEAD.value
     rows, eff_rows, plan_rows, headline = [], [], [], {}
     grid = np.unique(np.round(np.logspace(0, 9, 28 if quick else 91)).astype(int))
-    for system in SYSTEMS:
+    for system in REFERENCE_NODES:
         g = system.gpu
         eff, plan = efficiency_function(system)
         plan_rows += [{"system": system.key, "layer": k, "parallelism": v}
@@ -329,7 +276,7 @@ def run(*, quick: bool = True, seed: int = 0) -> GpusToBrainResult:
         f"{LINK_EFFICIENCY:.1%} of nominal bandwidth (ASTRA-sim's best on HGX-H100, "
         "anchors §2.5). It stands in for 'a deep-learning workload': the brain's own "
         "communication pattern is not modelled.",
-        "Systems: " + "; ".join(f"{s.key}: {s.note}" for s in SYSTEMS) + ".",
+        "Systems: " + "; ".join(f"{s.key}: {s.note}" for s in REFERENCE_NODES) + ".",
         f"Power: N × TDP × {overhead:.2f} (Tianhe-2's 24 MW in the post over its 17.8 MW on "
         f"HPL). Electricity at ${price:.4f}/kWh, the price at which 24 MW for "
         f"{HOURS_PER_YEAR:.0f} h costs the post's $23M [derived].",
@@ -344,7 +291,7 @@ def run(*, quick: bool = True, seed: int = 0) -> GpusToBrainResult:
         params={"quick": quick, "batch_per_gpu": BATCH_PER_GPU,
                 "device_efficiency": DEVICE_EFFICIENCY_MEGATRON_2021.value,
                 "link_efficiency": LINK_EFFICIENCY, "lifetime_y": LIFETIME_Y,
-                "systems": [s.key for s in SYSTEMS]},
+                "systems": [s.key for s in REFERENCE_NODES]},
         table=table, efficiency=pd.DataFrame(eff_rows), plans=pd.DataFrame(plan_rows))
 
 

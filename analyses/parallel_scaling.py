@@ -27,7 +27,12 @@ import torch
 
 from models.convnets import BENIAGUEV_2021_TCN_3x64x100, alexnet_2012, beniaguev_tcn, cifar_net
 from models.convnets import resnet18 as resnet18_net
-from models.hardware import DEVICE_EFFICIENCY_MEGATRON_2021, gpu, interconnect
+from models.hardware import (
+    DEVICE_EFFICIENCY_MEGATRON_2021,
+    LINK_EFFICIENCY_HGX_H100_ASTRA_SIM,
+    gpu,
+    interconnect,
+)
 from neurocomp.accounting.collectives import derate
 from neurocomp.accounting.counter import count
 from neurocomp.accounting.model_parallel import LayerCost
@@ -48,7 +53,7 @@ CLAIM = ("On 64 GPUs, data parallelism scales AlexNet near-linearly only on NVLi
 
 #: Achieved fraction of a link's nominal bandwidth: 741.34 of 900 GB/s on an HGX-H100
 #: (ASTRA-sim validation, ``anchors_accounting.md`` §2.5 [S]).
-LINK_EFFICIENCY = 741.34 / 900
+LINK_EFFICIENCY = LINK_EFFICIENCY_HGX_H100_ASTRA_SIM.value
 #: The GPU and number format every step runs on, at Megatron's whole-run efficiency (cited).
 GPU_NAME, DTYPE = "V100", "fp16_tensor"
 #: Interconnects compared (catalogue names), in the order of the legend.

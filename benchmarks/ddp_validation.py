@@ -19,7 +19,7 @@ import argparse
 import json
 from pathlib import Path
 
-from analyses import ddp_validation
+from neurocomp.analysis import discover, load
 from neurocomp.provenance import RunClock
 
 
@@ -31,7 +31,9 @@ def main() -> None:
                         / "ddp_validation.json")
     args = parser.parse_args()
     clock = RunClock()
-    result = ddp_validation.run(quick=args.quick, seed=args.seed)
+    # through the analysis registry (entry points), as the CLI runs it: no benchmark
+    # imports the analyses package.
+    result = load(discover()["ddp-validation"]).run(quick=args.quick, seed=args.seed)
     report = {
         "benchmark": "ddp_validation",
         "command": "python benchmarks/ddp_validation.py" + (" --quick" if args.quick else "")

@@ -40,6 +40,7 @@ __all__ = [
     "GPUS",
     "HPCG_NUMBER_ONE",
     "INTERCONNECTS",
+    "LINK_EFFICIENCY_HGX_H100_ASTRA_SIM",
     "POST_DOUBLING_PERIODS_Y",
     "POST_START_FLOP_PER_S",
     "POST_START_YEAR",
@@ -545,6 +546,10 @@ FAB_COST_GROWTH_PER_YEAR_HIGH = _c(0.10, "1/y", DETTMERS_2015, "[S] '7–10% per
 DEVICE_EFFICIENCY_MEGATRON_2021 = _c(
     0.52, "1", "Narayanan et al. (2021), arXiv 2104.04473, via " + ANCHORS + " §2.7",
     "[S] 52 % of peak, whole-run model-FLOP utilisation (communication included)")
+#: Achieved fraction of a link's nominal bandwidth: 741.34 of 900 GB/s on an HGX-H100.
+LINK_EFFICIENCY_HGX_H100_ASTRA_SIM = _c(
+    741.34 / 900, "1", "ASTRA-sim validation on an HGX-H100, via " + ANCHORS + " §2.5",
+    "[C] 741.34 GB/s achieved bus bandwidth [S] / 900 GB/s NVLink 4 [S]")
 
 # -- gradient compression ---------------------------------------------------------------------
 COMPRESSION_FP16 = Compression(

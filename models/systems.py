@@ -10,6 +10,11 @@ notes list its own numbers with their status.
 GPUs compute at the dense peak of the dtype named below times 0.52, the model-FLOP
 utilisation of Megatron's 3072-A100 run (``DEVICE_EFFICIENCY_MEGATRON_2021``) — the same
 factor for every system, so that they differ only in hardware.
+
+:data:`REFERENCE_NODES` is one node per GPU generation seen as two α–β levels (the node's
+link, then the network share of one GPU), on which ``gpus-to-brain`` computes its parallel
+efficiency E(N). Its V100, A100 and H100 entries are read off the DGX nodes described here
+(:data:`DGX1_V100`, :data:`DGX_A100`, :data:`HGX_H100`), so each DGX is described once.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from models.hardware import DEVICE_EFFICIENCY_MEGATRON_2021, gpu, interconnect
-from neurocomp.accounting.hardware import Catalogue, Device
+from neurocomp.accounting.collectives import AlphaBeta, HierarchicalNetwork, derate
+from neurocomp.accounting.hardware import Catalogue, Device, Gpu, Interconnect
 from neurocomp.accounting.node import HostStaging, Node, NvLink
 from neurocomp.accounting.systems import Fabric, System
 from neurocomp.citations import Cited
@@ -31,7 +37,9 @@ __all__ = [
     "H100_NDR_CLUSTER",
     "HGX_H100",
     "PCIE_BOX_2016",
+    "REFERENCE_NODES",
     "SYSTEMS",
+    "ReferenceNode",
     "system",
 ]
 
@@ -116,6 +124,11 @@ def _device(name: str, dtype: str) -> Device:
     return gpu(name).device(dtype=dtype, efficiency=EFF)
 
 
+#: GPU (catalogue name) and number format of each DGX node below and of its reference node.
+_DGX_GPUS = {"v100": ("V100", "fp16_tensor"), "a100": ("A100", "bf16_tensor"),
+             "h100": ("H100", "bf16_tensor")}
+
+
 # -- the post's cluster (2014) ------------------------------------------------------------------
 _NODE_2014 = Node(
     name="2014 node", gpu=_device("GTX Titan", "fp32"), gpus=4,
@@ -171,7 +184,7 @@ DGX1_HYBRID_CUBE_MESH = {
 }
 DGX1_V100 = System(
     name="DGX-1 (V100)", aliases=("dgx-1", "dgx1", "dgx-1v"), node=Node(
-        name="DGX-1 (V100)", gpu=_device("V100", "fp16_tensor"), gpus=8,
+        name="DGX-1 (V100)", gpu=_device(*_DGX_GPUS["v100"]), gpus=8,
         pcie=interconnect("PCIe 3.0 x16"), pcie_lanes_per_gpu=16, pcie_switches=4,
         pcie_switch_lanes=64, cpu_sockets=2, cpu_cores_per_socket=20,
         cpu_pcie_lanes_per_socket=40, socket_link=QPI_2X96, p2p_across_sockets=False,
@@ -193,7 +206,7 @@ DGX1_V100 = System(
 # -- DGX A100 (2020) ---------------------------------------------------------------------------
 DGX_A100 = System(
     name="DGX A100", aliases=("dgx-a100",), node=Node(
-        name="DGX A100", gpu=_device("A100", "bf16_tensor"), gpus=8,
+        name="DGX A100", gpu=_device(*_DGX_GPUS["a100"]), gpus=8,
         pcie=interconnect("PCIe 4.0 x16"), pcie_lanes_per_gpu=16, pcie_switches=4,
         pcie_switch_lanes=96, cpu_sockets=2, cpu_cores_per_socket=64,
         cpu_pcie_lanes_per_socket=64, socket_link=XGMI_ROME, p2p_across_sockets=False,
@@ -211,7 +224,7 @@ DGX_A100 = System(
 
 # -- HGX H100 / DGX H100 (2022) ----------------------------------------------------------------
 _NODE_H100 = Node(
-    name="HGX H100", gpu=_device("H100", "bf16_tensor"), gpus=8,
+    name="HGX H100", gpu=_device(*_DGX_GPUS["h100"]), gpus=8,
     pcie=interconnect("PCIe 5.0 x16"), pcie_lanes_per_gpu=16, pcie_switches=4,
     pcie_switch_lanes=96, cpu_sockets=2, cpu_cores_per_socket=56,
     cpu_pcie_lanes_per_socket=80, socket_link=UPI_4X16, p2p_across_sockets=False,
@@ -250,3 +263,81 @@ SYSTEMS: Catalogue[System] = Catalogue("system", (
 def system(name: str) -> System:
     """The named system called ``name`` (case and punctuation ignored)."""
     return SYSTEMS[name]
+
+
+# -- one node per GPU generation, as two α–β levels (gpus-to-brain's E(N)) --------------------
+
+@dataclass(frozen=True, kw_only=True)
+class ReferenceNode:
+    """A GPU in a node of its generation, seen as two α–β levels.
+
+    Parameters
+    ----------
+    key : str
+        Short key (``"v100"``).
+    gpu : Gpu
+        The catalogue GPU (``models.hardware``): peak, TDP, launch price.
+    dtype : str
+        Number format the GPU computes in (a key of ``Gpu.peak``).
+    intra : Interconnect
+        The link between GPUs of one node (NVLink or PCIe), per direction.
+    ranks_per_node : int
+        GPUs per node.
+    nic : Interconnect
+        The node's network link (one NIC), per direction.
+    gpus_per_nic : int
+        GPUs sharing one NIC: each GPU's network share is the NIC's bandwidth / this.
+    note : str
+        The node described in words, with the status of its numbers ([S], [R], [A]).
+    """
+
+    key: str
+    gpu: Gpu
+    dtype: str
+    intra: Interconnect
+    ranks_per_node: int
+    nic: Interconnect
+    gpus_per_nic: int
+    note: str
+
+    @classmethod
+    def of_system(cls, key: str, named: System, *, note: str) -> ReferenceNode:
+        """The reference node of a DGX system described in this module (``key`` in
+        ``_DGX_GPUS``): its NVLink, GPUs per node and NICs per node."""
+        node = named.node
+        gpu_name, dtype = _DGX_GPUS[key]
+        return cls(key=key, gpu=gpu(gpu_name), dtype=dtype, intra=node.nvlink.link,
+                   ranks_per_node=node.gpus, nic=node.nic, gpus_per_nic=node.gpus // node.nics,
+                   note=note)
+
+    def network(self, *, bandwidth_efficiency: float) -> HierarchicalNetwork:
+        """The node's link and each GPU's share of the NIC, both at ``bandwidth_efficiency``
+        of their nominal bandwidth (a fraction in (0, 1]; latencies unchanged)."""
+        per_gpu = AlphaBeta(
+            bandwidth_bytes_per_s=self.nic.bandwidth_bytes_per_s / self.gpus_per_nic,
+            latency_s=self.nic.latency_s, name=f"{self.nic.name} / {self.gpus_per_nic}")
+        return HierarchicalNetwork(
+            intra=derate(self.intra, bandwidth_efficiency=bandwidth_efficiency),
+            inter=derate(per_gpu, bandwidth_efficiency=bandwidth_efficiency),
+            ranks_per_node=self.ranks_per_node)
+
+    def device(self) -> Device:
+        """The GPU in ``dtype`` at Megatron's whole-run efficiency (as every system here)."""
+        return self.gpu.device(dtype=self.dtype, efficiency=EFF)
+
+
+#: One node per GPU generation, oldest first ([R] node layouts from memory unless marked).
+REFERENCE_NODES: tuple[ReferenceNode, ...] = (
+    ReferenceNode(key="titan_x", gpu=gpu("GTX Titan X"), dtype="fp32",
+                  intra=interconnect("PCIe 3.0 x16"), ranks_per_node=4,
+                  nic=interconnect("InfiniBand QDR"), gpus_per_nic=4,
+                  note="the post's cluster: 40 Gbit/s InfiniBand (seed d.2) [S]; 4 GPUs "
+                       "sharing one NIC is this analysis's assumption"),
+    ReferenceNode.of_system("v100", DGX1_V100, note="DGX-1: 8 V100, 4 EDR NICs [R]"),
+    ReferenceNode.of_system("a100", DGX_A100, note="DGX A100: 8 A100, 8 HDR NICs [R]"),
+    ReferenceNode.of_system("h100", HGX_H100, note="DGX H100: 8 H100, 8 NDR NICs [R]"),
+    ReferenceNode(key="b200", gpu=gpu("B200"), dtype="bf16_tensor",
+                  intra=interconnect("NVLink 5 (B200)"), ranks_per_node=8,
+                  nic=interconnect("InfiniBand NDR"), gpus_per_nic=1,
+                  note="DGX B200: 8 B200, 8 NDR NICs [R]"),
+)

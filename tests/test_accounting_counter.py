@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from torch import nn
 
 from analyses.flop_count_check import ConvZoo
-from analyses.gpus_to_brain import ALEXNET_2012_LAYERS
 from models.convnets import alexnet_2012, cifar_net, resnet18
 from models.dettmers_neurons import AMPA, granule_cell, purkinje_cell
+from models.workloads import ALEXNET_2012_LAYERS
 from neurocomp.accounting.counter import UncountedOp, UntraceableModuleError, count
 from neurocomp.accounting.counter_check import (
     compare_with_flop_counter_mode,

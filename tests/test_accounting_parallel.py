@@ -13,8 +13,8 @@ import math
 import pytest
 import torch
 
-from analyses.gpus_to_brain import ALEXNET_2012_LAYERS
 from models import hardware as hw
+from models.workloads import ALEXNET_2012_LAYERS
 from neurocomp.accounting.bucketing import (
     DDP_BUCKET_CAP_BYTES,
     DDP_FIRST_BUCKET_CAP_BYTES,

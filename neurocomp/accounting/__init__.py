@@ -177,6 +177,7 @@ from neurocomp.accounting.uncertainty import (
     Tornado,
     elasticities,
     input_range,
+    method_rng,
     monte_carlo,
     tornado,
 )
@@ -257,6 +258,7 @@ __all__ = [
     "load_system",
     "macs_to_flops",
     "measure_training_step",
+    "method_rng",
     "monte_carlo",
     "moravec_flop_per_s",
     "plan_on_system",

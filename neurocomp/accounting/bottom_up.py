@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from neurocomp.accounting._checks import check_positive
-from neurocomp.accounting.factors import EstimateParameters, Factor, _check_factor
+from neurocomp.accounting.factors import EstimateParameters, Factor, check_factor
 
 __all__ = ["BottomUpParameters", "NeuronPopulation", "bottom_up", "bottom_up_flop_per_s"]
 
@@ -49,7 +49,7 @@ class NeuronPopulation:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
             raise ValueError(f"NeuronPopulation.name must be snake_case; got {self.name!r}")
-        _check_factor(f"NeuronPopulation({self.name}).count", self.count, _COUNT_SPEC)
+        check_factor(f"NeuronPopulation({self.name}).count", self.count, _COUNT_SPEC)
 
 
 def _check_keys(what: str, given: Sequence[str], allowed: Sequence[str]) -> None:
@@ -120,7 +120,7 @@ class BottomUpParameters(EstimateParameters):
         costs = dict(self.flop_per_s_per_neuron)
         _check_keys("flop_per_s_per_neuron", list(costs), names)
         for k, c in costs.items():
-            _check_factor(f"BottomUpParameters.flop_per_s_per_neuron[{k!r}]", c, _COST_SPEC)
+            check_factor(f"BottomUpParameters.flop_per_s_per_neuron[{k!r}]", c, _COST_SPEC)
         object.__setattr__(self, "populations", pops)
         object.__setattr__(self, "flop_per_s_per_neuron",
                            types.MappingProxyType({n: costs[n] for n in names}))

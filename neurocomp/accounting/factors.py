@@ -26,6 +26,7 @@ __all__ = [
     "EstimateParameters",
     "Factor",
     "Published",
+    "check_factor",
     "factor_meta",
 ]
 
@@ -230,7 +231,7 @@ class EstimateParameters:
             spec = f.metadata.get("factor")
             if spec is None:
                 continue
-            _check_factor(f"{owner}.{f.name}", getattr(self, f.name), spec)
+            check_factor(f"{owner}.{f.name}", getattr(self, f.name), spec)
 
     # -- to implement ------------------------------------------------------------------
     def _formula(self, **values: Any) -> Any:
@@ -276,7 +277,27 @@ class EstimateParameters:
         return float(self.evaluate(self.central_values()))
 
 
-def _check_factor(where: str, value: Any, spec: Mapping[str, Any]) -> None:
+def check_factor(where: str, value: Any, spec: Mapping[str, Any]) -> None:
+    """Check that ``value`` is a :class:`Factor` in the unit and bounds of ``spec``.
+
+    Parameters
+    ----------
+    where : str
+        The field's name in messages (``"Owner.field"``).
+    value : Any
+        The value to check.
+    spec : mapping
+        ``unit`` (str), ``low``, ``high`` (float or None) and ``low_inclusive``,
+        ``high_inclusive`` (bool): the ``"factor"`` entry of :func:`factor_meta`; the value
+        and both ends of its range must lie within the bounds.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a :class:`Factor`.
+    ValueError
+        If its unit differs from ``spec["unit"]`` or a number lies outside the bounds.
+    """
     if not isinstance(value, Factor):
         raise TypeError(f"{where} must be a neurocomp.accounting.Factor (a cited value); "
                         f"got {type(value).__name__}")

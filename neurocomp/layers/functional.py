@@ -50,8 +50,10 @@ from neurocomp.layers._dendritic_conv import fft_conv, toeplitz_conv
 
 __all__ = [
     "CONV_ALGORITHMS",
+    "FFT_MIN_TAPS",
     "KERNEL_NORMALIZATIONS",
     "SPATIAL_PADDINGS",
+    "TOEPLITZ_MAX_STEPS",
     "amplifying_pool",
     "bistable",
     "causal_conv1d",
@@ -72,8 +74,12 @@ __all__ = [
 KERNEL_NORMALIZATIONS: tuple[str, ...] = ("area", "peak")
 SPATIAL_PADDINGS: tuple[str, ...] = ("same", "valid")
 CONV_ALGORITHMS: tuple[str, ...] = ("auto", "direct", "toeplitz", "fft")
-_FFT_MIN_TAPS = 1024
-_TOEPLITZ_MAX_STEPS = 512
+#: ``algorithm="auto"`` of :func:`dendritic_conv` takes the FFT from this many kernel taps
+#: (k_b × k_d × k_t) on; fewer go through direct convolution.
+FFT_MIN_TAPS = 1024
+#: Longest signal (time steps) :func:`temporal_filter` filters by a Toeplitz GEMM under
+#: ``algorithm="auto"``; a longer one goes through the FFT.
+TOEPLITZ_MAX_STEPS = 512
 #: Largest Toeplitz matrix (entries, all channels) :func:`temporal_filter` builds; a longer
 #: per-channel kernel set goes through the FFT (64 Mi entries: 256 MiB in float32).
 _TOEPLITZ_MAX_ENTRIES = 2**26
@@ -241,7 +247,7 @@ def temporal_filter(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     steps = x.shape[-1]
     k = kernel.to(x.dtype)[..., :steps]  # taps beyond the sequence only ever meet zeros
     rows = k.shape[0] if k.ndim == 2 else 1
-    if steps <= _TOEPLITZ_MAX_STEPS and rows * steps * steps <= _TOEPLITZ_MAX_ENTRIES:
+    if steps <= TOEPLITZ_MAX_STEPS and rows * steps * steps <= _TOEPLITZ_MAX_ENTRIES:
         lag = (torch.arange(steps, device=x.device)[:, None]
                - torch.arange(steps, device=x.device)[None, :])  # t - s
         taps = k[..., lag.clamp(0, k.shape[-1] - 1)]
@@ -410,7 +416,7 @@ def dendritic_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | N
         pad_b, pad_d = same_padding(k_b), same_padding(k_d)
     d_out = n_d + sum(pad_d) - k_d + 1
     if algorithm == "auto":
-        algorithm = "fft" if k_b * k_d * k_t >= _FFT_MIN_TAPS else "direct"
+        algorithm = "fft" if k_b * k_d * k_t >= FFT_MIN_TAPS else "direct"
     need = dendritic_conv_bytes(x.shape, weight.shape, algorithm=algorithm,
                                 pads=(sum(pad_b), sum(pad_d)), itemsize=x.element_size())
     check_allocation("dendritic_conv", need, max_bytes=max_bytes,

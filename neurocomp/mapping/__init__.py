@@ -4,6 +4,8 @@ Submodules
 ----------
 convolution
     Direct and FFT convolution/cross-correlation (numpy and torch), shape arithmetic.
+convolution_timing
+    Timing sweeps of direct against FFT convolution and the kernel size where they cross.
 spectral
     Log spectra, orientation and rotation of spectra, disc low-pass filtering.
 templates

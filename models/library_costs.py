@@ -18,8 +18,9 @@ Three per-neuron costs, each scaled by cited neuron counts (``models.brain_estim
   (``models.dettmers_neurons.SHARED_NUMBERS["window_rate"]``), for the post's granule and
   Purkinje counts.
 
-This module imports no other analysis: the input rates, the window rate and the measured
-surrogates live in ``models/``.
+Used by the ``brain-estimates`` analysis; it lives in ``models/`` (beside the cited
+estimates of ``models.brain_estimates``) so that no analysis imports another: the input
+rates, the window rate and the measured surrogates are ``models/`` too.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from models.brain_estimates import AZEVEDO_2009_WHOLE_BRAIN, DETTMERS_2015_CEREB
 from models.dettmers_neurons import SHARED_NUMBERS, granule_cell, purkinje_cell
 from models.l5_drive import L5_DRIVE
 from models.neurons import l5_pyramidal
-from models.surrogates import cheapest_passing, surrogate_frontier
+from models.surrogates import cheapest_passing, stale_reason, surrogate_frontier
 from neurocomp.accounting import count, simulation_cost
 from neurocomp.accounting.bottom_up import BottomUpParameters, bottom_up
 
@@ -59,6 +60,11 @@ def surrogate_status(condition: str = "nmda") -> tuple[dict | None, str]:
         return None, ("No surrogate-depth paper run is recorded (models/data/"
                       "surrogate_frontier.json): no fitted surrogate is priced.")
     prov = frontier.get("provenance", {})
+    stale = stale_reason(frontier)
+    if stale is not None:
+        return None, (f"Fitted surrogate × neurons: NOT priced — the recorded surrogate-depth "
+                      f"run ('{prov.get('command', '?')}') no longer describes today's cell: "
+                      f"{stale}.")
     bar = float(frontier["accuracy_bar_auc"])
     rows = [r for r in frontier["rows"] if r["condition"] == condition]
     passing = cheapest_passing(frontier, condition=condition)

@@ -1,0 +1,118 @@
+"""The architecture as checks (issue 14): import contracts and no private name across packages.
+
+* The import-linter contracts of ``pyproject.toml`` (``[tool.importlinter]``): analyses →
+  models → neurocomp, never upwards; the library never imports ``models``, ``analyses`` or
+  ``benchmarks``; benchmarks never import ``analyses``; no analysis imports another; the
+  pillars mapping → accounting → (biophysics | layers).
+* No private name (leading underscore) is imported from a module of another package: a
+  helper one package needs from another is public in its module.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Directories of importable code the checks read (tests may look inside on purpose).
+CODE = ("neurocomp", "models", "analyses", "benchmarks")
+#: Private modules imported across packages today, with the reason they may be. Shrink only.
+PRIVATE_MODULE_EXCEPTIONS = {
+    # the library's argument checks, reused by models/ for its own arguments
+    ("models", "neurocomp._validation"),
+    # models/neurons/ is frozen while a long run uses it (issue 14): make public there later
+    ("analyses", "models.neurons._common"),
+    ("benchmarks", "models.neurons._common"),
+}
+
+
+def _lint_imports() -> list[str]:
+    exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    if exe is not None:
+        return [exe]
+    return [sys.executable, "-c", "import sys; from importlinter.cli import "
+            "lint_imports_command as c; sys.exit(c())"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("importlinter") is None,
+                    reason="import-linter is not installed (pip install -e '.[dev]')")
+def test_import_contracts_hold() -> None:
+    proc = subprocess.run([*_lint_imports(), "--no-cache", "--no-logo", "pyproject.toml"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"lint-imports failed:\n{proc.stdout}\n{proc.stderr}"
+    assert " 0 broken" in proc.stdout, proc.stdout
+
+
+def _module_name(root: Path, path: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _package_of(root: Path, module: str) -> str:
+    """The package holding ``module``'s names: itself if it is a package, else its parent."""
+    path = root.joinpath(*module.split("."))
+    return module if (path / "__init__.py").is_file() else module.rpartition(".")[0]
+
+
+def _inside(importer_package: str, package: str) -> bool:
+    return importer_package == package or importer_package.startswith(package + ".")
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def private_imports_across_packages(root: Path = ROOT, tops: tuple[str, ...] = CODE
+                                    ) -> tuple[list[str], list[tuple[str, str]]]:
+    """Private names, and (importer's top package, private module) pairs, that a module
+    under ``root/tops`` imports from a package other than its own (or one it lies in)."""
+    names, modules = [], []
+    for top in tops:
+        for path in sorted((root / top).rglob("*.py")):
+            here = _module_name(root, path)
+            importer = here if path.name == "__init__.py" else here.rpartition(".")[0]
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                        and node.module.split(".")[0] in tops):
+                    continue
+                parts = node.module.split(".")
+                modules += [(top, node.module) for i, part in enumerate(parts)
+                            if _private(part) and not _inside(importer, ".".join(parts[:i]))]
+                owner = _package_of(root, node.module)
+                names += [f"{path.relative_to(root)}:{node.lineno}: {node.module}.{a.name}"
+                          for a in node.names
+                          if _private(a.name) and not _inside(importer, owner)]
+    return names, modules
+
+
+def test_no_private_name_crosses_a_package() -> None:
+    names, modules = private_imports_across_packages()
+    assert names == [], ("private names imported from another package (make them public "
+                         "in their module):\n" + "\n".join(names))
+    unexpected = sorted(set(modules) - PRIVATE_MODULE_EXCEPTIONS)
+    assert unexpected == [], f"private modules imported from another package: {unexpected}"
+
+
+def test_the_private_name_check_sees_crossings_only(tmp_path: Path) -> None:
+    files = {
+        "a/__init__.py": "",
+        "a/x.py": "_Y = 1\n",
+        "a/w.py": "from a.x import _Y\n",               # same package: allowed
+        "a/sub/__init__.py": "",
+        "a/sub/v.py": "from a.x import _Y\n",           # a sub-package of a: allowed
+        "a/_private.py": "Z = 1\n",
+        "b/__init__.py": "",
+        "b/z.py": "from a.x import _Y, __all__\nfrom a._private import Z\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    names, modules = private_imports_across_packages(tmp_path, ("a", "b"))
+    assert names == [f"{Path('b/z.py')}:1: a.x._Y"]
+    assert modules == [("b", "a._private")]
