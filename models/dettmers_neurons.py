@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from neurocomp._validation import check_int
+from neurocomp.biophysics import RECEPTORS
 from neurocomp.citations import Cited
 from neurocomp.layers import DettmersNeuron, DettmersNeuronConfig, DifferenceOfExponentials
 
@@ -34,9 +35,6 @@ __all__ = [
 
 DETTMERS_2015 = ("Dettmers (2015), The Brain vs Deep Learning Part I: Computational Complexity, "
                  "timdettmers.com/2015/07/27/brain-vs-deep-learning-singularity/")
-_HAY_BENIAGUEV = ("Hay et al. (2011) L5PC model as used by Beniaguev, Segev & London (2021), "
-                  "Neuron 109:2727; ProbAMPANMDA2.mod in github.com/SelfishGene/"
-                  "neuron_as_deep_net (see anchors_neuro.md §3.3)")
 
 #: Numbers shared by both cells.
 SHARED_NUMBERS: dict[str, Cited] = {
@@ -92,9 +90,11 @@ PURKINJE_NUMBERS: dict[str, Cited] = {
                        note="'~1,000 connections into the deep nuclei' (§2.3 item 7)"),
 }
 
-#: Receptor kinetics for runs at finer time steps (the post's 33 ms steps have none).
-AMPA = DifferenceOfExponentials(tau_rise_ms=0.3, tau_decay_ms=3.0, source=_HAY_BENIAGUEV)
-NMDA = DifferenceOfExponentials(tau_rise_ms=2.0, tau_decay_ms=70.0, source=_HAY_BENIAGUEV)
+#: Receptor kinetics for runs at finer time steps (the post's 33 ms steps have none): the
+#: biophysical cell's own AMPA and NMDA receptors (one definition, neurocomp.biophysics).
+AMPA, NMDA = (DifferenceOfExponentials(tau_rise_ms=RECEPTORS[n].tau_rise_ms,
+                                       tau_decay_ms=RECEPTORS[n].tau_decay_ms,
+                                       source=RECEPTORS[n].source) for n in ("ampa", "nmda"))
 
 
 def _config(numbers: dict[str, Cited], *, name: str, nonlinearity: str) -> DettmersNeuronConfig:

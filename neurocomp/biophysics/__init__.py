@@ -27,11 +27,12 @@ from neurocomp.biophysics.model import NeuronModel, Stages, SynapseGroup
 from neurocomp.biophysics.morphology import Morphology, MorphologyError, Section
 from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
 from neurocomp.biophysics.plateaus import PlateauEvents, detect_plateaus, plateau_rate_hz
-from neurocomp.biophysics.receptors import ReceptorKinetics
+from neurocomp.biophysics.receptors import RECEPTORS, ReceptorKinetics
 from neurocomp.biophysics.recording import Recording
 from neurocomp.biophysics.release import ReleaseParameters
 
 __all__ = [
+    "RECEPTORS",
     "CableParameters",
     "CalciumPool",
     "Channel",
