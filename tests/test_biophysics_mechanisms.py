@@ -437,3 +437,13 @@ def test_leak_and_ih_soma_relaxes_to_the_current_balance():
     # seen 4e-6 and 9e-6 mV
     assert v[round(t_switch / 0.1) - 1] == pytest.approx(v_rest, abs=0.01)
     assert v[-1] == pytest.approx(v_step, abs=0.01)
+
+
+def test_the_add_a_channel_example_runs() -> None:
+    import doctest
+
+    import neurocomp.biophysics.mechanisms as mech
+
+    result = doctest.testmod(mech, optionflags=doctest.ELLIPSIS)
+    # the docstring example a user copies to add a channel runs as written (exact outputs)
+    assert result.attempted >= 3 and result.failed == 0, result

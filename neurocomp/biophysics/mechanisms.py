@@ -193,6 +193,23 @@ class Channel:
         Temperature at which the time constants are written, °C.
     source : str
         Where the kinetics come from.
+
+    Examples
+    --------
+    A user adds a channel by writing one: here Hay et al. (2011)'s M-current (``Im.mod``),
+    one gate from its rates, Q10 2.3 from 21 °C. Placed on a membrane with
+    :class:`ChannelDensity`, the Brian2 equations (:func:`brian2_equations`), the simulation
+    cost and the steady states all follow from this definition.
+
+    >>> im = Channel(name="Im_example", ion="k", reversal_mV=-85.0, q10=2.3,
+    ...              reference_temperature_C=21.0, source="Hay et al. (2011) Im.mod",
+    ...              gates=(Gate.from_rates(name="m", power=1,
+    ...                                     alpha="3.3e-3*exp(0.1*(v + 35))",
+    ...                                     beta="3.3e-3*exp(-0.1*(v + 35))"),))
+    >>> round(float(im.gates[0].steady_state(-35.0)), 3)  # α = β at −35 mV
+    0.5
+    >>> round(im.rate_factor(34.0), 3)  # Hay's qt = 2.3^((34 − 21)/10)
+    2.953
     """
 
     name: str
