@@ -28,16 +28,9 @@ from models.brain_estimates import (
     DISTRIBUTION_NOTE,
     SANDBERG_BOSTROM_2008_LEVELS,
 )
-from neurocomp.accounting import (
-    FLOP_CONVENTION,
-    dettmers_decomposition,
-    estimate,
-    input_range,
-    method_rng,
-    monte_carlo,
-    relative_error,
-    select,
-)
+from neurocomp.accounting import FLOP_CONVENTION, estimate, monte_carlo
+from neurocomp.accounting.brain import dettmers_decomposition
+from neurocomp.accounting.estimates import input_range, method_rng, relative_error, select
 from neurocomp.analysis import Analysis
 from neurocomp.plotting import PALETTE
 from neurocomp.results import Result, stack_frames
@@ -228,7 +221,7 @@ def run(*, quick: bool = True, seed: int = 0,
         Fewer Monte-Carlo draws.
     seed : int
         Seed of the Monte-Carlo draws (one stream per estimate,
-        :func:`neurocomp.accounting.uncertainty.method_rng`).
+        :func:`neurocomp.accounting.estimates.uncertainty.method_rng`).
     methods : sequence of str, optional
         Estimate keys to include (default: all in ``models.brain_estimates.ALL_ESTIMATES``);
         an unknown key raises ``ValueError`` listing the known ones.

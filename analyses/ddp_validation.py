@@ -1,6 +1,6 @@
 """ddp-validation: the α–β model and DDP's bucketing checked on a real torch.distributed run.
 
-Two processes on this machine join a gloo process group (``neurocomp.accounting.ddp_check``;
+Two processes on this machine join a gloo process group (``neurocomp.accounting.ddp.ddp_check``;
 the same code would use NCCL on GPUs). They time all-reduces over message sizes from 4 kB
 up (sizes interleaved round by round, slowest rank per repeat), and a straight line through
 the sweep gives the α–β model of the ring all-reduce, :math:`T = 2(p-1)\\alpha +
@@ -29,14 +29,18 @@ import torch
 import torch.nn.functional as F
 
 from models.convnets import cifar_net, resnet18
-from neurocomp.accounting.collectives import busbw_factor
-from neurocomp.accounting.count_report import LOSS_MODULE, ROOT_LABEL
-from neurocomp.accounting.counter import count
-from neurocomp.accounting.ddp_check import DDPCheckConfig, DDPMeasurement, run_ddp_check
-from neurocomp.accounting.ddp_fit import LayerGradient, fit_alpha_beta, predict_ddp_step
-from neurocomp.accounting.microbench import benchmark_machine
-from neurocomp.accounting.step_measure import conv_dims, count_optimizer_step
-from neurocomp.accounting.step_model import StepPrediction, predict_step
+from neurocomp.accounting import benchmark_machine, count, predict_step
+from neurocomp.accounting.counting import LOSS_MODULE, ROOT_LABEL
+from neurocomp.accounting.ddp import (
+    DDPCheckConfig,
+    DDPMeasurement,
+    LayerGradient,
+    fit_alpha_beta,
+    predict_ddp_step,
+    run_ddp_check,
+)
+from neurocomp.accounting.machine import StepPrediction, conv_dims, count_optimizer_step
+from neurocomp.accounting.network import busbw_factor
 from neurocomp.analysis import Analysis
 from neurocomp.plotting import PALETTE
 from neurocomp.results import Result, stack_frames

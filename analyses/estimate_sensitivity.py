@@ -20,12 +20,11 @@ import numpy as np
 import pandas as pd
 
 from models.brain_estimates import ALL_ESTIMATES, DISTRIBUTION_NOTE
-from neurocomp.accounting import (
-    FLOP_CONVENTION,
+from neurocomp.accounting import FLOP_CONVENTION, monte_carlo
+from neurocomp.accounting.estimates import (
     EstimateParameters,
     elasticities,
     method_rng,
-    monte_carlo,
     select,
     tornado,
 )

@@ -34,12 +34,8 @@ from models.convnets import (
     resnet18,
 )
 from models.dettmers_neurons import AMPA, granule_cell, purkinje_cell
-from neurocomp.accounting import FLOP_CONVENTION
-from neurocomp.accounting.counter import count
-from neurocomp.accounting.counter_check import (
-    compare_with_flop_counter_mode,
-    flop_counter_mode_counts,
-)
+from neurocomp.accounting import FLOP_CONVENTION, count
+from neurocomp.accounting.counting import compare_with_flop_counter_mode, flop_counter_mode_counts
 from neurocomp.analysis import Analysis
 from neurocomp.layers import TCN, TCNConfig
 from neurocomp.plotting import PALETTE

@@ -33,7 +33,8 @@ from models.hardware import (
     POST_STATED_YEARS,
     TOP500_NUMBER_ONE,
 )
-from neurocomp.accounting import estimate, method_rng, monte_carlo
+from neurocomp.accounting import estimate, monte_carlo
+from neurocomp.accounting.estimates import method_rng
 from neurocomp.accounting.forecast import (
     doublings_needed,
     fab_cost_usd,

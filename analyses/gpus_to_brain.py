@@ -3,7 +3,7 @@
 For every published brain estimate (``models.brain_estimates``) and five GPUs from the
 post's era to now, the number of GPUs N whose delivered rate N × peak × achieved fraction ×
 E(N) reaches the estimate. E(N) is not assumed: it is the weak-scaling efficiency that the
-step-time model (``neurocomp.accounting.parallel``) gives for a deep-learning workload on a
+step-time model (``neurocomp.accounting.parallel.steps``) gives for a deep-learning workload on a
 reference system of each GPU's generation — AlexNet (Krizhevsky et al. 2012), 128 images
 per GPU, the parallelism per layer chosen on the model (data-parallel convolutions,
 model-parallel dense layers inside a node where that is faster), hierarchical all-reduce
@@ -33,7 +33,7 @@ from models.hardware import (
 )
 from models.systems import REFERENCE_NODES, ReferenceNode
 from models.workloads import ALEXNET_2012_LAYERS
-from neurocomp.accounting import estimate
+from neurocomp.accounting import estimate, step_time
 from neurocomp.accounting.forecast import (
     HOURS_PER_YEAR,
     annualized_usd_per_year,
@@ -41,8 +41,7 @@ from neurocomp.accounting.forecast import (
     gpus_needed,
     implied_usd_per_kwh,
 )
-from neurocomp.accounting.parallel import ParallelOptions, step_time
-from neurocomp.accounting.planning import recommend_parallelism
+from neurocomp.accounting.parallel import ParallelOptions, recommend_parallelism
 from neurocomp.analysis import Analysis
 from neurocomp.plotting import PALETTE, log_ticks
 from neurocomp.results import Result, stack_frames

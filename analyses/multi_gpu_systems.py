@@ -4,12 +4,12 @@ Dettmers (2014) argued that the network is the bottleneck of a GPU cluster — a
 NICs of ≈ 4 GB/s against 15.75 GB/s of PCIe 3.0 x16 — and that without GPUDirect RDMA a
 transfer between nodes is staged GPU → CPU → NIC → NIC → CPU → GPU. This analysis puts the
 reference convnets and a TCN (``models.workloads``: AlexNet's hand-written layer costs,
-the others counted by ``neurocomp.accounting.counter``) on the named systems of
+the others counted by ``neurocomp.accounting.counting.counter``) on the named systems of
 ``models.systems`` — the post's 2014 cluster, a 2016 8-GPU PCIe box, a DGX-1 (V100), a DGX
 A100, an HGX H100 node and a 1024-GPU H100 cluster on NDR InfiniBand — and computes the
 data-parallel (weak-scaling) speedup against GPU count with the step-time model
-(``neurocomp.accounting.parallel``: DDP buckets overlapped with the backward pass), each
-system's collectives running over the data paths of ``neurocomp.accounting.paths``. Every
+(``neurocomp.accounting.parallel.steps``: DDP buckets overlapped with the backward pass), each
+system's collectives running over the data paths of ``neurocomp.accounting.systems.paths``. Every
 multi-node system is computed with GPUDirect RDMA on and off (its staged variant pipelines
 256 KiB chunks, as CUDA-aware MPI does); for the 2014 cluster also with store-and-forward
 staging (whole-buffer copies, as hand-written ``cudaMemcpy`` + ``MPI_Send``).
@@ -28,10 +28,8 @@ import pandas as pd
 
 from models.systems import SYSTEMS
 from models.workloads import WORKLOADS
-from neurocomp.accounting.parallel import ParallelOptions
-from neurocomp.accounting.paths import Path
-from neurocomp.accounting.scaling import scaling_curve
-from neurocomp.accounting.systems import System
+from neurocomp.accounting.parallel import ParallelOptions, scaling_curve
+from neurocomp.accounting.systems import Path, System
 from neurocomp.analysis import Analysis
 from neurocomp.plotting import PALETTE, log_ticks
 from neurocomp.results import Result, stack_frames

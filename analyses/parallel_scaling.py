@@ -4,7 +4,7 @@ The reference convnets (AlexNet 2012, the cuda-convnet CIFAR-10 net, ResNet-18) 
 (Beniaguev et al. 2021, 3×64×100) are cut into layers by the FLOP counter
 (``neurocomp.accounting.count`` on one sample, forward and backward: FLOPs, parameters and
 activation sizes per layer, nothing written by hand) and trained, in the step-time model
-(``neurocomp.accounting.parallel``), on 1 to 64 GPUs joined by one kind of link — PCIe 3 and
+(``neurocomp.accounting.parallel.steps``), on 1 to 64 GPUs joined by one kind of link — PCIe 3 and
 4, NVLink 2–4, InfiniBand EDR/HDR/NDR, 10 and 100 Gb Ethernet from ``models.hardware``, each
 as a flat network at 82 % of its nominal bandwidth (ASTRA-sim's NVLink measurement) — with
 every layer data-parallel (ring/tree all-reduce of the gradients, DDP's buckets overlapped
@@ -33,11 +33,9 @@ from models.hardware import (
     gpu,
     interconnect,
 )
-from neurocomp.accounting.collectives import derate
-from neurocomp.accounting.counter import count
-from neurocomp.accounting.model_parallel import LayerCost
-from neurocomp.accounting.parallel import DoesNotFitError, ParallelOptions, step_time
-from neurocomp.accounting.planning import recommend_parallelism
+from neurocomp.accounting import LayerCost, count, step_time
+from neurocomp.accounting.network import derate
+from neurocomp.accounting.parallel import DoesNotFitError, ParallelOptions, recommend_parallelism
 from neurocomp.analysis import Analysis
 from neurocomp.plotting import PALETTE
 from neurocomp.results import Result, stack_frames

@@ -27,7 +27,8 @@ import torch
 from models.dettmers_neurons import SHARED_NUMBERS, granule_cell, purkinje_cell
 from models.l5_drive import L5_DRIVE
 from models.neurons import l5_pyramidal
-from neurocomp.accounting import count, recording_cost
+from neurocomp.accounting import count
+from neurocomp.accounting.simcost import recording_cost
 from neurocomp.analysis import Analysis
 from neurocomp.biophysics.model import AXONAL_REGIONS
 from neurocomp.biophysics.pipeline import NeuronPipeline

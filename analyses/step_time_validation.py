@@ -1,8 +1,8 @@
 """step-time-validation: predicted against measured training-step time on this CPU.
 
-The step-time model (``neurocomp.accounting.step_model``) prices every op the counter
+The step-time model (``neurocomp.accounting.machine.step_model``) prices every op the counter
 records in a forward pass, loss, backward pass and SGD step, at rates measured by
-micro-benchmarks of generic ops on this machine (``neurocomp.accounting.microbench``):
+micro-benchmarks of generic ops on this machine (``neurocomp.accounting.machine.microbench``):
 matrix products at the matmul rate of their arithmetic intensity (square to skinny
 products), convolutions at the median rate of generic 1-D and 2-D convolutions (forward
 and backward apart), pooling, batch norm and ``pow`` at their own measured rates, every
@@ -36,14 +36,14 @@ from models.convnets import (
     cifar_net,
     resnet18,
 )
-from neurocomp.accounting.counter import count
-from neurocomp.accounting.microbench import benchmark_machine, torch_threads
-from neurocomp.accounting.step_measure import (
+from neurocomp.accounting import benchmark_machine, count, predict_step
+from neurocomp.accounting.machine import (
+    NOT_MODELLED,
     conv_dims,
     count_optimizer_step,
     measure_training_step,
+    torch_threads,
 )
-from neurocomp.accounting.step_model import NOT_MODELLED, predict_step
 from neurocomp.analysis import Analysis
 from neurocomp.layers import tcn_loss
 from neurocomp.plotting import PALETTE

@@ -1175,78 +1175,80 @@ arg("mapping", "type", f"{MK}:impulse_responses", IR, "system", "ball-and-stick"
 A = "neurocomp.accounting"
 FAC = {"value": 2.0, "unit": "1", "source": "s", "low": 1.0, "high": 3.0,
        "distribution": "uniform"}
-arg("accounting", "out-of-range", f"{A}:Factor", FAC, "low", 5.0, fields=("low", "high"))
-arg("accounting", "out-of-range", f"{A}:Factor", FAC, "value", 10.0,
+arg("accounting", "out-of-range", f"{A}.estimates:Factor", FAC, "low", 5.0, fields=("low", "high"))
+arg("accounting", "out-of-range", f"{A}.estimates:Factor", FAC, "value", 10.0,
     fields=("value",))
-arg("accounting", "unknown-name", f"{A}:Factor", FAC, "distribution", "cauchy")
-arg("accounting", "nan", f"{A}:Factor", FAC, "value", NAN)
-arg("accounting", "type", f"{A}:Factor", FAC, "value", "2e3")
+arg("accounting", "unknown-name", f"{A}.estimates:Factor", FAC, "distribution", "cauchy")
+arg("accounting", "nan", f"{A}.estimates:Factor", FAC, "value", NAN)
+arg("accounting", "type", f"{A}.estimates:Factor", FAC, "value", "2e3")
 DEV = {"peak_flop_per_s": 1e12}
-arg("accounting", "zero", f"{A}:Device", DEV, "peak_flop_per_s", 0.0)
-arg("accounting", "probability", f"{A}:Device", DEV, "efficiency", 1.5)
-arg("accounting", "negative", f"{A}:Device", DEV, "peak_flop_per_s", -1e12)
-arg("accounting", "negative", f"{A}:Device", DEV, "memory_bytes", -1.0)
-arg("accounting", "inf", f"{A}:Device", DEV, "peak_flop_per_s", INF)
+arg("accounting", "zero", f"{A}.hardware:Device", DEV, "peak_flop_per_s", 0.0)
+arg("accounting", "probability", f"{A}.hardware:Device", DEV, "efficiency", 1.5)
+arg("accounting", "negative", f"{A}.hardware:Device", DEV, "peak_flop_per_s", -1e12)
+arg("accounting", "negative", f"{A}.hardware:Device", DEV, "memory_bytes", -1.0)
+arg("accounting", "inf", f"{A}.hardware:Device", DEV, "peak_flop_per_s", INF)
 AB = {"bandwidth_bytes_per_s": 1e10, "latency_s": 1e-6}
-arg("accounting", "zero", f"{A}:AlphaBeta", AB, "bandwidth_bytes_per_s", 0.0)
-arg("accounting", "negative", f"{A}:AlphaBeta", AB, "latency_s", -1e-6)
-arg("accounting", "type", f"{A}:AlphaBeta", AB, "bandwidth_bytes_per_s", "fast")
+arg("accounting", "zero", f"{A}.network:AlphaBeta", AB, "bandwidth_bytes_per_s", 0.0)
+arg("accounting", "negative", f"{A}.network:AlphaBeta", AB, "latency_s", -1e-6)
+arg("accounting", "type", f"{A}.network:AlphaBeta", AB, "bandwidth_bytes_per_s", "fast")
 
 
 @lazy
 def _link():
-    from neurocomp.accounting import AlphaBeta
+    from neurocomp.accounting.network import AlphaBeta
     return AlphaBeta(bandwidth_bytes_per_s=1e10, latency_s=1e-6)
 
 
 CT_ = {"collective": "allreduce", "n_bytes": 1e6, "n_ranks": 4, "link": _link}
-arg("accounting", "unknown-name", f"{A}:collective_time_s", CT_, "collective", "scatter2")
-arg("accounting", "zero", f"{A}:collective_time_s", CT_, "n_ranks", 0)
-arg("accounting", "negative", f"{A}:collective_time_s", CT_, "n_bytes", -1.0)
-arg("accounting", "unknown-name", f"{A}:collective_time_s", CT_, "algorithm", "butterfly")
-arg("accounting", "float-for-int", f"{A}:ring_allreduce_time_s",
+arg("accounting", "unknown-name", f"{A}.network:collective_time_s", CT_, "collective", "scatter2")
+arg("accounting", "zero", f"{A}.network:collective_time_s", CT_, "n_ranks", 0)
+arg("accounting", "negative", f"{A}.network:collective_time_s", CT_, "n_bytes", -1.0)
+arg("accounting", "unknown-name", f"{A}.network:collective_time_s", CT_, "algorithm", "butterfly")
+arg("accounting", "float-for-int", f"{A}.network:ring_allreduce_time_s",
     {"n_bytes": 1e6, "n_ranks": 4, "link": _link}, "n_ranks", 1.5)
-arg("accounting", "zero", f"{A}:busbw_bytes_per_s",
+arg("accounting", "zero", f"{A}.network.collectives:busbw_bytes_per_s",
     {"collective": "allreduce", "n_bytes": 1e6, "n_ranks": 4, "time_s": 1e-3}, "time_s", 0.0)
-arg("accounting", "negative", f"{A}:doublings_needed",
+arg("accounting", "negative", f"{A}.forecast:doublings_needed",
     {"target_flop_per_s": 1e18, "start_flop_per_s": 1e15}, "target_flop_per_s", -1.0)
-arg("accounting", "zero", f"{A}:doublings_needed",
+arg("accounting", "zero", f"{A}.forecast:doublings_needed",
     {"target_flop_per_s": 1e18, "start_flop_per_s": 1e15}, "start_flop_per_s", 0.0)
 YR = {"start_year": 2020.0, "start_flop_per_s": 1e15, "target_flop_per_s": 1e18,
       "doubling_period_y": 2.0}
-arg("accounting", "zero", f"{A}:year_reached", YR, "doubling_period_y", 0.0)
-arg("accounting", "unknown-name", f"{A}:year_reached", YR, "rounding", "floor2")
-arg("accounting", "nan", f"{A}:year_reached", YR, "start_year", NAN)
+arg("accounting", "zero", f"{A}.forecast:year_reached", YR, "doubling_period_y", 0.0)
+arg("accounting", "unknown-name", f"{A}.forecast:year_reached", YR, "rounding", "floor2")
+arg("accounting", "nan", f"{A}.forecast:year_reached", YR, "start_year", NAN)
 GN = {"target_flop_per_s": 1e18, "flop_per_s_per_device": 1e14}
-arg("accounting", "probability", f"{A}:gpus_needed", GN, "parallel_efficiency", 1.5)
-arg("accounting", "zero", f"{A}:gpus_needed", GN, "parallel_efficiency", 0.0)
-arg("accounting", "nan", f"{A}:gpus_needed", GN, "target_flop_per_s", NAN)
+arg("accounting", "probability", f"{A}.forecast:gpus_needed", GN, "parallel_efficiency", 1.5)
+arg("accounting", "zero", f"{A}.forecast:gpus_needed", GN, "parallel_efficiency", 0.0)
+arg("accounting", "nan", f"{A}.forecast:gpus_needed", GN, "target_flop_per_s", NAN)
 FT = {"years": (2010.0, 2015.0, 2020.0), "flop_per_s": (1e12, 1e13, 1e14)}
-arg("accounting", "shape", f"{A}:fit_trend", FT, "years", (2010.0, 2015.0),
+arg("accounting", "shape", f"{A}.forecast:fit_trend", FT, "years", (2010.0, 2015.0),
     fields=("years", "flop_per_s"))
-arg("accounting", "empty", f"{A}:fit_trend", FT, "years", (2010.0,),
+arg("accounting", "empty", f"{A}.forecast:fit_trend", FT, "years", (2010.0,),
     fields=("years", "flop_per_s", "points"), values=("1",))
-arg("accounting", "negative", f"{A}:fit_trend", FT, "flop_per_s", (1e12, -1e13, 1e14),
+arg("accounting", "negative", f"{A}.forecast:fit_trend", FT, "flop_per_s", (1e12, -1e13, 1e14),
     values=("-1e+13",))
 FAB = {"n_bytes": (1e3, 1e4, 1e5, 1e6), "times_s": (1e-5, 2e-5, 1e-4, 1e-3), "n_ranks": 4}
-arg("accounting", "out-of-range", f"{A}:fit_alpha_beta", FAB, "n_ranks", 1)
-arg("accounting", "negative", f"{A}:fit_alpha_beta", FAB, "times_s",
+arg("accounting", "out-of-range", f"{A}.ddp:fit_alpha_beta", FAB, "n_ranks", 1)
+arg("accounting", "negative", f"{A}.ddp:fit_alpha_beta", FAB, "times_s",
     (1e-5, -2e-5, 1e-4, 1e-3), values=("-2e-05",))
-arg("accounting", "negative", f"{A}:roofline_time_s",
+arg("accounting", "negative", f"{A}.machine:roofline_time_s",
     {"flop": 1e9, "n_bytes": 1e6, "peak_flop_per_s": 1e12, "memory_bandwidth_bytes_per_s": 1e11},
     "flop", -1.0)
 HS = {"chunk_bytes": 262144.0, "copy_overhead_s": 5e-6}
-arg("accounting", "zero", f"{A}:HostStaging", HS, "chunk_bytes", 0.0)
-arg("accounting", "huge", f"{A}:HostStaging", HS, "chunk_bytes", 2.0 ** 40)
-arg("accounting", "negative", f"{A}:HostStaging", HS, "copy_overhead_s", -1.0)
-arg("accounting", "unknown-name", f"{A}:Fabric", {}, "kind", "torus")
-arg("accounting", "out-of-range", f"{A}:Fabric", {}, "oversubscription", 0.5)
-arg("accounting", "zero", f"{A}:Fabric", {"kind": "fat_tree", "nodes_per_leaf": 4},
+arg("accounting", "zero", f"{A}.systems:HostStaging", HS, "chunk_bytes", 0.0)
+arg("accounting", "huge", f"{A}.systems:HostStaging", HS, "chunk_bytes", 2.0 ** 40)
+arg("accounting", "negative", f"{A}.systems:HostStaging", HS, "copy_overhead_s", -1.0)
+arg("accounting", "unknown-name", f"{A}.systems:Fabric", {}, "kind", "torus")
+arg("accounting", "out-of-range", f"{A}.systems:Fabric", {}, "oversubscription", 0.5)
+arg("accounting", "zero", f"{A}.systems:Fabric", {"kind": "fat_tree", "nodes_per_leaf": 4},
     "nodes_per_leaf", 0)
 
 
 def _node_kwargs() -> dict[str, Any]:
-    from neurocomp.accounting import AlphaBeta, Device, HostStaging
+    from neurocomp.accounting.hardware import Device
+    from neurocomp.accounting.network import AlphaBeta
+    from neurocomp.accounting.systems import HostStaging
     return {"name": "box", "gpu": Device(peak_flop_per_s=1e13), "gpus": 4,
             "pcie": AlphaBeta(bandwidth_bytes_per_s=1.2e10, latency_s=1e-6),
             "cpu_cores_per_socket": 8, "cpu_pcie_lanes_per_socket": 128,
@@ -1257,29 +1259,29 @@ def _node_kwargs() -> dict[str, Any]:
 NODE = {k: lazy(lambda k=k: _node_kwargs()[k]) for k in
         ("name", "gpu", "gpus", "pcie", "cpu_cores_per_socket", "cpu_pcie_lanes_per_socket",
          "nic", "nics", "staging")}
-arg("accounting", "zero", f"{A}:Node", NODE, "gpus", 0)
-arg("accounting", "huge", f"{A}:Node", NODE, "gpus", 5000)
-arg("accounting", "negative", f"{A}:Node", NODE, "nics", -1)
-arg("accounting", "type", f"{A}:Node", NODE, "gpu", "H100", values=("'H100'", "str"))
+arg("accounting", "zero", f"{A}.systems:Node", NODE, "gpus", 0)
+arg("accounting", "huge", f"{A}.systems:Node", NODE, "gpus", 5000)
+arg("accounting", "negative", f"{A}.systems:Node", NODE, "nics", -1)
+arg("accounting", "type", f"{A}.systems:Node", NODE, "gpu", "H100", values=("'H100'", "str"))
 
 
 @lazy
 def _node():
-    from neurocomp.accounting import Node
+    from neurocomp.accounting.systems import Node
     return Node(**_node_kwargs())
 
 
 @lazy
 def _fabric():
-    from neurocomp.accounting import Fabric
+    from neurocomp.accounting.systems import Fabric
     return Fabric()
 
 
 SYS = {"name": "s", "node": _node}
-arg("accounting", "zero", f"{A}:System", SYS, "nodes", 0)
-arg("accounting", "out-of-range", f"{A}:System", SYS, "nodes", 2, fields=("fabric",))
-arg("accounting", "unknown-name", f"{A}:System", SYS, "algorithm", "magic")
-arg("accounting", "float-for-int", f"{A}:System", {**SYS, "fabric": _fabric}, "nodes", 2.5)
+arg("accounting", "zero", f"{A}.systems:System", SYS, "nodes", 0)
+arg("accounting", "out-of-range", f"{A}.systems:System", SYS, "nodes", 2, fields=("fabric",))
+arg("accounting", "unknown-name", f"{A}.systems:System", SYS, "algorithm", "magic")
+arg("accounting", "float-for-int", f"{A}.systems:System", {**SYS, "fabric": _fabric}, "nodes", 2.5)
 
 
 @lazy
@@ -1291,7 +1293,7 @@ def _layers():
 
 @lazy
 def _system():
-    from neurocomp.accounting import System
+    from neurocomp.accounting.systems import System
     return System(name="s", node=_node())
 
 
@@ -1323,7 +1325,7 @@ arg("accounting", "nan", f"{A}:LayerCost", LC, "forward_flop_per_sample", NAN)
 
 @lazy
 def _dev():
-    from neurocomp.accounting import Device
+    from neurocomp.accounting.hardware import Device
     return Device(peak_flop_per_s=1e13)
 
 
@@ -1333,13 +1335,14 @@ arg("accounting", "unknown-name", f"{A}:step_time", ST, "plan", "pipeline")
 arg("accounting", "zero", f"{A}:step_time", ST, "n_devices", 0)
 SCU = {"layers": _layers, "device": _dev, "network": _link, "device_counts": (1, 2, 4),
        "batch_per_device": 8}
-arg("accounting", "empty", f"{A}:scaling_curve", SCU, "device_counts", (), values=("()",))
-arg("accounting", "zero", f"{A}:scaling_curve", SCU, "device_counts", (0, 2), values=("0",))
-arg("accounting", "zero", f"{A}:relative_error", {"rebuilt": 1.0, "published": 2.0},
+arg("accounting", "empty", f"{A}.parallel:scaling_curve", SCU, "device_counts", (), values=("()",))
+arg("accounting", "zero", f"{A}.parallel:scaling_curve", SCU, "device_counts", (0, 2),
+    values=("0",))
+arg("accounting", "zero", f"{A}.estimates:relative_error", {"rebuilt": 1.0, "published": 2.0},
     "published", 0.0)
-arg("accounting", "zero", f"{A}:time_steps_from_latency",
+arg("accounting", "zero", f"{A}.brain:time_steps_from_latency",
     {"latency_ms": 100.0, "frames_per_s": 30.0}, "frames_per_s", 0.0)
-arg("accounting", "unknown-name", f"{A}:select",
+arg("accounting", "unknown-name", f"{A}.estimates:select",
     {"available": lazy(lambda: {"k": _params()}), "names": ["k"]}, "names", ["nosuch"],
     fields=("names", "method"), values=("'nosuch'",),
     note="the names are estimation methods: the message calls an entry 'method'")
@@ -1363,27 +1366,28 @@ def _lin():
 
 MTS = {"model": _lin, "example_input": _t(4, 3), "loss": lambda y: y.sum(), "repeats": 1,
        "warmup": 0, "probes": False}
-arg("accounting", "zero", f"{A}:measure_training_step", MTS, "repeats", 0)
-arg("accounting", "negative", f"{A}:measure_training_step", MTS, "warmup", -1)
+arg("accounting", "zero", f"{A}.machine:measure_training_step", MTS, "repeats", 0)
+arg("accounting", "negative", f"{A}.machine:measure_training_step", MTS, "warmup", -1)
 CNT = {"module": _lin, "example_input": _t(4, 3)}
 arg("accounting", "type", f"{A}:count", CNT, "module", "resnet18", values=("str", "'resnet18'"))
 arg("accounting", "negative", f"{A}:count", CNT, "dtype_bytes", -4)
 WL = {"name": "w", "description": "d", "batch_per_device": 8, "build": lambda: []}
-arg("accounting", "zero", f"{A}:Workload", WL, "batch_per_device", 0)
-arg("accounting", "negative", f"{A}:synaptic_event_flop_per_s",
+arg("accounting", "zero", f"{A}.parallel:Workload", WL, "batch_per_device", 0)
+arg("accounting", "negative", f"{A}.brain.synaptic:synaptic_event_flop_per_s",
     {"synapses": 1e14, "rate_hz": 1.0, "flop_per_event": 1.0}, "rate_hz", -1.0)
-arg("accounting", "unknown-name", f"{A}:tornado", {"params": _params}, "factors", ["nosuch"],
+arg("accounting", "unknown-name", f"{A}.estimates:tornado", {"params": _params}, "factors",
+    ["nosuch"],
     fields=("factors", "factor"), values=("'nosuch'",))
-arg("accounting", "negative", f"{A}:Published", {"source": "s", "flop_per_s": 1e15},
+arg("accounting", "negative", f"{A}.estimates:Published", {"source": "s", "flop_per_s": 1e15},
     "flop_per_s", -1.0)
-arg("accounting", "zero", f"{A}:elasticities", {"params": _params}, "rel_step", 0.0)
+arg("accounting", "zero", f"{A}.estimates:elasticities", {"params": _params}, "rel_step", 0.0)
 
 # the formulas take floats or arrays of Monte-Carlo samples
-arg("accounting", "nan-data", f"{A}:moravec_flop_per_s",
+arg("accounting", "nan-data", f"{A}.brain.moravec:moravec_flop_per_s",
     {"detections_per_frame": 1e6, "frames_per_s": 10.0, "instructions_per_detection": 100.0,
      "brain_to_retina_ratio": 1e5, "flop_per_instruction": 1.0}, "frames_per_s",
     lazy(lambda: __import__("numpy").array([10.0, float("nan")])), values=("nan",))
-arg("accounting", "negative", f"{A}:entity_update_flop_per_s",
+arg("accounting", "negative", f"{A}.brain.synaptic:entity_update_flop_per_s",
     {"entities": 1e11, "flop_per_update": 10.0, "updates_per_s": 100.0}, "entities",
     lazy(lambda: __import__("numpy").array([1e11, -1.0])), values=("-1",))
 
@@ -1392,7 +1396,7 @@ def _dettmers_factors(**change: Any) -> Any:
     params = _resolve("models.brain_estimates:parameter_set")("dettmers_2015")
     factors = {k: f.value for k, f in params.factors().items()}
     factors.update(change)
-    return _resolve(f"{A}:dettmers_2015_flop_per_s")(**factors)
+    return _resolve(f"{A}.brain:dettmers_2015_flop_per_s")(**factors)
 
 
 custom("accounting", "unknown-name", "dettmers_2015_flop_per_s.granule_cuont=1.0",
@@ -1401,12 +1405,13 @@ custom("accounting", "unknown-name", "dettmers_2015_flop_per_s.granule_cuont=1.0
 custom("accounting", "zero", "dettmers_2015_flop_per_s.time_steps=0",
        ("time_steps",), lambda: _dettmers_factors(time_steps=0.0), values=("0",),
        baseline=lambda: _dettmers_factors())
-arg("accounting", "zero", f"{A}:gpus_needed", GN, "max_devices", 0.0)
+arg("accounting", "zero", f"{A}.forecast:gpus_needed", GN, "max_devices", 0.0)
 RF = {"report": lazy(lambda: _resolve(f"{A}:count")(_lin(), _t(4, 3)())),
       "peak_flop_per_s": 1e12, "memory_bandwidth_bytes_per_s": 1e11}
-arg("accounting", "type", f"{A}:roofline", RF, "report", "resnet18", values=("str", "'resnet18'"))
-arg("accounting", "negative", f"{A}:roofline", RF, "peak_flop_per_s", -1.0)
-arg("accounting", "unknown-name", f"{A}:roofline", RF, "phases", ("forward", "sideways"),
+arg("accounting", "type", f"{A}.machine:roofline", RF, "report", "resnet18",
+    values=("str", "'resnet18'"))
+arg("accounting", "negative", f"{A}.machine:roofline", RF, "peak_flop_per_s", -1.0)
+arg("accounting", "unknown-name", f"{A}.machine:roofline", RF, "phases", ("forward", "sideways"),
     values=("'sideways'",))
 
 # -- system files ------------------------------------------------------------------------

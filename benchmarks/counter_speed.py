@@ -5,7 +5,7 @@ Counts a ResNet-18-size net (``models.convnets.resnet18``, He et al. 2016) at ba
 forward and backward, three ways in the same run: no counter at all (the plain forward and
 ``torch.autograd.grad`` of every parameter — the floor both counters pay), neurocomp's
 ``count`` and ``torch.utils.flop_counter.FlopCounterMode`` run the same way (forward, then
-backward, one mode per phase: ``neurocomp.accounting.counter_check.flop_counter_mode_counts``).
+backward, one mode per phase: ``neurocomp.accounting.counting.flop_counter_mode_counts``).
 Each is timed ``--repeats`` times after one warm-up call, the three interleaved round by round
 so that the shared machine's load falls on all of them alike; the medians are compared.
 Target: the counter no slower than 1.5 × FlopCounterMode. The spatial size is 64 px by
@@ -28,8 +28,8 @@ from pathlib import Path
 import torch
 
 from models.convnets import resnet18
-from neurocomp.accounting.counter import count
-from neurocomp.accounting.counter_check import flop_counter_mode_counts
+from neurocomp.accounting import count
+from neurocomp.accounting.counting import flop_counter_mode_counts
 from neurocomp.provenance import FLOP_CONVENTION, environment_info, git_info, package_versions
 from neurocomp.timing import Timing, measure
 

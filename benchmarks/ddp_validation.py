@@ -3,7 +3,7 @@
 
 Runs the ``ddp-validation`` analysis (``analyses/ddp_validation.py``): this machine's
 micro-benchmarks, then two local processes in one gloo process group
-(``neurocomp.accounting.ddp_check``) time an all-reduce sweep (4 kB to 126 MB per rank,
+(``neurocomp.accounting.ddp.ddp_check``) time an all-reduce sweep (4 kB to 126 MB per rank,
 sizes interleaved, slowest rank, medians of ``repeats``), train ResNet-18 (10 classes,
 128 px) without and with DistributedDataParallel, and all-reduce DDP's buckets again on
 their own. The α–β line fitted to the sweep (ring factors divided out) and DDP's bucket

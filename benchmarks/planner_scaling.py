@@ -32,8 +32,8 @@ from unittest import mock
 
 import torch
 
-from neurocomp.accounting.registry import named_systems, named_workloads
-from neurocomp.accounting.system_plan import SystemPlan, plan_on_system
+from neurocomp.accounting import plan_on_system
+from neurocomp.accounting.parallel import SystemPlan, named_systems, named_workloads
 from neurocomp.accounting.systems import System
 from neurocomp.provenance import environment_info, git_info, package_versions
 

@@ -15,23 +15,20 @@ The estimates are computed from these factors every time; nothing here is a cach
 
 from __future__ import annotations
 
-from neurocomp.accounting import (
+from neurocomp.accounting.brain import (
     AIImpactsTepsParameters,
     BottomUpParameters,
     CarlsmithMechanisticParameters,
     DettmersParameters,
-    EstimateParameters,
-    Factor,
     KurzweilParameters,
     KurzweilRegionalParameters,
     MoravecParameters,
     NeuronPopulation,
-    Published,
     SandbergBostromParameters,
     bottom_up,
-    select,
     time_steps_from_latency,
 )
+from neurocomp.accounting.estimates import EstimateParameters, Factor, Published, select
 from neurocomp.citations import Cited
 
 __all__ = [

@@ -17,7 +17,6 @@ direction, after line encoding.
 
 from __future__ import annotations
 
-from neurocomp.accounting.compression import Compression
 from neurocomp.accounting.hardware import (
     Catalogue,
     Gpu,
@@ -26,6 +25,7 @@ from neurocomp.accounting.hardware import (
     Supercomputer,
     bytes_per_s_from_gbit_per_s,
 )
+from neurocomp.accounting.parallel import Compression
 from neurocomp.citations import Cited
 
 __all__ = [

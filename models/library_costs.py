@@ -4,7 +4,7 @@ Three per-neuron costs, each scaled by cited neuron counts (``models.brain_estim
 
 * **Brian2 simulation** — the reduced mammalian L5b cell's (``models.neurons.l5_pyramidal``,
   Hay et al. 2011's channels) simulation cost per neuron-second
-  (:func:`neurocomp.accounting.simulation_cost`, priced from its channel units and
+  (:func:`neurocomp.accounting.simcost.events`, priced from its channel units and
   equations at dt = 25 µs and the ``neuron-pipeline`` input rates,
   ``models.l5_drive.L5_DRIVE``; no simulation is run), for every neuron;
 * **fitted surrogate** — only a surrogate that passes the accuracy bar on held-out data of
@@ -35,7 +35,7 @@ from models.l5_drive import L5_DRIVE
 from models.neurons import l5_pyramidal
 from models.surrogates import cheapest_passing, stale_reason, surrogate_frontier
 from neurocomp.accounting import count, simulation_cost
-from neurocomp.accounting.bottom_up import BottomUpParameters, bottom_up
+from neurocomp.accounting.brain import BottomUpParameters, bottom_up
 
 DT_MS = 0.025
 T_STEPS = int(SHARED_NUMBERS["time_steps"].value)

@@ -22,10 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from models.hardware import DEVICE_EFFICIENCY_MEGATRON_2021, gpu, interconnect
-from neurocomp.accounting.collectives import AlphaBeta, HierarchicalNetwork, derate
 from neurocomp.accounting.hardware import Catalogue, Device, Gpu, Interconnect
-from neurocomp.accounting.node import HostStaging, Node, NvLink
-from neurocomp.accounting.systems import Fabric, System
+from neurocomp.accounting.network import AlphaBeta, HierarchicalNetwork, derate
+from neurocomp.accounting.systems import Fabric, HostStaging, Node, NvLink, System
 from neurocomp.citations import Cited
 
 __all__ = [
@@ -73,39 +72,33 @@ SPR = ("https://meterpreter.org/intel-sapphire-rapids-will-have-80-cores (80 PCI
        "four UPI 2.0 links at 16 GT/s, eight DDR5-4800 channels)")
 
 
-@dataclass(frozen=True, kw_only=True)
-class CitedLink:
-    """A link whose two numbers are :class:`~neurocomp.citations.Cited` (socket links)."""
-
-    name: str
-    bandwidth: Cited
-    latency: Cited
-
-    @property
-    def bandwidth_bytes_per_s(self) -> float:
-        return self.bandwidth.value
-
-    @property
-    def latency_s(self) -> float:
-        return self.latency.value
-
-
 def _c(value: float, unit: str, source: str, note: str) -> Cited:
     return Cited(value=value, unit=unit, source=source, note=note)
 
 
+def _socket_link(year: int, cpu: str, *, name: str, latency: Cited,
+                 bandwidth: Cited) -> Interconnect:
+    """A link between the CPU sockets of a node, as a catalogue :class:`Interconnect`."""
+    return Interconnect(name=name, kind="socket", year=year, bandwidth=bandwidth,
+                        latency=latency, notes=(f"year: first {cpu} CPUs [R]",))
+
+
 _SOCKET_LAT = _c(1e-7, "s", "order of magnitude of one socket-link hop",
                  "[R] ~0.1 µs, not re-checked")
-QPI_2X8 = CitedLink(name="QPI 2 × 8.0 GT/s", latency=_SOCKET_LAT, bandwidth=_c(
+QPI_2X8 = _socket_link(
+    2013, "Xeon E5 v2", name="QPI 2 × 8.0 GT/s", latency=_SOCKET_LAT, bandwidth=_c(
     32e9, "B/s", XEON_E5 + "; " + QPI, "[C] 2 links × 8.0 GT/s × 2 B (Xeon E5 v2 at 8.0 GT/s: "
     "[S] https://topic.alibabacloud.com/a/underlying-smart-font-classtopic-s-color00c1deintel"
     "font-xeon-font-classtopic-s-color00c1dee5font-processor-analysis-1_1_11_32850911.html)"))
-QPI_2X96 = CitedLink(name="QPI 2 × 9.6 GT/s", latency=_SOCKET_LAT, bandwidth=_c(
+QPI_2X96 = _socket_link(
+    2014, "Xeon E5 v3", name="QPI 2 × 9.6 GT/s", latency=_SOCKET_LAT, bandwidth=_c(
     38.4e9, "B/s", XEON_E5 + "; " + QPI,
     "[C] 2 links × 9.6 GT/s × 2 B; 9.6 GT/s for Xeon E5 v3/v4 is [R]"))
-XGMI_ROME = CitedLink(name="Infinity Fabric (xGMI) 4 × x16", latency=_SOCKET_LAT, bandwidth=_c(
+XGMI_ROME = _socket_link(
+    2019, "EPYC Rome", name="Infinity Fabric (xGMI) 4 × x16", latency=_SOCKET_LAT, bandwidth=_c(
     144e9, "B/s", ROME, "[C] 64 lanes × 18 GT/s / 8 bit; DGX A100's link count is [R]"))
-UPI_4X16 = CitedLink(name="UPI 2.0 4 × 16 GT/s", latency=_SOCKET_LAT, bandwidth=_c(
+UPI_4X16 = _socket_link(
+    2023, "Sapphire Rapids", name="UPI 2.0 4 × 16 GT/s", latency=_SOCKET_LAT, bandwidth=_c(
     128e9, "B/s", SPR, "[C] 4 links × 16 GT/s × 2 B (2 B per transfer as QPI: [R])"))
 
 #: CUDA-aware MPI's staging of GPU data through host memory (MVAPICH2 defaults).
@@ -323,7 +316,7 @@ class ReferenceNode:
 
     def device(self) -> Device:
         """The GPU in ``dtype`` at Megatron's whole-run efficiency (as every system here)."""
-        return self.gpu.device(dtype=self.dtype, efficiency=EFF)
+        return _device(self.gpu.name, self.dtype)
 
 
 #: One node per GPU generation, oldest first ([R] node layouts from memory unless marked).

@@ -2,7 +2,7 @@
 
 AlexNet's layer costs are written by hand from the paper (:data:`ALEXNET_2012_LAYERS`, the
 one-tower view the parallel models have used since the accounting-II issue). The others
-are counted by :func:`neurocomp.accounting.counter.count` on the nets of ``models.convnets``
+are counted by :func:`neurocomp.accounting.count` on the nets of ``models.convnets``
 (one sample, forward and backward, so backward FLOPs are the measured ones), at the input
 size each was trained on; counting takes seconds, so it happens on first use and is cached.
 
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import functools
 
+from neurocomp.accounting import LayerCost
 from neurocomp.accounting.hardware import Catalogue
-from neurocomp.accounting.model_parallel import LayerCost
-from neurocomp.accounting.registry import Workload
+from neurocomp.accounting.parallel import Workload
 
 __all__ = ["ALEXNET_2012_LAYERS", "WORKLOADS", "counted_layers", "workload"]
 
@@ -70,7 +70,7 @@ def counted_layers(name: str) -> tuple[LayerCost, ...]:
     import torch
 
     from models import convnets
-    from neurocomp.accounting.counter import count
+    from neurocomp.accounting import count
 
     builders = {
         "cifar-net": (convnets.cifar_net, (1, 3, 32, 32), None),

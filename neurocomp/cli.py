@@ -11,8 +11,8 @@
 
 ``plan system`` finds named systems and models through the entry-point groups
 ``neurocomp.systems`` and ``neurocomp.workloads`` (see
-:mod:`neurocomp.accounting.registry`), as ``run`` finds analyses, so the library never
-imports ``models``; a system file follows :mod:`neurocomp.accounting.system_files`.
+:mod:`neurocomp.accounting.parallel.registry`), as ``run`` finds analyses, so the library never
+imports ``models``; a system file follows :mod:`neurocomp.accounting.systems.system_files`.
 
 ``run`` checks its arguments (``--seed``, ``--jobs``, ``--out``, the names) and every path it
 would write before any analysis is loaded, and exits with 2 and one ``error:`` line when one
@@ -118,17 +118,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_plan_system(args: argparse.Namespace) -> int:
+    from neurocomp.accounting import load_system, plan_on_system
     from neurocomp.accounting.hardware import UnknownNameError
-    from neurocomp.accounting.parallel import DoesNotFitError
-    from neurocomp.accounting.registry import (
+    from neurocomp.accounting.parallel import (
         SYSTEMS_GROUP,
         WORKLOADS_GROUP,
+        DoesNotFitError,
         RegistryError,
+        format_plan,
         named_systems,
         named_workloads,
     )
-    from neurocomp.accounting.system_files import SystemFileError, load_system
-    from neurocomp.accounting.system_plan import format_plan, plan_on_system
+    from neurocomp.accounting.systems import SystemFileError
 
     def fail(message: str) -> int:
         print(f"neurocomp plan system: {message}", file=sys.stderr)
@@ -255,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--system", metavar="NAME", help="one named system (default: all)")
     which.add_argument("--system-file", metavar="FILE.json",
                        help="a system described in JSON (schema: "
-                            "neurocomp.accounting.system_files)")
+                            "neurocomp.accounting.systems.system_files)")
     p_sys.add_argument("--batch-per-gpu", type=int, metavar="B",
                        help="samples per GPU per step (default: the model's own)")
     p_sys.add_argument("--rdma", choices=("on", "off"),

@@ -23,27 +23,28 @@ from analyses.flop_count_check import ConvZoo
 from models.convnets import alexnet_2012, cifar_net, resnet18
 from models.dettmers_neurons import AMPA, granule_cell, purkinje_cell
 from models.workloads import ALEXNET_2012_LAYERS
-from neurocomp.accounting.counter import UncountedOp, UntraceableModuleError, count
-from neurocomp.accounting.counter_check import (
+from neurocomp.accounting import count
+from neurocomp.accounting.counting import (
+    UncountedOp,
+    UntraceableModuleError,
     compare_with_flop_counter_mode,
+    conv_output_length,
     flop_counter_mode_counts,
 )
-from neurocomp.accounting.formulas import (
+from neurocomp.accounting.counting.conv_formulas import (
     conv_backward_flop,
     conv_flop,
-    conv_output_length,
     conv_transpose_output_length,
-    fft_r2c_flop,
 )
+from neurocomp.accounting.counting.formulas import fft_r2c_flop
+from neurocomp.accounting.counting.layer_formulas import dendritic_conv_flop, dettmers_neuron_flop
+from neurocomp.accounting.counting.op_registry import REGISTRY, UnknownOpError, op_formula
 from neurocomp.accounting.hardware import Device
-from neurocomp.accounting.layer_formulas import dendritic_conv_flop, dettmers_neuron_flop
-from neurocomp.accounting.model_parallel import resolve_inputs
-from neurocomp.accounting.op_registry import REGISTRY, UnknownOpError, op_formula
-from neurocomp.accounting.roofline import (
+from neurocomp.accounting.layer_cost import resolve_inputs
+from neurocomp.accounting.machine import roofline, roofline_time_s
+from neurocomp.accounting.machine.roofline_model import (
     attainable_flop_per_s,
     ridge_point_flop_per_byte,
-    roofline,
-    roofline_time_s,
 )
 from neurocomp.accounting.scalar_ops import ScalarOpCosts
 from neurocomp.layers import TCN, TCNConfig
@@ -438,7 +439,10 @@ def test_report_totals_and_convention():
 
 @pytest.mark.parametrize("steps", [40, 600])  # Toeplitz GEMM up to 512 steps, FFT beyond
 def test_temporal_filters_match_their_closed_forms(steps):
-    from neurocomp.accounting.layer_formulas import somatic_filter_flop, temporal_filter_flop
+    from neurocomp.accounting.counting.layer_formulas import (
+        somatic_filter_flop,
+        temporal_filter_flop,
+    )
     from neurocomp.layers import SomaticFilter, SynapticKernel
 
     x = torch.rand(2, 3, steps, generator=_gen())

@@ -16,16 +16,21 @@ import numpy as np
 import pytest
 import torch
 
-from neurocomp.accounting.bucketing import DDP_BUCKET_CAP_BYTES, DDP_FIRST_BUCKET_CAP_BYTES
-from neurocomp.accounting.collectives import AlphaBeta, busbw_bytes_per_s, ring_allreduce_time_s
-from neurocomp.accounting.ddp_check import DDPCheckConfig, DDPMeasurement, run_ddp_check
-from neurocomp.accounting.ddp_fit import (
+from neurocomp.accounting.ddp import (
+    DDP_BUCKET_CAP_BYTES,
+    DDP_FIRST_BUCKET_CAP_BYTES,
+    DDPCheckConfig,
+    DDPMeasurement,
     LayerGradient,
-    busbw_of,
     fit_alpha_beta,
     predict_ddp_step,
+    run_ddp_check,
 )
-from neurocomp.accounting.microbench import MachineBenchmark, Probe, RatePoint
+from neurocomp.accounting.ddp.ddp_fit import busbw_of
+from neurocomp.accounting.machine import MachineBenchmark, Probe
+from neurocomp.accounting.machine.machine_rates import RatePoint
+from neurocomp.accounting.network import AlphaBeta, ring_allreduce_time_s
+from neurocomp.accounting.network.collectives import busbw_bytes_per_s
 
 ROUND_OFF = 1e-9  # least squares on exact data: a few ulps relative
 

@@ -33,26 +33,32 @@ from models.brain_estimates import (
 from neurocomp.accounting import (
     FLOP_CONVENTION,
     FLOP_PER_MAC,
-    DettmersParameters,
-    Factor,
-    KurzweilRegionalParameters,
-    NeuronPopulation,
-    Published,
-    SandbergBostromParameters,
-    bottom_up,
-    bottom_up_flop_per_s,
-    dettmers_2015_flop_per_s,
-    dettmers_decomposition,
-    elasticities,
     estimate,
     flops_to_macs,
-    input_range,
-    kurzweil_regional_flop_per_s,
     macs_to_flops,
     monte_carlo,
-    select,
-    synaptic_event_flop_per_s,
+)
+from neurocomp.accounting.brain import (
+    DettmersParameters,
+    KurzweilRegionalParameters,
+    NeuronPopulation,
+    SandbergBostromParameters,
+    bottom_up,
+    dettmers_2015_flop_per_s,
+    dettmers_decomposition,
     time_steps_from_latency,
+)
+from neurocomp.accounting.brain.per_neuron import bottom_up_flop_per_s
+from neurocomp.accounting.brain.synaptic import (
+    kurzweil_regional_flop_per_s,
+    synaptic_event_flop_per_s,
+)
+from neurocomp.accounting.estimates import (
+    Factor,
+    Published,
+    elasticities,
+    input_range,
+    select,
     tornado,
 )
 from neurocomp.provenance import FLOP_CONVENTION as PROVENANCE_CONVENTION

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from models import hardware as hw
-from neurocomp.accounting.collectives import Link
 from neurocomp.accounting.hardware import (
     Catalogue,
     Device,
@@ -24,6 +23,7 @@ from neurocomp.accounting.hardware import (
     UnknownNameError,
     bytes_per_s_from_gbit_per_s,
 )
+from neurocomp.accounting.network import Link
 from neurocomp.citations import Cited
 
 ROUND_OFF = 1e-12  # one or two float operations on decimal inputs

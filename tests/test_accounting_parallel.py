@@ -15,56 +15,54 @@ import torch
 
 from models import hardware as hw
 from models.workloads import ALEXNET_2012_LAYERS
-from neurocomp.accounting.bucketing import (
+from neurocomp.accounting import LayerCost, step_time
+from neurocomp.accounting.ddp import (
     DDP_BUCKET_CAP_BYTES,
     DDP_FIRST_BUCKET_CAP_BYTES,
     GradientReady,
-    assign_buckets,
     schedule_overlap,
 )
-from neurocomp.accounting.collectives import (
+from neurocomp.accounting.ddp.bucketing import assign_buckets
+from neurocomp.accounting.hardware import Device
+from neurocomp.accounting.layer_cost import resolve_inputs
+from neurocomp.accounting.network import (
     AlphaBeta,
-    FlatNetwork,
     HierarchicalNetwork,
-    allgather_time_s,
     as_network,
-    broadcast_time_s,
-    busbw_bytes_per_s,
     busbw_factor,
     collective_time_s,
     derate,
-    hierarchical_allreduce_time_s,
-    parameter_server_time_s,
-    reduce_scatter_time_s,
     ring_allreduce_time_s,
     tree_allreduce_time_s,
 )
-from neurocomp.accounting.compression import (
-    NO_COMPRESSION,
-    Compression,
-    compressed_allreduce_time_s,
+from neurocomp.accounting.network.collectives import (
+    FlatNetwork,
+    allgather_time_s,
+    broadcast_time_s,
+    busbw_bytes_per_s,
+    hierarchical_allreduce_time_s,
+    parameter_server_time_s,
+    reduce_scatter_time_s,
 )
-from neurocomp.accounting.hardware import Device
-from neurocomp.accounting.model_parallel import (
-    LayerCost,
+from neurocomp.accounting.parallel import (
+    Compression,
+    DoesNotFitError,
+    ParallelOptions,
+    recommend_parallelism,
+    scaling_curve,
+)
+from neurocomp.accounting.parallel.compression import NO_COMPRESSION, compressed_allreduce_time_s
+from neurocomp.accounting.parallel.model_parallel import (
     data_parallel_gradient_bytes,
     krizhevsky_plan,
     model_parallel_activation_bytes,
-    resolve_inputs,
     shard_shapes,
     shard_sizes,
     split_linear_backward,
     split_linear_forward,
 )
-from neurocomp.accounting.parallel import (
-    DoesNotFitError,
-    ParallelOptions,
-    data_parallel_step,
-    model_parallel_step,
-    step_time,
-)
-from neurocomp.accounting.planning import hybrid_step, recommend_parallelism
-from neurocomp.accounting.scaling import scaling_curve
+from neurocomp.accounting.parallel.planning import hybrid_step
+from neurocomp.accounting.parallel.steps import data_parallel_step, model_parallel_step
 
 ROUND_OFF = 1e-12  # a handful of float operations
 LINK = AlphaBeta(bandwidth_bytes_per_s=10e9, latency_s=5e-6)

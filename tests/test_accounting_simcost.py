@@ -16,21 +16,21 @@ from brian2 import ms
 
 from models.channels import HAY_CHANNELS
 from models.neurons import ball_and_stick_model, l5_pyramidal
-from neurocomp.accounting.expression_ops import code_ops, expression_ops
+from neurocomp.accounting import simulation_cost
 from neurocomp.accounting.scalar_ops import ScalarOpCosts
-from neurocomp.accounting.simulation_cost import (
-    COUNT_NAMES,
-    events_by_group,
+from neurocomp.accounting.simcost import (
+    code_ops,
+    expression_ops,
     recording_cost,
-    simulation_cost,
+    simulation_ops,
     throughput_check,
 )
-from neurocomp.accounting.simulation_ops import (
+from neurocomp.accounting.simcost.equations import (
     cable_flop_per_compartment_step,
     channel_gate_flop,
     gate_flop,
-    simulation_ops,
 )
+from neurocomp.accounting.simcost.events import COUNT_NAMES, events_by_group
 from neurocomp.biophysics import inputs as spikes
 from neurocomp.biophysics.model import Stages
 from neurocomp.biophysics.pipeline import NeuronPipeline

@@ -19,29 +19,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from neurocomp.accounting.counter import count
+from neurocomp.accounting import benchmark_machine, count, predict_step, step_time
 from neurocomp.accounting.hardware import Device
-from neurocomp.accounting.microbench import (
-    MMAP_THRESHOLD_BYTES,
+from neurocomp.accounting.machine import (
     MachineBenchmark,
-    MicroBenchmark,
     Probe,
-    RatePoint,
-    benchmark_machine,
-    measure_bandwidth,
-    measure_table,
-    probe,
-    torch_threads,
-)
-from neurocomp.accounting.parallel import step_time
-from neurocomp.accounting.scaling import scaling_curve
-from neurocomp.accounting.step_measure import (
+    StepPrediction,
     conv_dims,
     count_optimizer_step,
     measure_training_step,
-    sgd,
+    probe,
+    torch_threads,
 )
-from neurocomp.accounting.step_model import StepPrediction, predict_step
+from neurocomp.accounting.machine.machine_rates import MMAP_THRESHOLD_BYTES, RatePoint
+from neurocomp.accounting.machine.microbench import MicroBenchmark, measure_bandwidth, measure_table
+from neurocomp.accounting.machine.step_measure import sgd
+from neurocomp.accounting.parallel import scaling_curve
 from neurocomp.layers import CausalConv1d
 from neurocomp.timing import measure
 
@@ -229,11 +222,11 @@ def test_device_is_the_best_matmul_and_dram_bandwidth():
     assert isinstance(dev, Device)
     assert dev.peak_flop_per_s == 7e9 and dev.memory_bandwidth_bytes_per_s == 1e10
     # the roofline step models take it as any other device
-    from neurocomp.accounting.model_parallel import LayerCost
+    from neurocomp.accounting import LayerCost
 
     layer = LayerCost(name="fc", forward_flop_per_sample=1e6, parameter_count=10,
                       activation_elements_per_sample=10)
-    from neurocomp.accounting.collectives import AlphaBeta
+    from neurocomp.accounting.network import AlphaBeta
 
     s = step_time([layer], device=dev, network=AlphaBeta(bandwidth_bytes_per_s=1e9,
                                                          latency_s=0.0),
@@ -265,8 +258,8 @@ def test_bad_input_is_named():
 
 
 def test_zero_devices_in_a_scaling_curve_is_rejected():
-    from neurocomp.accounting.collectives import AlphaBeta
-    from neurocomp.accounting.model_parallel import LayerCost
+    from neurocomp.accounting import LayerCost
+    from neurocomp.accounting.network import AlphaBeta
 
     layer = LayerCost(name="fc", forward_flop_per_sample=1e6, parameter_count=10,
                       activation_elements_per_sample=10)

@@ -21,28 +21,29 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import neurocomp.accounting.registry as registry
+import neurocomp.accounting.parallel.registry as registry
 from models.systems import SYSTEMS, system
 from models.workloads import ALEXNET_2012_LAYERS
-from neurocomp.accounting.collectives import (
+from neurocomp.accounting import load_system, plan_on_system, step_time
+from neurocomp.accounting.hardware import Device
+from neurocomp.accounting.network import (
     AlphaBeta,
-    allgather_time_s,
-    reduce_scatter_time_s,
     ring_allreduce_time_s,
     tree_allreduce_time_s,
 )
-from neurocomp.accounting.hardware import Device
-from neurocomp.accounting.node import CpuCoresWarning, HostStaging, Node, NvLink
-from neurocomp.accounting.parallel import ParallelOptions, step_time
-from neurocomp.accounting.scaling import scaling_curve
-from neurocomp.accounting.system_files import (
+from neurocomp.accounting.network.collectives import allgather_time_s, reduce_scatter_time_s
+from neurocomp.accounting.parallel import ParallelOptions, scaling_curve
+from neurocomp.accounting.parallel.system_plan import time_breakdown
+from neurocomp.accounting.systems import (
+    CpuCoresWarning,
+    Fabric,
+    HostStaging,
+    Node,
+    NvLink,
+    System,
     SystemFileError,
-    load_system,
-    system_from_dict,
-    system_to_dict,
 )
-from neurocomp.accounting.system_plan import plan_on_system, time_breakdown
-from neurocomp.accounting.systems import Fabric, System
+from neurocomp.accounting.systems.system_files import system_from_dict, system_to_dict
 from neurocomp.cli import main
 
 ROUND_OFF = 1e-12  # a handful of float operations

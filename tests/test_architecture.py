@@ -6,11 +6,16 @@
   pillars mapping → accounting → (biophysics | layers).
 * No private name (leading underscore) is imported from a module of another package: a
   helper one package needs from another is public in its module.
+* Accounting's wings (the sub-packages of ``neurocomp.accounting``) are entered through their
+  face: code outside ``neurocomp/accounting/<wing>/`` imports ``neurocomp.accounting.<wing>``,
+  never one of its modules, and each face (and accounting's own) has at most 15 names.
+  ``tests/`` is exempt: tests may look inside a wing on purpose.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
 import importlib.util
 import shutil
 import subprocess
@@ -116,3 +121,87 @@ def test_the_private_name_check_sees_crossings_only(tmp_path: Path) -> None:
     names, modules = private_imports_across_packages(tmp_path, ("a", "b"))
     assert names == [f"{Path('b/z.py')}:1: a.x._Y"]
     assert modules == [("b", "a._private")]
+
+
+#: Most names a face (a wing's ``__init__``, or accounting's) exports.
+MAX_FACE_NAMES = 15
+ACCOUNTING = "neurocomp.accounting"
+
+
+def wings(root: Path = ROOT) -> list[str]:
+    """The wings: the sub-packages of ``neurocomp.accounting``."""
+    base = root.joinpath(*ACCOUNTING.split("."))
+    return sorted(p.parent.name for p in base.glob("*/__init__.py"))
+
+
+def imports_past_a_face(root: Path = ROOT, tops: tuple[str, ...] = CODE) -> list[str]:
+    """Imports, by a module under ``root/tops`` outside a wing, of a module inside that wing
+    (``from neurocomp.accounting.<wing>.<module> import …``, ``import …`` of it, or
+    ``from neurocomp.accounting.<wing> import <module>``)."""
+    names = set(wings(root))
+    out = []
+    for top in tops:
+        for path in sorted((root / top).rglob("*.py")):
+            here = _module_name(root, path)
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    targets = [node.module]
+                    if node.module.count(".") == 2:  # neurocomp.accounting.<wing>: a module?
+                        targets += [f"{node.module}.{a.name}" for a in node.names]
+                elif isinstance(node, ast.Import):
+                    targets = [a.name for a in node.names]
+                else:
+                    continue
+                for target in targets:
+                    parts = target.split(".")
+                    if not (len(parts) >= 4 and ".".join(parts[:2]) == ACCOUNTING
+                            and parts[2] in names):
+                        continue
+                    wing = ".".join(parts[:3])
+                    module = root.joinpath(*parts)
+                    if not (module.with_suffix(".py").is_file() or module.is_dir()):
+                        continue  # a name of the face, not a module
+                    if not _inside(here, wing):
+                        out.append(f"{path.relative_to(root)}:{node.lineno}: {target}")
+    return out
+
+
+def test_wings_are_entered_through_their_face() -> None:
+    found = imports_past_a_face()
+    assert found == [], ("modules of an accounting wing imported from outside it (import the "
+                         "wing's face, neurocomp.accounting.<wing>):\n" + "\n".join(found))
+
+
+def test_faces_are_small() -> None:
+    sizes = {}
+    for name in [ACCOUNTING, *(f"{ACCOUNTING}.{w}" for w in wings())]:
+        face = importlib.import_module(name)
+        sizes[name] = len(face.__all__)
+        assert sorted(face.__all__) == sorted(set(face.__all__)), name
+        assert all(hasattr(face, n) for n in face.__all__), name
+    assert len(sizes) >= 6
+    too_big = {k: v for k, v in sizes.items() if v > MAX_FACE_NAMES}
+    assert too_big == {}, f"faces with more than {MAX_FACE_NAMES} names: {too_big}"
+
+
+def test_the_face_check_sees_modules_of_other_wings_only(tmp_path: Path) -> None:
+    files = {
+        "neurocomp/__init__.py": "",
+        "neurocomp/accounting/__init__.py": "from neurocomp.accounting.w import f\n",
+        "neurocomp/accounting/w/__init__.py": "from neurocomp.accounting.w.m import f\n",
+        "neurocomp/accounting/w/m.py": "def f(): pass\n",
+        "neurocomp/accounting/w/n.py": "from neurocomp.accounting.w.m import f\n",  # inside
+        "neurocomp/accounting/v/__init__.py": "",
+        "neurocomp/accounting/v/x.py": ("from neurocomp.accounting.w import f\n"  # the face
+                                        "from neurocomp.accounting.w.m import f\n"
+                                        "from neurocomp.accounting.w import m\n"
+                                        "import neurocomp.accounting.w.m\n"),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert wings(tmp_path) == ["v", "w"]
+    x = Path("neurocomp/accounting/v/x.py")
+    assert imports_past_a_face(tmp_path, ("neurocomp",)) == [
+        f"{x}:2: neurocomp.accounting.w.m", f"{x}:3: neurocomp.accounting.w.m",
+        f"{x}:4: neurocomp.accounting.w.m"]

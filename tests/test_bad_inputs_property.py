@@ -119,27 +119,27 @@ def _spec(v):
 
 
 def _device(v):
-    from neurocomp.accounting import Device
+    from neurocomp.accounting.hardware import Device
     return Device(peak_flop_per_s=1e12, efficiency=v)
 
 
 def _latency(v):
-    from neurocomp.accounting import AlphaBeta
+    from neurocomp.accounting.network import AlphaBeta
     return AlphaBeta(bandwidth_bytes_per_s=1e10, latency_s=v)
 
 
 def _staging(v):
-    from neurocomp.accounting import HostStaging
+    from neurocomp.accounting.systems import HostStaging
     return HostStaging(chunk_bytes=v, copy_overhead_s=5e-6)
 
 
 def _fabric(v):
-    from neurocomp.accounting import Fabric
+    from neurocomp.accounting.systems import Fabric
     return Fabric(oversubscription=v)
 
 
 def _doubling(v):
-    from neurocomp.accounting import year_reached
+    from neurocomp.accounting.forecast import year_reached
     return year_reached(start_year=2020.0, start_flop_per_s=1e15, target_flop_per_s=1e18,
                         doubling_period_y=v)
 
@@ -156,12 +156,12 @@ def _system_doc(**change: Any) -> dict[str, Any]:
 
 
 def _file_nodes(v):
-    from neurocomp.accounting.system_files import system_from_dict
+    from neurocomp.accounting.systems.system_files import system_from_dict
     return system_from_dict(_system_doc(nodes=v))
 
 
 def _file_oversubscription(v):
-    from neurocomp.accounting.system_files import system_from_dict
+    from neurocomp.accounting.systems.system_files import system_from_dict
     return system_from_dict(_system_doc(fabric={"kind": "single_switch",
                                                 "oversubscription": v}))
 

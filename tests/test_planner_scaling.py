@@ -17,22 +17,19 @@ from unittest import mock
 import pytest
 import torch
 
-from neurocomp.accounting.collectives import (
-    MAX_STAGING_CHUNK_BYTES,
-    AlphaBeta,
-    ring_allreduce_time_s,
-)
-from neurocomp.accounting.counter import count
-from neurocomp.accounting.ddp_check import DDPCheckConfig, run_ddp_check
-from neurocomp.accounting.microbench import measure_allocation, measure_bandwidth
-from neurocomp.accounting.model_parallel import shard_sizes
-from neurocomp.accounting.node import MAX_NODE_GPUS, HostStaging
-from neurocomp.accounting.registry import named_systems, named_workloads
-from neurocomp.accounting.rings import find_rings
-from neurocomp.accounting.step_measure import measure_training_step
-from neurocomp.accounting.system_files import SystemFileError, system_from_dict, system_to_dict
-from neurocomp.accounting.system_plan import plan_on_system
-from neurocomp.accounting.systems import Fabric, System, _rank_layout
+from neurocomp.accounting import count, plan_on_system
+from neurocomp.accounting.ddp import DDPCheckConfig, run_ddp_check
+from neurocomp.accounting.machine import measure_training_step
+from neurocomp.accounting.machine.microbench import measure_allocation, measure_bandwidth
+from neurocomp.accounting.network import AlphaBeta, ring_allreduce_time_s
+from neurocomp.accounting.network.collectives import MAX_STAGING_CHUNK_BYTES
+from neurocomp.accounting.parallel import named_systems, named_workloads
+from neurocomp.accounting.parallel.model_parallel import shard_sizes
+from neurocomp.accounting.systems import Fabric, HostStaging, System, SystemFileError
+from neurocomp.accounting.systems.node import MAX_NODE_GPUS
+from neurocomp.accounting.systems.rings import find_rings
+from neurocomp.accounting.systems.system import _rank_layout
+from neurocomp.accounting.systems.system_files import system_from_dict, system_to_dict
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -16,9 +16,8 @@ from typing import Any
 import numpy as np
 
 from neurocomp.accounting._checks import check_nonnegative
-from neurocomp.provenance import FLOP_CONVENTION
 
-__all__ = ["FLOP_CONVENTION", "FLOP_PER_MAC", "flops_to_macs", "macs_to_flops"]
+__all__ = ["FLOP_PER_MAC", "flops_to_macs", "macs_to_flops"]
 
 #: FLOPs per multiply-add (MAC): the library's convention (:data:`FLOP_CONVENTION`).
 FLOP_PER_MAC = 2

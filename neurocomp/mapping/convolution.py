@@ -40,6 +40,7 @@ import numpy as np
 import scipy.fft
 
 from neurocomp._validation import check_choice, check_finite_array, check_int
+from neurocomp.accounting.counting import conv_output_length
 
 if TYPE_CHECKING:
     import torch
@@ -106,7 +107,8 @@ def conv_output_size(n: int, k: int, *, stride: int = 1, padding: int = 0,
 
     .. math:: \left\lfloor \frac{n + 2p - d(k - 1) - 1}{s} \right\rfloor + 1
 
-    the formula of ``torch.nn.Conv1d/2d/3d``.
+    the formula of ``torch.nn.Conv1d/2d/3d``, computed by the accounting's
+    :func:`~neurocomp.accounting.counting.conv_output_length` after this function's checks.
 
     Parameters
     ----------
@@ -131,7 +133,7 @@ def conv_output_size(n: int, k: int, *, stride: int = 1, padding: int = 0,
     if span > n + 2 * padding:
         raise ValueError(f"kernel (k={k}, dilation={dilation}, span {span}) is larger than the "
                          f"padded input (n={n} + 2×padding={padding} = {n + 2 * padding})")
-    return (n + 2 * padding - span) // stride + 1
+    return conv_output_length(n, kernel=k, stride=stride, padding=padding, dilation=dilation)
 
 
 def feature_map_shape(n_kernels: int, kernel_size: int | tuple[int, ...],

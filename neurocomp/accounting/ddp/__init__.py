@@ -1,0 +1,30 @@
+"""PyTorch DDP: its bucketing and overlap, an α–β fit to measured all-reduces, the check.
+
+``bucketing`` (buckets, overlap of the all-reduce with backward), ``ddp_fit`` (the α–β line
+fitted to a sweep, DDP's step predicted from it), ``ddp_check`` (the measurement on local
+gloo or NCCL processes).
+"""
+
+from neurocomp.accounting.ddp.bucketing import (
+    DDP_BUCKET_CAP_BYTES,
+    DDP_FIRST_BUCKET_CAP_BYTES,
+    GradientReady,
+    OverlapSchedule,
+    schedule_overlap,
+)
+from neurocomp.accounting.ddp.ddp_check import DDPCheckConfig, DDPMeasurement, run_ddp_check
+from neurocomp.accounting.ddp.ddp_fit import LayerGradient, fit_alpha_beta, predict_ddp_step
+
+__all__ = [
+    "DDP_BUCKET_CAP_BYTES",
+    "DDP_FIRST_BUCKET_CAP_BYTES",
+    "DDPCheckConfig",
+    "DDPMeasurement",
+    "GradientReady",
+    "LayerGradient",
+    "OverlapSchedule",
+    "fit_alpha_beta",
+    "predict_ddp_step",
+    "run_ddp_check",
+    "schedule_overlap",
+]
