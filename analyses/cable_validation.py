@@ -19,14 +19,16 @@ import pandas as pd
 import scipy.optimize
 
 from neurocomp.analysis import Analysis
-from neurocomp.biophysics.cable import (
+from neurocomp.biophysics import (
     CableParameters,
     electrotonic_distance,
     finite_cable_input_resistance_mohm,
     finite_cable_steady_state_mV,
+    hh_axon_velocity,
+    morphology,
+    passive_steady_state,
+    symmetric_tree,
 )
-from neurocomp.biophysics.morphology import cable, symmetric_tree
-from neurocomp.biophysics.validation import hh_axon_velocity, passive_steady_state
 from neurocomp.plotting import PALETTE
 from neurocomp.results import Result, stack_frames
 
@@ -48,7 +50,7 @@ HUXLEY_VELOCITY_M_PER_S = 18.8  # 476 µm axon at 18.5 °C (anchors_neuro.md 3.2
 def finite_cable(*, n: int) -> pd.DataFrame:
     """Simulated vs analytic steady state along the finite cable."""
     L = 300.0
-    v = passive_steady_state(cable(length_um=L, diameter_um=1.0, n_compartments=n),
+    v = passive_steady_state(morphology.cable(length_um=L, diameter_um=1.0, n_compartments=n),
                              Rm_ohm_cm2=FINITE.Rm_ohm_cm2, Ri_ohm_cm=FINITE.Ri_ohm_cm,
                              inject_at=0, current_nA=0.02, duration_ms=150.0, dt_ms=0.1)
     x = (np.arange(n) + 0.5) * L / n
@@ -60,7 +62,7 @@ def length_constant(*, n: int) -> tuple[pd.DataFrame, float]:
     """A cable 6 λ long: fit λ of the cosh law V = A cosh((L − x)/λ) to the simulation."""
     lam = FINITE.length_constant_um
     L = 6 * lam
-    v = passive_steady_state(cable(length_um=L, diameter_um=1.0, n_compartments=n),
+    v = passive_steady_state(morphology.cable(length_um=L, diameter_um=1.0, n_compartments=n),
                              Rm_ohm_cm2=FINITE.Rm_ohm_cm2, Ri_ohm_cm=FINITE.Ri_ohm_cm,
                              inject_at=0, current_nA=0.02, duration_ms=150.0, dt_ms=0.1)
     x = (np.arange(n) + 0.5) * L / n

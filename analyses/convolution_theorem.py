@@ -19,9 +19,15 @@ import torch
 
 from models.images import GRACE_HOPPER, grace_hopper_grey
 from neurocomp.analysis import Analysis
-from neurocomp.mapping.convolution import circular_convolve, convolve, feature_map_shape
-from neurocomp.mapping.convolution_timing import IMPLEMENTATIONS, crossover_size, timing_sweep
-from neurocomp.mapping.spectral import lowpass_disc
+from neurocomp.mapping import (
+    IMPLEMENTATIONS,
+    circular_convolve,
+    convolve,
+    crossover_size,
+    feature_map_shape,
+    lowpass_disc,
+    timing_sweep,
+)
 from neurocomp.plotting import PALETTE, log_ticks
 from neurocomp.results import Result, stack_frames
 

@@ -19,8 +19,7 @@ import scipy.ndimage
 
 from models.images import GRACE_HOPPER, grace_hopper_grey
 from neurocomp.analysis import Analysis
-from neurocomp.mapping.spectral import estimate_rotation_deg, grating, log_spectrum
-from neurocomp.mapping.templates import match_template
+from neurocomp.mapping import estimate_rotation_deg, grating, log_spectrum, match_template
 from neurocomp.plotting import PALETTE, SEQUENTIAL_CMAP
 from neurocomp.results import Result, stack_frames
 

@@ -34,10 +34,15 @@ import pandas as pd
 from models.neurons._common import active_dendrite, passive
 from models.neurons.l5_pyramidal_squid import l5_morphology
 from neurocomp.analysis import Analysis
+from neurocomp.biophysics import (
+    NeuronModel,
+    NeuronPipeline,
+    RecordSite,
+    ReleaseParameters,
+    Stages,
+    SynapseGroup,
+)
 from neurocomp.biophysics import inputs as spike_inputs
-from neurocomp.biophysics.model import NeuronModel, Stages, SynapseGroup
-from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
-from neurocomp.biophysics.release import ReleaseParameters
 from neurocomp.plotting import PALETTE
 from neurocomp.results import Result, stack_frames
 

@@ -21,15 +21,15 @@ import pandas as pd
 from models.cables import RALLPACK1
 from models.physical import NACL_DIFFUSION_MM2_PER_S
 from neurocomp.analysis import Analysis
-from neurocomp.mapping.convolution import convolve
-from neurocomp.mapping.diffusion import (
+from neurocomp.mapping import (
     cable_greens_function,
+    convolve,
     euler_diffusion,
     euler_step_kernel,
     gaussian_diffusion,
     kernel_variance,
+    stochastic_correlate,
 )
-from neurocomp.mapping.propagator import stochastic_correlate
 from neurocomp.plotting import PALETTE, SEQUENTIAL_CMAP, log_ticks
 from neurocomp.results import Result, stack_frames
 
@@ -132,7 +132,7 @@ def cable(*, times_ms: Sequence[float], dx_um: float = 10.0, half_length_um: flo
 def stochastic(*, image: np.ndarray, kernel: np.ndarray, sample_counts: Sequence[int],
                rng: np.random.Generator) -> pd.DataFrame:
     """RMS error of the stochastic-convolution mean against the exact result and the CLT."""
-    from neurocomp.mapping.convolution import correlate
+    from neurocomp.mapping import correlate
 
     exact = correlate(image, kernel, "same")
     rows = []

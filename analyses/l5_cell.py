@@ -30,18 +30,15 @@ import pandas as pd
 
 from models.neurons.l5_pyramidal import l5_pyramidal
 from neurocomp.analysis import Analysis
+from neurocomp.biophysics import CurrentClamp, NeuronPipeline, RecordSite, Stages, detect_plateaus
 from neurocomp.biophysics import inputs as spike_inputs
-from neurocomp.biophysics.clamp import CurrentClamp
-from neurocomp.biophysics.model import Stages
-from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
-from neurocomp.biophysics.plateaus import detect_plateaus
 from neurocomp.plotting import PALETTE
 from neurocomp.results import Result, stack_frames
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from neurocomp.biophysics.recording import Recording
+    from neurocomp.biophysics import Recording
 
 NAME = "l5-cell"
 CLAIM = ("The reduced L5b pyramidal cell (Hay et al. 2011 channels) is scored against "

@@ -26,8 +26,7 @@ import numpy as np
 from models.l5_drive import L5_DRIVE
 from models.neurons import l5_pyramidal
 from neurocomp.analysis import Analysis
-from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
-from neurocomp.biophysics.recording import Recording
+from neurocomp.biophysics import NeuronPipeline, Recording, RecordSite
 from neurocomp.plotting import PALETTE
 
 if TYPE_CHECKING:

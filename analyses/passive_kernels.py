@@ -21,20 +21,26 @@ import torch
 
 from models.neurons._common import active_dendrite, passive
 from neurocomp.analysis import Analysis
+from neurocomp.biophysics import (
+    AMPA,
+    NeuronModel,
+    NeuronPipeline,
+    RecordSite,
+    ReleaseParameters,
+    Stages,
+    SynapseGroup,
+    ball_and_stick,
+)
 from neurocomp.biophysics import inputs as spike_inputs
-from neurocomp.biophysics.model import NeuronModel, Stages, SynapseGroup
-from neurocomp.biophysics.morphology import ball_and_stick
-from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
-from neurocomp.biophysics.receptors import AMPA
-from neurocomp.biophysics.release import ReleaseParameters
-from neurocomp.mapping.kernels import passive_system, synaptic_kernels
-from neurocomp.mapping.linear import (
+from neurocomp.mapping import (
     KernelConv1d,
     bin_synaptic_input,
     exponential_basis,
     fit_kernels,
     impulse_response_kernels,
+    passive_system,
     predict_voltage,
+    synaptic_kernels,
     variance_explained,
 )
 from neurocomp.plotting import PALETTE

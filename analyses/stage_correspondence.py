@@ -30,8 +30,7 @@ from models.neurons import l5_pyramidal
 from neurocomp.accounting import count
 from neurocomp.accounting.simcost import recording_cost
 from neurocomp.analysis import Analysis
-from neurocomp.biophysics.model import AXONAL_REGIONS
-from neurocomp.biophysics.pipeline import NeuronPipeline
+from neurocomp.biophysics import AXONAL_REGIONS, NeuronPipeline
 from neurocomp.plotting import PALETTE
 from neurocomp.results import Result
 

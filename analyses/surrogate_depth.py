@@ -40,7 +40,7 @@ import torch
 
 from models.neuronio import CONDITIONS, NeuronIOCondition, neuronio_dataset
 from neurocomp.analysis import Analysis
-from neurocomp.biophysics.plateaus import detect_plateaus
+from neurocomp.biophysics import detect_plateaus
 from neurocomp.layers import (
     ELM,
     TCN,

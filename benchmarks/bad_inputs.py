@@ -437,8 +437,7 @@ def _pipeline():
 
 def _run(**override: Any) -> Any:
     """NeuronPipeline.run with one argument replaced; the valid call is never simulated."""
-    from neurocomp.biophysics.backend import import_brian2
-    from neurocomp.biophysics.inputs import SpikeTrains
+    from neurocomp.biophysics import SpikeTrains, import_brian2
     b2 = import_brian2()
     pipe = _pipeline()
     trains = {g.name: SpikeTrains(indices=[0], times_ms=[1.0], n_sources=g.n_sources,
@@ -475,7 +474,7 @@ _run_case("negative", "max_memory_gib", "-1", max_memory_gib=-1.0)
 
 @lazy
 def _ball_morph():
-    from neurocomp.biophysics.morphology import ball_and_stick
+    from neurocomp.biophysics import ball_and_stick
     return ball_and_stick(soma_diameter_um=20.0, dendrite_length_um=200.0,
                           dendrite_diameter_um=2.0, n_compartments=4)
 
@@ -1144,7 +1143,7 @@ arg("mapping", "nan-data", f"{ML}:predict_voltage",
 def _passive():
     import numpy as np
 
-    from neurocomp.mapping.kernels import passive_system
+    from neurocomp.mapping import passive_system
     m = _ball_morph()
     return passive_system(m, Ri_ohm_cm=100.0, gL_S_per_cm2=np.full(m.n_compartments, 5e-5),
                           Cm_uF_per_cm2=np.ones(m.n_compartments))

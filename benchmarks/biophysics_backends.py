@@ -50,8 +50,8 @@ def child(backend: str, duration_ms: float, seed: int, cell_name: str) -> dict:
     import numpy as np
     from brian2 import ms, us
 
+    from neurocomp.biophysics import NeuronPipeline, RecordSite
     from neurocomp.biophysics import inputs as spikes
-    from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
 
     model, drive = cell(cell_name)
     rng = np.random.default_rng(seed)

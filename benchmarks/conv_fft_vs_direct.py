@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from neurocomp.mapping.convolution_timing import IMPLEMENTATIONS, crossover_size, timing_sweep
+from neurocomp.mapping import IMPLEMENTATIONS, crossover_size, timing_sweep
 from neurocomp.provenance import environment_info, git_info, package_versions
 
 

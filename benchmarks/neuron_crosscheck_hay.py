@@ -177,9 +177,14 @@ def simulate_neuron(protocol: Protocol, *, library: Path) -> dict[str, Any]:
 def brian2_model(protocol: Protocol):
     """The same soma as a :class:`NeuronModel` of channel units."""
     from models.channels import HAY_CHANNELS
-    from neurocomp.biophysics.mechanisms import CalciumPool, ChannelDensity, Membrane
-    from neurocomp.biophysics.model import NeuronModel
-    from neurocomp.biophysics.morphology import Morphology, Section
+    from neurocomp.biophysics import (
+        CalciumPool,
+        ChannelDensity,
+        Membrane,
+        Morphology,
+        NeuronModel,
+        Section,
+    )
 
     p = protocol
     soma = Section(name="soma", region="soma", parent=None, lengths_um=(p.diameter_um,),
@@ -200,8 +205,7 @@ def simulate_brian2(protocol: Protocol, *, backend: str = "cpp_standalone") -> d
     """Run the protocol through the pipeline; v and cai every dt (t = 0, dt, …)."""
     from brian2 import ms
 
-    from neurocomp.biophysics.clamp import CurrentClamp
-    from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
+    from neurocomp.biophysics import CurrentClamp, NeuronPipeline, RecordSite
 
     p = protocol
     model = brian2_model(p)
@@ -222,7 +226,7 @@ def simulate_brian2(protocol: Protocol, *, backend: str = "cpp_standalone") -> d
 
 def spike_times_ms(t_ms: np.ndarray, v_mV: np.ndarray) -> np.ndarray:
     """Upward crossings of −20 mV, linearly interpolated between samples."""
-    from neurocomp.biophysics.recording import detect_spikes
+    from neurocomp.biophysics import detect_spikes
 
     return detect_spikes(t_ms, v_mV, SPIKE_THRESHOLD_MV)
 

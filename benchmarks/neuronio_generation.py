@@ -32,7 +32,7 @@ def cache_root() -> Path:
 
 def main() -> None:
     from models.neuronio import CONDITIONS, neuronio_dataset
-    from neurocomp.mapping.neuronio import GenerationSpec
+    from neurocomp.mapping import GenerationSpec
     from neurocomp.provenance import RunClock
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

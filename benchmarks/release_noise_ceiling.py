@@ -32,10 +32,8 @@ from pathlib import Path
 import numpy as np
 
 from models.neurons import l5_pyramidal_squid
+from neurocomp.biophysics import NeuronModel, NeuronPipeline, RecordSite, SpikeTrains, Stages
 from neurocomp.biophysics import inputs as spike_inputs
-from neurocomp.biophysics.inputs import SpikeTrains
-from neurocomp.biophysics.model import NeuronModel, Stages
-from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
 from neurocomp.provenance import RunClock
 
 #: Spike-clipping level of the surrogate analysis's voltage target, mV.

@@ -53,9 +53,7 @@ def cache_dir() -> Path:
 def passive_model():
     """Passive ball-and-stick without an axon, 24 AMPA synapses (``passive-kernels``)."""
     from models.neurons._common import passive
-    from neurocomp.biophysics.model import NeuronModel, SynapseGroup
-    from neurocomp.biophysics.morphology import ball_and_stick
-    from neurocomp.biophysics.release import ReleaseParameters
+    from neurocomp.biophysics import NeuronModel, ReleaseParameters, SynapseGroup, ball_and_stick
 
     morph = ball_and_stick(soma_diameter_um=20.0, dendrite_length_um=600.0,
                            dendrite_diameter_um=2.0, n_compartments=30)
@@ -74,12 +72,15 @@ def passive_section(seconds: float, repeats: int) -> dict:
 
     from brian2 import ms
 
+    from neurocomp.biophysics import AMPA, NeuronPipeline, RecordSite, Stages
     from neurocomp.biophysics import inputs as spikes
-    from neurocomp.biophysics.model import Stages
-    from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
-    from neurocomp.biophysics.receptors import AMPA
-    from neurocomp.mapping.kernels import passive_system, synaptic_kernels
-    from neurocomp.mapping.linear import KernelConv1d, bin_synaptic_input, variance_explained
+    from neurocomp.mapping import (
+        KernelConv1d,
+        bin_synaptic_input,
+        passive_system,
+        synaptic_kernels,
+        variance_explained,
+    )
     from neurocomp.timing import measure
 
     model = passive_model()
@@ -153,7 +154,7 @@ def passive_section(seconds: float, repeats: int) -> dict:
 
 
 def tcn_section(repeats: int, batch: int) -> dict:
-    from neurocomp.mapping.surrogate import load_surrogate
+    from neurocomp.mapping import load_surrogate
     from neurocomp.timing import measure
 
     rows = []

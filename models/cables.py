@@ -1,6 +1,6 @@
 """Cited passive-cable parameter sets."""
 
-from neurocomp.biophysics.cable import CableParameters
+from neurocomp.biophysics import CableParameters
 
 #: Rallpack 1: uniform unbranched passive cable, 1 µm diameter, 1 mm long; λ = 1 mm, τ_m = 40 ms.
 RALLPACK1 = CableParameters(

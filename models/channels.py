@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 from neurocomp._validation import check_real
-from neurocomp.biophysics.mechanisms import Channel, Gate
+from neurocomp.biophysics import Channel, Gate
 
 __all__ = ["E_K_MV", "E_NA_MV", "HAY_CHANNELS", "calcium_nernst_mV"]
 

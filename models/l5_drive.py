@@ -16,9 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurocomp._validation import check_real
+from neurocomp.biophysics import NeuronModel, SpikeTrains
 from neurocomp.biophysics import inputs as spike_inputs
-from neurocomp.biophysics.inputs import SpikeTrains
-from neurocomp.biophysics.model import NeuronModel
 
 __all__ = ["L5_DRIVE", "L5_SQUID_DRIVE", "ModulatedDrive"]
 

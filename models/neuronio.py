@@ -27,19 +27,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from models.neurons.l5_pyramidal import l5_pyramidal
-from neurocomp.biophysics.model import NeuronModel, Stages
-from neurocomp.mapping.neuronio import (
+from neurocomp.biophysics import NeuronModel, Stages
+from neurocomp.mapping import (
+    BrianSimulator,
+    ChannelTable,
     GenerationSpec,
+    InputStatistics,
     NeuronIODataset,
+    channel_table,
     dataset_key,
+    dendritic_sites,
     generate_dataset,
     load_dataset,
-)
-from neurocomp.mapping.neuronio_inputs import ChannelTable, InputStatistics
-from neurocomp.mapping.neuronio_sim import (
-    BrianSimulator,
-    channel_table,
-    dendritic_sites,
     model_fingerprint,
 )
 

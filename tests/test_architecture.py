@@ -10,6 +10,10 @@
   face: code outside ``neurocomp/accounting/<wing>/`` imports ``neurocomp.accounting.<wing>``,
   never one of its modules, and each face (and accounting's own) has at most 15 names.
   ``tests/`` is exempt: tests may look inside a wing on purpose.
+* The other pillars (biophysics, layers, mapping) are entered through their face the same
+  way: outside ``neurocomp/<pillar>/`` (``tools/`` included, ``tests/`` exempt) code imports
+  ``from neurocomp.<pillar> import X`` with ``X`` in the face's ``__all__``; a submodule is
+  importable as a module only where the face's ``__init__`` imports it by name.
 """
 
 from __future__ import annotations
@@ -205,3 +209,125 @@ def test_the_face_check_sees_modules_of_other_wings_only(tmp_path: Path) -> None
     assert imports_past_a_face(tmp_path, ("neurocomp",)) == [
         f"{x}:2: neurocomp.accounting.w.m", f"{x}:3: neurocomp.accounting.w.m",
         f"{x}:4: neurocomp.accounting.w.m"]
+
+
+#: The pillars other than accounting (whose wings are checked above), entered by their face.
+PILLARS = ("biophysics", "layers", "mapping")
+#: Where the pillar-face check reads (``tools/`` too; ``tests/`` may look inside on purpose).
+FACE_CODE = (*CODE, "tools")
+
+
+def _face(root: Path, pillar: str) -> tuple[set[str], set[str]]:
+    """The names in ``neurocomp.<pillar>``'s ``__all__``, and the submodules its
+    ``__init__`` imports by name (``from neurocomp.<pillar> import <submodule>``)."""
+    package = f"neurocomp.{pillar}"
+    init = root / "neurocomp" / pillar / "__init__.py"
+    exported, submodules = set(), set()
+    for node in ast.parse(init.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            exported = set(ast.literal_eval(node.value))
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == package:
+            submodules |= {a.asname or a.name for a in node.names
+                           if _is_module(root, f"{package}.{a.name}")}
+    return exported, submodules
+
+
+def _is_module(root: Path, dotted: str) -> bool:
+    path = root.joinpath(*dotted.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def imports_past_a_pillar_face(root: Path = ROOT, tops: tuple[str, ...] = FACE_CODE,
+                               pillars: tuple[str, ...] = PILLARS) -> list[str]:
+    """Imports, by a module under ``root/tops`` outside ``neurocomp/<pillar>/``, that skip
+    the pillar's face: ``from neurocomp.<pillar>.<module> import …``, ``import
+    neurocomp.<pillar>.<module>``, ``from neurocomp.<pillar> import <submodule>`` where the
+    face's ``__init__`` does not itself import that submodule by name, and ``from
+    neurocomp.<pillar> import <name>`` of a name missing from the face's ``__all__``."""
+    faces = {p: _face(root, p) for p in pillars}
+    out = []
+    for top in tops:
+        for path in sorted((root / top).rglob("*.py")):
+            here = _module_name(root, path)
+            where = f"{path.relative_to(root)}"
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    found = [(node.module, [a.name for a in node.names])]
+                elif isinstance(node, ast.Import):
+                    found = [(a.name, None) for a in node.names]
+                else:
+                    continue
+                for module, names in found:
+                    parts = module.split(".")
+                    if len(parts) < 2 or parts[0] != "neurocomp" or parts[1] not in faces:
+                        continue
+                    pillar = ".".join(parts[:2])
+                    if _inside(here, pillar):
+                        continue
+                    if len(parts) > 2:
+                        out.append(f"{where}:{node.lineno}: {module}")
+                        continue
+                    exported, submodules = faces[parts[1]]
+                    for name in names or ():
+                        if _is_module(root, f"{pillar}.{name}"):
+                            if name not in submodules:
+                                out.append(f"{where}:{node.lineno}: {pillar}.{name}")
+                        elif name != "*" and name not in exported:
+                            out.append(f"{where}:{node.lineno}: {pillar}.{name} "
+                                       "(not in the face's __all__)")
+    return out
+
+
+def test_pillars_are_entered_through_their_face() -> None:
+    """Outside ``neurocomp/<pillar>/`` (for biophysics, layers, mapping), code imports the
+    pillar's face, ``from neurocomp.<pillar> import X`` with ``X`` in its ``__all__``, never
+    one of its modules. A submodule may be imported as a namespace (``from
+    neurocomp.biophysics import inputs``) only where the face's ``__init__`` imports it by
+    name itself (and lists it in ``__all__``): the face decides which modules are public as
+    modules. A name an outside user needs is public and belongs on the face; no private name
+    does (see the private-name test). ``tests/`` is exempt: tests may look inside a pillar."""
+    found = imports_past_a_pillar_face()
+    assert found == [], ("modules of a pillar imported past its face (import from "
+                         "neurocomp.<pillar> and add the name to the face):\n" + "\n".join(found))
+
+
+def test_pillar_faces_are_consistent() -> None:
+    for pillar in PILLARS:
+        face = importlib.import_module(f"neurocomp.{pillar}")
+        assert list(face.__all__) == sorted(set(face.__all__), key=_all_order), pillar
+        assert all(hasattr(face, n) for n in face.__all__), pillar
+        assert not [n for n in face.__all__ if _private(n)], pillar
+        exported, submodules = _face(ROOT, pillar)
+        assert submodules <= exported, (pillar, submodules - exported)
+
+
+def _all_order(name: str) -> tuple[bool, str]:
+    """isort's order for ``__all__``: CONSTANTS, then Classes, then functions and modules."""
+    return (not name.isupper(), not name[:1].isupper(), name)
+
+
+def test_the_pillar_face_check_sees_imports_past_the_face(tmp_path: Path) -> None:
+    files = {
+        "neurocomp/__init__.py": "",
+        "neurocomp/p/__init__.py": ("from neurocomp.p import m\n"
+                                    "from neurocomp.p.m import f\n"
+                                    "__all__ = ['f', 'm']\n"),
+        "neurocomp/p/m.py": "def f(): pass\ndef g(): pass\n",
+        "neurocomp/p/n.py": "from neurocomp.p.m import g\nimport neurocomp.p.m\n",  # inside
+        "neurocomp/p/o.py": "",
+        "neurocomp/q/__init__.py": "",
+        "neurocomp/q/x.py": ("from neurocomp.p import f, m\n"   # the face: allowed
+                             "import neurocomp.p\n"
+                             "from neurocomp.p.m import f\n"
+                             "import neurocomp.p.m\n"
+                             "from neurocomp.p import o\n"      # not imported by the face
+                             "from neurocomp.p import g\n"),    # not in __all__
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    x = Path("neurocomp/q/x.py")
+    assert imports_past_a_pillar_face(tmp_path, ("neurocomp",), ("p",)) == [
+        f"{x}:3: neurocomp.p.m", f"{x}:4: neurocomp.p.m", f"{x}:5: neurocomp.p.o",
+        f"{x}:6: neurocomp.p.g (not in the face's __all__)"]

@@ -6,8 +6,7 @@ a modelling simplification: mammalian neurons have other Na⁺/K⁺ kinetics and
 twice as fast. Values marked [R] are from memory of the literature and not re-checked here.
 """
 
-from neurocomp.biophysics.channels import ChannelDensities
-from neurocomp.biophysics.release import ReleaseParameters
+from neurocomp.biophysics import ChannelDensities, ReleaseParameters
 
 #: Soma and unmyelinated axon: squid densities (Hodgkin & Huxley 1952, J Physiol 117:500).
 SOMA = ChannelDensities(gNa_mS_cm2=120.0, gK_mS_cm2=36.0, gL_mS_cm2=0.3)

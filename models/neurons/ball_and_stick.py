@@ -7,10 +7,14 @@ density, and an unmyelinated HH axon whose far end is the output.
 
 from __future__ import annotations
 
-from neurocomp.biophysics.channels import ChannelDensities
-from neurocomp.biophysics.model import NeuronModel, SynapseGroup
-from neurocomp.biophysics.morphology import ball_and_stick, with_axon
-from neurocomp.biophysics.release import ReleaseParameters
+from neurocomp.biophysics import (
+    ChannelDensities,
+    NeuronModel,
+    ReleaseParameters,
+    SynapseGroup,
+    ball_and_stick,
+    with_axon,
+)
 
 # Passive properties: R_m = 20 kΩ·cm² (g_L = 0.05 mS/cm²), C_m = 1 µF/cm², R_i = 100 Ω·cm —
 # the third row of anchors_neuro.md section 3.1 (λ = 707 µm at d = 1 µm).

@@ -12,8 +12,7 @@ unmyelinated 500 µm axon stands for it.
 from __future__ import annotations
 
 from models.neurons._common import AIS, INHIBITORY, MOSSY, SOMA, passive
-from neurocomp.biophysics.model import NeuronModel, SynapseGroup
-from neurocomp.biophysics.morphology import Morphology, Section, with_axon
+from neurocomp.biophysics import Morphology, NeuronModel, Section, SynapseGroup, with_axon
 
 
 def granule_cell(*, n_compartments_per_dendrite: int = 3) -> NeuronModel:

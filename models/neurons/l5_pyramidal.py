@@ -42,16 +42,19 @@ from models.channels import (
     HAY_CHANNELS,
     calcium_nernst_mV,
 )
-from neurocomp.biophysics.mechanisms import (
+from neurocomp.biophysics import (
     CalciumPool,
     ChannelDensity,
     ExponentialProfile,
     Membrane,
+    Morphology,
+    NeuronModel,
+    ReleaseParameters,
+    Section,
+    SynapseGroup,
     WindowProfile,
+    tapered_section,
 )
-from neurocomp.biophysics.model import NeuronModel, SynapseGroup
-from neurocomp.biophysics.morphology import Morphology, Section, tapered_section
-from neurocomp.biophysics.release import ReleaseParameters
 
 __all__ = [
     "DENDRITIC_REGIONS",

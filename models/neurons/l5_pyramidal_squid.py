@@ -24,8 +24,14 @@ from models.neurons._common import (
     SOMA,
     active_dendrite,
 )
-from neurocomp.biophysics.model import NeuronModel, SynapseGroup
-from neurocomp.biophysics.morphology import Morphology, Section, tapered_section, with_axon
+from neurocomp.biophysics import (
+    Morphology,
+    NeuronModel,
+    Section,
+    SynapseGroup,
+    tapered_section,
+    with_axon,
+)
 
 
 def l5_morphology() -> Morphology:

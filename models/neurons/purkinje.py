@@ -20,8 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from models.neurons._common import AIS, FACILITATING, INHIBITORY, INTERNODE, NODE, SOMA, passive
-from neurocomp.biophysics.model import NeuronModel, SynapseGroup
-from neurocomp.biophysics.morphology import Morphology, symmetric_tree, with_axon
+from neurocomp.biophysics import Morphology, NeuronModel, SynapseGroup, symmetric_tree, with_axon
 
 
 def purkinje_cell(*, levels: int = 8, n_parallel_fibres: int = 5000,

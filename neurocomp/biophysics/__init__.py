@@ -7,10 +7,21 @@ membranes as small named units, rendered for Brian2), ``channels`` (HH squid uni
 ``release``
 (Tsodyks–Markram), ``inputs`` (spike trains), ``model`` (NeuronModel, Stages), ``pipeline``
 (NeuronPipeline), ``recording`` (Recording), ``backend`` (numpy / cython / cpp_standalone),
-``cable`` (analytic cable theory).
+``cable`` (analytic cable theory), ``validation`` (Brian2 set-ups checked against theory).
+
+This face is the pillar's contract: code outside ``neurocomp/biophysics/`` imports from here
+only (``tests/test_architecture.py``). ``inputs`` (spike-train builders) and ``morphology``
+(tree builders; its ``cable`` would shadow the ``cable`` module here) are public as modules.
 """
 
-from neurocomp.biophysics.cable import CableParameters
+from neurocomp.biophysics import inputs, morphology
+from neurocomp.biophysics.backend import import_brian2
+from neurocomp.biophysics.cable import (
+    CableParameters,
+    electrotonic_distance,
+    finite_cable_input_resistance_mohm,
+    finite_cable_steady_state_mV,
+)
 from neurocomp.biophysics.channels import ChannelDensities
 from neurocomp.biophysics.clamp import CurrentClamp
 from neurocomp.biophysics.inputs import SpikeTrains
@@ -22,16 +33,28 @@ from neurocomp.biophysics.mechanisms import (
     Gate,
     Membrane,
     WindowProfile,
+    brian2_equations,
 )
-from neurocomp.biophysics.model import NeuronModel, Stages, SynapseGroup
-from neurocomp.biophysics.morphology import Morphology, MorphologyError, Section
+from neurocomp.biophysics.model import AXONAL_REGIONS, NeuronModel, Stages, SynapseGroup
+from neurocomp.biophysics.morphology import (
+    Morphology,
+    MorphologyError,
+    Section,
+    ball_and_stick,
+    symmetric_tree,
+    tapered_section,
+    with_axon,
+)
 from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
 from neurocomp.biophysics.plateaus import PlateauEvents, detect_plateaus, plateau_rate_hz
-from neurocomp.biophysics.receptors import RECEPTORS, ReceptorKinetics
-from neurocomp.biophysics.recording import Recording
-from neurocomp.biophysics.release import ReleaseParameters
+from neurocomp.biophysics.receptors import AMPA, RECEPTORS, ReceptorKinetics, receptor_equations
+from neurocomp.biophysics.recording import Recording, detect_spikes
+from neurocomp.biophysics.release import ReleaseParameters, release_code
+from neurocomp.biophysics.validation import hh_axon_velocity, passive_steady_state
 
 __all__ = [
+    "AMPA",
+    "AXONAL_REGIONS",
     "RECEPTORS",
     "CableParameters",
     "CalciumPool",
@@ -56,7 +79,22 @@ __all__ = [
     "Stages",
     "SynapseGroup",
     "WindowProfile",
+    "ball_and_stick",
+    "brian2_equations",
     "detect_plateaus",
+    "detect_spikes",
+    "electrotonic_distance",
+    "finite_cable_input_resistance_mohm",
+    "finite_cable_steady_state_mV",
+    "hh_axon_velocity",
+    "import_brian2",
+    "inputs",
+    "morphology",
+    "passive_steady_state",
     "plateau_rate_hz",
+    "receptor_equations",
+    "release_code",
+    "symmetric_tree",
+    "tapered_section",
+    "with_axon",
 ]
-

@@ -22,11 +22,20 @@ elm, baselines
 training, ddp
     :func:`fit` (seeds, progress, early stopping, checkpoints; CPU, CUDA, torchrun/DDP) and
     the process-group helpers.
+
+This face is the pillar's contract: code outside ``neurocomp/layers/`` imports from here only
+(``tests/test_architecture.py``); ``functional`` is public as a module.
 """
 
 from neurocomp.layers import functional
 from neurocomp.layers.baselines import FilterSurrogateConfig, LinearSurrogate, LNSurrogate
-from neurocomp.layers.ddp import DistContext, choose_device, launch_local, setup_distributed
+from neurocomp.layers.ddp import (
+    DistContext,
+    choose_device,
+    launch_local,
+    setup_distributed,
+    teardown_distributed,
+)
 from neurocomp.layers.dendrite import (
     NONLINEARITIES,
     AmplifyingPool,
@@ -34,6 +43,7 @@ from neurocomp.layers.dendrite import (
     DendriticNonlinearity,
 )
 from neurocomp.layers.elm import ELM, ELMConfig, elm_forward, elm_step
+from neurocomp.layers.functional import FFT_MIN_TAPS, TOEPLITZ_MAX_STEPS
 from neurocomp.layers.neuron import DettmersNeuron, DettmersNeuronConfig, NeuronStages
 from neurocomp.layers.soma import PoissonFiring, SomaticFilter
 from neurocomp.layers.synapse import DifferenceOfExponentials, SynapticKernel, TransmitterDense
@@ -49,8 +59,10 @@ from neurocomp.layers.training import EpochRecord, FitConfig, FitResult, fit
 
 __all__ = [
     "ELM",
+    "FFT_MIN_TAPS",
     "NONLINEARITIES",
     "TCN",
+    "TOEPLITZ_MAX_STEPS",
     "AmplifyingPool",
     "CausalConv1d",
     "DendriticConv",
@@ -82,4 +94,5 @@ __all__ = [
     "launch_local",
     "setup_distributed",
     "tcn_loss",
+    "teardown_distributed",
 ]

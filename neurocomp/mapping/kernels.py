@@ -37,8 +37,7 @@ from typing import Any
 import numpy as np
 
 from neurocomp._validation import check_finite_array, check_instance, check_int, check_real
-from neurocomp.biophysics.morphology import Morphology
-from neurocomp.biophysics.receptors import ReceptorKinetics
+from neurocomp.biophysics import Morphology, ReceptorKinetics
 
 __all__ = ["PassiveSystem", "impulse_responses", "passive_system", "synaptic_kernels"]
 

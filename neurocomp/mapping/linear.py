@@ -23,8 +23,7 @@ from neurocomp._validation import check_finite_array, check_int, check_real
 from neurocomp.mapping.convolution import convolve
 
 if TYPE_CHECKING:
-    from neurocomp.biophysics.inputs import SpikeTrains
-    from neurocomp.biophysics.model import NeuronModel
+    from neurocomp.biophysics import NeuronModel, SpikeTrains
 
 __all__ = [
     "KernelConv1d",
@@ -180,10 +179,7 @@ def impulse_response_kernels(model: NeuronModel, *, group: str, t_ms: float, dt_
 
     from brian2 import ms
 
-    from neurocomp.biophysics.inputs import from_times
-    from neurocomp.biophysics.model import Stages
-    from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
-    from neurocomp.biophysics.release import ReleaseParameters
+    from neurocomp.biophysics import NeuronPipeline, RecordSite, ReleaseParameters, Stages, inputs
 
     groups = {g.name: g for g in model.synapse_groups}
     if group not in groups:
@@ -199,7 +195,7 @@ def impulse_response_kernels(model: NeuronModel, *, group: str, t_ms: float, dt_
     times = [[k * spacing + 5.0] for k in range(len(comps))]
     duration = len(comps) * spacing
     rec = NeuronPipeline(probe, stages=stages).run(
-        from_times(times, duration_ms=duration), duration=duration * ms, dt=dt_ms * ms,
+        inputs.from_times(times, duration_ms=duration), duration=duration * ms, dt=dt_ms * ms,
         backend=backend, record=[RecordSite(label="soma", index=0)])
     v = rec.traces["v"][0] - model.E_rest_mV
     n_taps = round(t_ms / dt_ms)

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurocomp._validation import check_choice, check_int, check_real
-from neurocomp.biophysics.inputs import SpikeTrains
-from neurocomp.biophysics.model import NeuronModel, Stages
+from neurocomp.biophysics import NeuronModel, SpikeTrains, Stages
 from neurocomp.mapping.neuronio_inputs import ChannelTable
 
 __all__ = ["BrianSimulator", "channel_table", "dendritic_sites", "model_fingerprint"]
@@ -164,7 +163,7 @@ class BrianSimulator:
     def __call__(self, inputs: np.ndarray, seed: int) -> dict[str, np.ndarray]:
         from brian2 import ms, us
 
-        from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
+        from neurocomp.biophysics import NeuronPipeline, RecordSite
 
         seed = check_int("seed", seed, low=0)
         trains = self.trains(inputs)

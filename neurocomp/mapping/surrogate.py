@@ -21,7 +21,7 @@ import torch
 from torch.utils.data import Dataset
 
 from neurocomp._validation import check_finite_array, check_int, check_real
-from neurocomp.layers.tcn import TCN, TCNConfig
+from neurocomp.layers import TCN, TCNConfig
 
 __all__ = [
     "NeuronIO",

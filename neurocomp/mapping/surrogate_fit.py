@@ -36,7 +36,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from neurocomp._validation import check_choice, check_int, check_real
-from neurocomp.layers.tcn import TCNOutput
+from neurocomp.layers import TCNOutput
 from neurocomp.mapping.surrogate import VOLTAGE_CEILING_MV, NeuronIO, check_sequence
 
 __all__ = [

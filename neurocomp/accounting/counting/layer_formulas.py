@@ -33,7 +33,7 @@ __all__ = [
 def _toeplitz_max_steps() -> int:
     """The layer's switch from the Toeplitz GEMM to the FFT (read from the layers package)."""
     try:
-        from neurocomp.layers.functional import TOEPLITZ_MAX_STEPS
+        from neurocomp.layers import TOEPLITZ_MAX_STEPS
     except ImportError:  # an older layers package filtered with conv1d only
         return 0
     return int(TOEPLITZ_MAX_STEPS)
@@ -233,7 +233,7 @@ def dettmers_neuron_flop(config: Any, *, batch: int, steps: int, training: bool 
     d_out = dendrites if config.spatial_padding == "same" else dendrites - kd + 1
     algorithm = config.dendritic_algorithm
     if algorithm == "auto":  # the layer's own rule (a long kernel goes to the FFT)
-        from neurocomp.layers.functional import FFT_MIN_TAPS
+        from neurocomp.layers import FFT_MIN_TAPS
 
         algorithm = "fft" if kb * kd * kt >= FFT_MIN_TAPS else "direct"
     flop: dict[str, float] = {}

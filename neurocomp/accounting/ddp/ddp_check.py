@@ -273,7 +273,7 @@ def _worker(config: DDPCheckConfig, out_path: str) -> None:
     from torch.nn.parallel import DistributedDataParallel
 
     from neurocomp.accounting.machine import median_probe, probe
-    from neurocomp.layers.ddp import setup_distributed, teardown_distributed
+    from neurocomp.layers import setup_distributed, teardown_distributed
 
     ctx = setup_distributed()
     torch.set_num_threads(config.threads)
@@ -361,7 +361,7 @@ def run_ddp_check(config: DDPCheckConfig, *, world_size: int = 2,
     RuntimeError
         If a process fails (the error of the failing rank is raised).
     """
-    from neurocomp.layers.ddp import launch_local
+    from neurocomp.layers import launch_local
 
     if not isinstance(config, DDPCheckConfig):
         raise TypeError(f"config must be a DDPCheckConfig; got {type(config).__name__}")

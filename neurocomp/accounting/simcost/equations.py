@@ -76,10 +76,16 @@ import numpy as np
 
 from neurocomp.accounting.scalar_ops import DEFAULT_SCALAR_OP_COSTS, ScalarOpCosts
 from neurocomp.accounting.simcost.expressions import code_ops, expression_ops
-from neurocomp.biophysics.mechanisms import Channel, Gate, brian2_equations
-from neurocomp.biophysics.model import AXONAL_REGIONS, NeuronModel, Stages
-from neurocomp.biophysics.receptors import receptor_equations
-from neurocomp.biophysics.release import release_code
+from neurocomp.biophysics import (
+    AXONAL_REGIONS,
+    Channel,
+    Gate,
+    NeuronModel,
+    Stages,
+    brian2_equations,
+    receptor_equations,
+    release_code,
+)
 
 __all__ = ["SimulationOps", "cable_flop_per_compartment_step", "calcium_flop_per_compartment_step",
            "channel_gate_flop", "gate_flop", "hines_flop_per_section_step", "simulation_ops"]

@@ -33,13 +33,13 @@ from typing import TYPE_CHECKING, Any
 from neurocomp._validation import check_int, check_real
 from neurocomp.accounting.scalar_ops import DEFAULT_SCALAR_OP_COSTS, ScalarOpCosts
 from neurocomp.accounting.simcost.equations import SimulationOps, simulation_ops
-from neurocomp.biophysics.model import NeuronModel, Stages
+from neurocomp.biophysics import NeuronModel, Stages
 from neurocomp.provenance import FLOP_CONVENTION
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from neurocomp.biophysics.recording import Recording
+    from neurocomp.biophysics import Recording
 
 __all__ = ["COUNT_NAMES", "CostItem", "SimulationCost", "ThroughputCheck",
            "events_by_group", "measure_peak_flop_per_s", "recording_cost", "simulation_cost",
