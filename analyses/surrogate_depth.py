@@ -391,6 +391,15 @@ def verdicts(scores: pd.DataFrame) -> dict[str, Any]:
                                                     - out[f"one_hidden_layer_spike_auc_{cond}"])
         out[f"best_minus_one_hidden_auc_{cond}"] = (out[f"best_spike_auc_{cond}"]
                                                     - out[f"one_hidden_layer_spike_auc_{cond}"])
+        lo = g.set_index("model")["spike_auc_lo"] if "spike_auc_lo" in g else auc * np.nan
+        hi = g.set_index("model")["spike_auc_hi"] if "spike_auc_hi" in g else auc * np.nan
+        deep_name = out[f"best_deep_tcn_{cond}"]
+        # a gain is resolved only when the intervals (bootstrap over test sequences) separate
+        out[f"best_deep_tcn_auc_lo_{cond}"] = float(lo.get(deep_name, np.nan))
+        out[f"one_hidden_layer_auc_hi_{cond}"] = float(hi.get("TCN-1", np.nan))
+        out[f"deep_gain_resolved_{cond}"] = bool(
+            out[f"best_deep_tcn_auc_lo_{cond}"] > out[f"one_hidden_layer_auc_hi_{cond}"])
+        out[f"linear_spike_auc_{cond}"] = float(auc.get("linear", np.nan))
         tcns = auc[[m for m in auc.index if m.startswith("TCN-")]]
         best_tcn = str(tcns.idxmax())
         elms = auc[[m for m in auc.index if "ELM" in m]]
@@ -423,6 +432,32 @@ def _plateau_text(r: pd.DataFrame) -> str:
     return "plateaus per site-second with vs without NMDA " + ", ".join(parts)
 
 
+def _go_no_go(gaps: dict[str, float]) -> str:
+    """The go/no-go verdict from one-hidden-layer minus linear AUC per condition."""
+    nmda, ampa = gaps.get("nmda", np.nan), gaps.get("ampa", np.nan)
+    if not (nmda > 0 or ampa > 0):
+        return (" — one hidden layer is not above the linear filter in either condition: no "
+                "nonlinear structure is visible at this size.")
+    return (" — nonlinear structure the linear filter misses is "
+            + ("larger with NMDA." if nmda > ampa else "NOT larger with NMDA."))
+
+
+def _resolution(v: dict[str, Any], cond: str) -> str:
+    """Whether the depth comparison is resolved by the bootstrap intervals, and whether the
+    TCNs beat the linear filter at all (text for the claim)."""
+    lo, hi = v.get(f"best_deep_tcn_auc_lo_{cond}"), v.get(f"one_hidden_layer_auc_hi_{cond}")
+    out = ""
+    if lo is not None and np.isfinite(lo) and np.isfinite(hi):
+        out = ("; resolved: the intervals separate" if v[f"deep_gain_resolved_{cond}"] else
+               f"; NOT resolved: the bootstrap intervals overlap (deep ≥ {lo:.3f}, one hidden "
+               f"layer ≤ {hi:.3f})")
+    linear = v.get(f"linear_spike_auc_{cond}", np.nan)
+    if np.isfinite(linear) and linear >= v[f"best_deep_tcn_spike_auc_{cond}"]:
+        out += (f"; every TCN is below the linear filter ({linear:.3f}), so they are short of "
+                "data here")
+    return out
+
+
 def claim_sentence(v: dict[str, Any], regimes: pd.DataFrame, plan: Plan) -> str:
     """The claim, formatted from the verdicts and the regime."""
     r = regimes.set_index("condition")
@@ -439,7 +474,8 @@ def claim_sentence(v: dict[str, Any], regimes: pd.DataFrame, plan: Plan) -> str:
     nmda = (f"with NMDA the best deep TCN ({v['best_deep_tcn_nmda']}, "
             f"{v['best_deep_tcn_spike_auc_nmda']:.3f}) is "
             f"{v['deep_minus_one_hidden_auc_nmda']:+.3f} AUC from one hidden layer (target "
-            f"≥ +{NMDA_DEPTH_GAIN_AUC:g}: {'met' if v['nmda_depth_gain_met'] else 'NOT met'}), "
+            f"≥ +{NMDA_DEPTH_GAIN_AUC:g}: {'met' if v['nmda_depth_gain_met'] else 'NOT met'}"
+            f"{_resolution(v, 'nmda')}), "
             f"and the best model reaches {v['best_spike_auc_nmda']:.3f} (target "
             f"≥ {ACCURACY_BAR_AUC:g}: {'met' if v['nmda_auc_bar_met'] else 'NOT met'})")
     elm = ""
@@ -538,9 +574,7 @@ def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None
         f"{ {k: ds.key for k, ds in data.items()} } in {cache_dir() / 'neuronio-mini'}.",
         "Go/no-go: one hidden layer minus linear, spike AUC: "
         + ", ".join(f"{_short(c)} {g:+.3f}" for c, g in gaps.items())
-        + " — nonlinear structure the linear filter misses"
-        + (" is larger with NMDA." if gaps.get("nmda", np.nan) > gaps.get("ampa", np.nan)
-           else " is NOT larger with NMDA."),
+        + _go_no_go(gaps),
         f"Best models: {v.get('best_model_nmda')} (NMDA), {v.get('best_model_ampa')} (AMPA "
         f"only). Simulation: {sim_s_per_bio_s.get('nmda', np.nan):.2f} s of Brian2 binary "
         f"run time per biological second; surrogate inference speeds in the table.",
@@ -610,6 +644,28 @@ def from_record(path: str | Path) -> SurrogateDepthResult:
         diagnostic=pd.DataFrame(d["diagnostic"]), scores=pd.DataFrame(d["scores"]))
 
 
+def rescore(path: str | Path) -> dict[str, Any]:
+    """Write a recorded run's claim and go/no-go note again from its own tables (after the
+    wording of :func:`claim_sentence` changed); the numbers are not touched."""
+    from dataclasses import fields
+
+    path = Path(path)
+    d = json.loads(path.read_text())
+    scores, regimes = pd.DataFrame(d["scores"]), pd.DataFrame(d["regimes"])
+    plan = Plan(**{f.name: (tuple(d["params"][f.name]) if f.name == "depths"
+                            else d["params"][f.name])
+                   for f in fields(Plan) if f.name in d["params"]})
+    d["claim"] = claim_sentence(verdicts(scores), regimes, plan)
+    diag = pd.DataFrame(d["diagnostic"]).set_index(["condition", "model"])["spike_auc"]
+    gaps = {c: float(diag.get((c, "TCN-1"), np.nan) - diag.get((c, "linear"), np.nan))
+            for c in regimes["condition"]}
+    d["notes"] = [("Go/no-go: one hidden layer minus linear, spike AUC: "
+                   + ", ".join(f"{_short(c)} {g:+.3f}" for c, g in gaps.items())
+                   + _go_no_go(gaps)) if n.startswith("Go/no-go") else n for n in d["notes"]]
+    path.write_text(json.dumps(d, indent=1) + "\n")
+    return d
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m analyses.surrogate_depth``: a run of any size between quick and full,
     saved as a figure and recorded (see :func:`record`)."""
@@ -633,7 +689,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                          "feeds the brain estimates)")
     ap.add_argument("--replot", type=Path, default=None,
                     help="only draw a recorded run (its JSON) again into --out")
+    ap.add_argument("--rescore", type=Path, default=None,
+                    help="only write a recorded run's claim again from its own numbers")
     args = ap.parse_args(argv)
+    if args.rescore is not None:
+        print(rescore(args.rescore)["claim"])
+        return
     if args.replot is not None:
         from_record(args.replot).save(args.out)
         return

@@ -98,6 +98,26 @@ def test_verdicts_and_claim_are_written_from_the_scores():
     assert "NOT met" in sd.claim_sentence(v2, regimes, sd.QUICK)
 
 
+def test_a_depth_gain_inside_overlapping_intervals_is_not_resolved():
+    rows = [{"condition": c, "model": m, "spike_auc": a, "spike_auc_lo": a - w,
+             "spike_auc_hi": a + w, "parameters": 10}
+            for c in ("nmda", "ampa")
+            for m, a, w in (("linear", 0.83, 0.04), ("TCN-1", 0.79, 0.04),
+                            ("TCN-3", 0.815, 0.035), ("ELM", 0.85, 0.03))]
+    v = sd.verdicts(pd.DataFrame(rows))
+    assert v["nmda_depth_gain_met"]  # +0.025 ≥ 0.02 on the point estimates
+    assert not v["deep_gain_resolved_nmda"]  # 0.780 (deep lo) < 0.830 (one layer hi)
+    regimes = pd.DataFrame([{"condition": c, "steady_rate_hz": 3.0, "plateaus_per_site_s": 0.1}
+                            for c in ("nmda", "ampa")])
+    claim = sd.claim_sentence(v, regimes, sd.QUICK)
+    # the claim says the gain is not resolved, and that the TCNs are below the linear filter
+    assert "NOT resolved" in claim and "0.780" in claim and "0.830" in claim
+    assert "below the linear filter (0.830)" in claim
+    # go/no-go: one hidden layer below linear in both conditions → no nonlinear structure
+    assert "no nonlinear structure" in sd._go_no_go({"nmda": -0.04, "ampa": -0.04})
+    assert "larger with NMDA" in sd._go_no_go({"nmda": 0.05, "ampa": 0.01})
+
+
 def test_equal_receptive_field_models_and_branches():
     ds = _dataset("nmda", n_bins=600)
     cond = CONDITIONS["nmda"]
