@@ -13,7 +13,7 @@ or holding another run's data — is reported once, deleted and recomputed.
 
 Functions must be importable by the workers (defined at module level in an installed
 package, e.g. ``analyses`` or ``neurocomp``), and each Brian2 simulation builds in its own
-per-process directory (see :mod:`neurocomp.biophysics.backend`).
+per-process directory (see :mod:`neurocomp.biophysics.build_cache`).
 """
 
 from __future__ import annotations

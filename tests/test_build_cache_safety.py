@@ -18,14 +18,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from neurocomp.biophysics import backend
-from neurocomp.biophysics.backend import (
+from neurocomp.biophysics import backend, build_cache
+from neurocomp.biophysics.backend import brian_backend, run_standalone_build
+from neurocomp.biophysics.build_cache import (
     MANIFEST_NAME,
     UnsafeCacheError,
-    brian_backend,
     check_cython_module,
     private_directory,
-    run_standalone_build,
     standalone_build,
     standalone_directory,
     standalone_root,
@@ -170,7 +169,7 @@ def test_build_dirs_are_deleted_after_errors_interrupts_and_killed_processes(roo
         assert not work.exists()  # removed on an error and on Ctrl-C alike
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
-    stale = root / f"work-{cached.name}-{backend._HOST}-pid{int(dead.stdout)}-abc"
+    stale = root / f"work-{cached.name}-{build_cache._HOST}-pid{int(dead.stdout)}-abc"
     stale.mkdir()
     with standalone_build(KEY, base=root):
         pass
@@ -243,7 +242,7 @@ def test_brian2_uses_the_private_checked_cython_cache():
 
     cache = Path(b2.prefs.codegen.runtime.cython.cache_dir)
     # not the shared default ~/.cython/brian_extensions, and private
-    assert ".cython" not in cache.parts and backend.unsafe_reason(cache) is None
+    assert ".cython" not in cache.parts and build_cache.unsafe_reason(cache) is None
     # every module Brian2 loads passes the check first
     assert getattr(cython_extension_manager._load_module, "_neurocomp_verified", False)
 

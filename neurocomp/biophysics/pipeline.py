@@ -29,9 +29,8 @@ from neurocomp.biophysics.backend import (
     brian_backend,
     import_brian2,
     run_standalone_build,
-    standalone_build,
-    store_standalone_build,
 )
+from neurocomp.biophysics.build_cache import standalone_build, store_standalone_build
 from neurocomp.biophysics.channels import ChannelDensities, max_stable_dt_ms
 from neurocomp.biophysics.clamp import CurrentClamp, check_clamps
 from neurocomp.biophysics.inputs import SpikeTrains, check_memory

@@ -14,13 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurocomp._validation import check_int, check_real
-from neurocomp.biophysics.backend import (
-    brian_backend,
-    import_brian2,
-    run_standalone_build,
-    standalone_directory,
-    store_standalone_build,
-)
+from neurocomp.biophysics.backend import brian_backend, import_brian2, run_standalone_build
+from neurocomp.biophysics.build_cache import standalone_directory, store_standalone_build
 from neurocomp.biophysics.channels import (
     HH_REVERSAL_ABOVE_REST_MV,
     HH_SQUID,

@@ -28,6 +28,7 @@ This face is the pillar's contract: code outside ``neurocomp/layers/`` imports f
 """
 
 from neurocomp.layers import functional
+from neurocomp.layers._functional_dendrite import FFT_MIN_TAPS
 from neurocomp.layers.baselines import FilterSurrogateConfig, LinearSurrogate, LNSurrogate
 from neurocomp.layers.ddp import (
     DistContext,
@@ -43,7 +44,7 @@ from neurocomp.layers.dendrite import (
     DendriticNonlinearity,
 )
 from neurocomp.layers.elm import ELM, ELMConfig, elm_forward, elm_step
-from neurocomp.layers.functional import FFT_MIN_TAPS, TOEPLITZ_MAX_STEPS
+from neurocomp.layers.functional import TOEPLITZ_MAX_STEPS
 from neurocomp.layers.neuron import DettmersNeuron, DettmersNeuronConfig, NeuronStages
 from neurocomp.layers.soma import PoissonFiring, SomaticFilter
 from neurocomp.layers.synapse import DifferenceOfExponentials, SynapticKernel, TransmitterDense

@@ -27,6 +27,8 @@ __all__ = ["MAX_ALLOCATION_BYTES", "MAX_LAYERS", "bytes_per_value", "check_alloc
 MAX_ALLOCATION_BYTES = float(MAX_BYTES)  # the library's one default bound
 #: Default bound on the layers a model constructor builds one by one (a Python loop).
 MAX_LAYERS = 10_000
+#: A number or a 0-d tensor (a learnable parameter).
+Scalar = float | torch.Tensor
 
 
 def check_rank(name: str, x: torch.Tensor, ndim: int | Sequence[int], layout: str = "") -> None:
@@ -150,3 +152,15 @@ def same_padding(kernel: int) -> tuple[int, int]:
     """
     before = (kernel - 1) // 2
     return before, kernel - 1 - before
+
+
+def _check_floating_args(**tensors: torch.Tensor | None) -> None:
+    """Every given tensor floating-point (``None``: an absent bias): never cast an integer
+    input or weight to the other's dtype silently."""
+    for name, t in tensors.items():
+        check_floating(name, t, optional=name == "bias")
+
+
+def _cast(t: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
+    """``t`` in ``like``'s dtype (parameters follow the input; a no-op when they agree)."""
+    return None if t is None else t.to(like.dtype)
