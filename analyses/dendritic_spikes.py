@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from models.neurons._common import active_dendrite, passive
+from models.neurons.common import active_dendrite, passive
 from models.neurons.l5_pyramidal_squid import l5_morphology
 from neurocomp.analysis import Analysis
 from neurocomp.biophysics import (

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from models.neurons._common import active_dendrite, passive
+from models.neurons.common import active_dendrite, passive
 from neurocomp.analysis import Analysis
 from neurocomp.biophysics import (
     AMPA,

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 
-from neurocomp._validation import check_real
 from neurocomp.biophysics import Channel, Gate
+from neurocomp.checks import check_real
 
 __all__ = ["E_K_MV", "E_NA_MV", "HAY_CHANNELS", "calcium_nernst_mV"]
 

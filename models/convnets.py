@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from neurocomp._validation import check_instance, check_int
+from neurocomp.checks import check_instance, check_int
 from neurocomp.layers import TCN, TCNConfig
 
 __all__ = [

@@ -15,8 +15,8 @@ from typing import Any
 
 import torch
 
-from neurocomp._validation import check_int
 from neurocomp.biophysics import RECEPTORS
+from neurocomp.checks import check_int
 from neurocomp.citations import Cited
 from neurocomp.layers import DettmersNeuron, DettmersNeuronConfig, DifferenceOfExponentials
 

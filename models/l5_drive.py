@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurocomp._validation import check_real
 from neurocomp.biophysics import NeuronModel, SpikeTrains
 from neurocomp.biophysics import inputs as spike_inputs
+from neurocomp.checks import check_real
 
 __all__ = ["L5_DRIVE", "L5_SQUID_DRIVE", "ModulatedDrive"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from neurocomp._validation import check_real
+from neurocomp.checks import check_real
 
 __all__ = ["Cited"]
 

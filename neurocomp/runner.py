@@ -49,8 +49,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from neurocomp._validation import check_int
 from neurocomp.analysis import Analysis, AnalysisLoadError, discover, load
+from neurocomp.checks import check_int
 from neurocomp.report import check_report_files, write_index
 from neurocomp.results import (
     ERROR_SUFFIX,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from neurocomp._validation import check_choice, check_int
+from neurocomp.checks import check_choice, check_int
 
 __all__ = ["CLOCKS", "Timing", "clock_function", "measure"]
 

@@ -31,14 +31,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 #: Directories of importable code the checks read (tests may look inside on purpose).
 CODE = ("neurocomp", "models", "analyses", "benchmarks")
-#: Private modules imported across packages today, with the reason they may be. Shrink only.
-PRIVATE_MODULE_EXCEPTIONS = {
-    # the library's argument checks, reused by models/ for its own arguments
-    ("models", "neurocomp._validation"),
-    # models/neurons/ is frozen while a long run uses it (issue 14): make public there later
-    ("analyses", "models.neurons._common"),
-    ("benchmarks", "models.neurons._common"),
-}
+#: Private modules imported across packages (none left: `neurocomp.checks` and
+#: `models.neurons.common` became public). Keep it empty.
+PRIVATE_MODULE_EXCEPTIONS: set[tuple[str, str]] = set()
 
 
 def _lint_imports() -> list[str]:

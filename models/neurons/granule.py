@@ -11,7 +11,7 @@ unmyelinated 500 µm axon stands for it.
 
 from __future__ import annotations
 
-from models.neurons._common import AIS, INHIBITORY, MOSSY, SOMA, passive
+from models.neurons.common import AIS, INHIBITORY, MOSSY, SOMA, passive
 from neurocomp.biophysics import Morphology, NeuronModel, Section, SynapseGroup, with_axon
 
 

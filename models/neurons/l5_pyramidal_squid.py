@@ -15,7 +15,7 @@ R_m = 15 kΩ·cm², R_i = 100 Ω·cm (order of Stuart & Spruston 1998, J Neurosc
 
 from __future__ import annotations
 
-from models.neurons._common import (
+from models.neurons.common import (
     AIS,
     DEPRESSING,
     INHIBITORY,

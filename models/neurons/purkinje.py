@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from models.neurons._common import AIS, FACILITATING, INHIBITORY, INTERNODE, NODE, SOMA, passive
+from models.neurons.common import AIS, FACILITATING, INHIBITORY, INTERNODE, NODE, SOMA, passive
 from neurocomp.biophysics import Morphology, NeuronModel, SynapseGroup, symmetric_tree, with_axon
 
 

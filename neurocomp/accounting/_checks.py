@@ -2,11 +2,11 @@
 
 The formulas are pure functions that take either plain floats (one estimate) or numpy
 arrays (a Monte-Carlo batch). Both get the same message style as
-:mod:`neurocomp._validation`: the argument, the value and the allowed range.
+:mod:`neurocomp.checks`: the argument, the value and the allowed range.
 
 Entry points that allocate or loop in proportion to their arguments (measurements, shard
 lists) estimate the bytes or items first and refuse beyond a stated bound
-(:func:`neurocomp._validation.check_bytes`, :func:`check_count`), overridable by an argument.
+(:func:`neurocomp.checks.check_bytes`, :func:`check_count`), overridable by an argument.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from neurocomp._validation import check_limit, check_real, describe_value
+from neurocomp.checks import check_limit, check_real, describe_value
 
 __all__ = ["MAX_ITEMS", "check_count", "check_nonnegative", "check_positive"]
 

@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from neurocomp._validation import check_int, check_real
+from neurocomp.checks import check_int, check_real
 
 __all__ = ["LayerCost", "resolve_inputs"]
 

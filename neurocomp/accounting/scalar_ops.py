@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from neurocomp._validation import check_real
+from neurocomp.checks import check_real
 
 __all__ = ["DEFAULT_SCALAR_OP_COSTS", "ScalarOpCosts"]
 

@@ -37,12 +37,12 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from neurocomp._validation import check_choice
 from neurocomp.biophysics.build_cache import (
     _WORK_DIRS,
     _discard_work_dir,
     _install_cython_checks,
 )
+from neurocomp.checks import check_choice
 
 __all__ = ["BACKENDS", "brian_backend", "import_brian2", "run_standalone_build"]
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.optimize
 
-from neurocomp._validation import check_finite_array, check_instance, check_real
+from neurocomp.checks import check_finite_array, check_instance, check_real
 
 __all__ = [
     "CableParameters",

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurocomp._validation import check_real
 from neurocomp.biophysics.mechanisms import Channel, ChannelDensity, Gate, Membrane, evaluate
+from neurocomp.checks import check_real
 
 __all__ = [
     "HH_SQUID",

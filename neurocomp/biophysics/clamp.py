@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurocomp._validation import check_choice, check_int, check_real
 from neurocomp.biophysics.receptors import peak_normalisation
+from neurocomp.checks import check_choice, check_int, check_real
 
 __all__ = ["CurrentClamp", "check_clamps"]
 

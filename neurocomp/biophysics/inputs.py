@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurocomp._validation import (
+from neurocomp.checks import (
     check_finite_array,
     check_index_array,
     check_int,

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from neurocomp._validation import check_choice, check_int, check_real
+from neurocomp.checks import check_choice, check_int, check_real
 
 __all__ = [
     "IONS",

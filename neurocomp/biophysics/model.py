@@ -14,18 +14,18 @@ from typing import Literal
 
 import numpy as np
 
-from neurocomp._validation import (
+from neurocomp.biophysics.channels import ChannelDensities
+from neurocomp.biophysics.mechanisms import Channel, Membrane
+from neurocomp.biophysics.morphology import Morphology
+from neurocomp.biophysics.receptors import RECEPTORS, ReceptorKinetics
+from neurocomp.biophysics.release import ReleaseParameters
+from neurocomp.checks import (
     check_bool,
     check_choice,
     check_instance,
     check_int,
     check_real,
 )
-from neurocomp.biophysics.channels import ChannelDensities
-from neurocomp.biophysics.mechanisms import Channel, Membrane
-from neurocomp.biophysics.morphology import Morphology
-from neurocomp.biophysics.receptors import RECEPTORS, ReceptorKinetics
-from neurocomp.biophysics.release import ReleaseParameters
 
 __all__ = ["AXONAL_REGIONS", "NeuronModel", "Stages", "SynapseGroup"]
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from neurocomp._validation import (
+from neurocomp.checks import (
     check_bool,
     check_instance,
     check_int,

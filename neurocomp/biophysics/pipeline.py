@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from neurocomp._validation import check_int, setting
 from neurocomp.biophysics.backend import (
     BACKENDS,
     brian_backend,
@@ -39,6 +38,7 @@ from neurocomp.biophysics.model import AXONAL_REGIONS, NeuronModel, Stages
 from neurocomp.biophysics.receptors import receptor_equations
 from neurocomp.biophysics.recording import Recording
 from neurocomp.biophysics.release import release_code, release_model
+from neurocomp.checks import check_int, setting
 
 __all__ = ["DEFAULT_MAX_HOURS", "NeuronPipeline", "RunEstimate", "check_quantity",
            "estimate_run", "max_dt_ms"]

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurocomp._validation import check_finite_array, check_int, check_real
+from neurocomp.checks import check_finite_array, check_int, check_real
 
 __all__ = ["PlateauEvents", "detect_plateaus", "plateau_rate_hz"]
 

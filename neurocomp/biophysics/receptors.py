@@ -27,7 +27,7 @@ from typing import Literal
 
 import numpy as np
 
-from neurocomp._validation import check_bool, check_choice, check_real
+from neurocomp.checks import check_bool, check_choice, check_real
 
 __all__ = [
     "AMPA",

@@ -26,7 +26,7 @@ from typing import Literal
 
 import numpy as np
 
-from neurocomp._validation import check_choice, check_int, check_real
+from neurocomp.checks import check_choice, check_int, check_real
 
 __all__ = ["ReleaseParameters", "release_code", "release_model", "simulate_release"]
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurocomp._validation import check_int, check_real
 from neurocomp.biophysics.backend import brian_backend, import_brian2, run_standalone_build
 from neurocomp.biophysics.build_cache import standalone_directory, store_standalone_build
 from neurocomp.biophysics.channels import (
@@ -24,6 +23,7 @@ from neurocomp.biophysics.channels import (
 )
 from neurocomp.biophysics.mechanisms import brian2_equations
 from neurocomp.biophysics.morphology import Morphology, cable
+from neurocomp.checks import check_int, check_real
 
 __all__ = ["AxonVelocity", "hh_axon_velocity", "passive_steady_state"]
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import torch
 
-from neurocomp._validation import MAX_BYTES, check_bytes, check_int
+from neurocomp.checks import MAX_BYTES, check_bytes, check_int
 
 __all__ = ["MAX_ALLOCATION_BYTES", "MAX_LAYERS", "bytes_per_value", "check_allocation",
            "check_floating", "check_layers", "check_min_rank", "check_rank", "check_size",
@@ -128,7 +128,7 @@ def check_allocation(owner: str, n_bytes: float, *, sizes: str,
         The size arguments that lead to it (``"width=(1000000, 1000000), kernel_sizes=…"``).
     max_bytes : float or None
         The bound; ``None``: :data:`MAX_ALLOCATION_BYTES` (the library's
-        :data:`neurocomp._validation.MAX_BYTES`). Must be > 0.
+        :data:`neurocomp.checks.MAX_BYTES`). Must be > 0.
     what : str
         What is allocated (``"parameters"``, ``"the Toeplitz matrices"``).
     """

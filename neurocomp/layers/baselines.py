@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from neurocomp._validation import check_int, check_real
+from neurocomp.checks import check_int, check_real
 from neurocomp.layers._checks import bytes_per_value, check_allocation, check_rank, check_size
 from neurocomp.layers.tcn import CausalConv1d, TCNOutput
 

@@ -19,7 +19,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from neurocomp._validation import check_int
+from neurocomp.checks import check_int
 
 __all__ = ["DistContext", "choose_device", "free_port", "launch_local", "setup_distributed",
            "teardown_distributed"]

@@ -35,7 +35,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from neurocomp._validation import check_choice, check_int, check_real
+from neurocomp.checks import check_choice, check_int, check_real
 from neurocomp.layers._checks import bytes_per_value, check_allocation, check_rank, check_size
 from neurocomp.layers.tcn import TCNOutput
 

@@ -35,7 +35,7 @@ import scipy.fft
 import torch
 import torch.nn.functional as F
 
-from neurocomp._validation import check_choice, check_int, check_real
+from neurocomp.checks import check_choice, check_int, check_real
 from neurocomp.layers._checks import (
     Scalar,
     _cast,

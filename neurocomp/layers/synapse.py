@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from neurocomp._validation import check_choice, check_int, check_real
+from neurocomp.checks import check_choice, check_int, check_real
 from neurocomp.layers import functional as LF
 from neurocomp.layers._checks import bytes_per_value, check_allocation, check_min_rank
 

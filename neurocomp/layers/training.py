@@ -46,7 +46,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset, TensorDataset
 from tqdm.auto import tqdm
 
-from neurocomp._validation import check_choice, check_int, check_real
+from neurocomp.checks import check_choice, check_int, check_real
 from neurocomp.layers.ddp import DistContext, setup_distributed, teardown_distributed
 
 if TYPE_CHECKING:

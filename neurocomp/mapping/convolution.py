@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import scipy.fft
 
-from neurocomp._validation import check_choice, check_finite_array, check_int
 from neurocomp.accounting.counting import conv_output_length
+from neurocomp.checks import check_choice, check_finite_array, check_int
 
 if TYPE_CHECKING:
     import torch

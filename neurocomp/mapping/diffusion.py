@@ -35,7 +35,7 @@ from typing import Literal
 
 import numpy as np
 
-from neurocomp._validation import (
+from neurocomp.checks import (
     check_bytes,
     check_choice,
     check_finite_array,
@@ -120,7 +120,7 @@ def diffuse(field: np.ndarray, kernel: np.ndarray, *, steps: int,
     Each step pads the field by the kernel's half-width (mirror, wrap or zeros) and keeps the
     'valid' part, so the field keeps its shape. The kernel must have odd sizes (a centre).
     ``max_ops`` bounds ``steps × field.size × kernel.size`` (``None``:
-    :data:`~neurocomp._validation.MAX_OPS`), checked before the first step.
+    :data:`~neurocomp.checks.MAX_OPS`), checked before the first step.
     """
     c = _field("field", field)
     k = check_finite_array("kernel", np.asarray(kernel, dtype=np.float64))
@@ -148,7 +148,7 @@ def euler_diffusion(field: np.ndarray, *, D: float, dx: float, dt: float, steps:
     Written with array slices rather than a convolution, as an independent check of
     :func:`diffuse` with :func:`euler_step_kernel`. Stability and argument errors as in
     :func:`euler_step_kernel`. ``max_ops`` bounds ``steps × field.size × (2·ndim + 3)``
-    (``None``: :data:`~neurocomp._validation.MAX_OPS`), checked before the first step.
+    (``None``: :data:`~neurocomp.checks.MAX_OPS`), checked before the first step.
     """
     c = _field("field", field)
     euler_step_kernel(D=D, dx=dx, dt=dt, ndim=c.ndim, decay_rate=decay_rate)  # validates
@@ -176,7 +176,7 @@ def gaussian_kernel(sigma_px: float | tuple[float, ...], ndim: int = 1, *,
 
     Extends ``truncate`` standard deviations each side (odd size). ``sigma_px = 0`` gives the
     identity kernel ``[1]``. ``max_bytes`` bounds the kernel's memory (``None``:
-    :data:`~neurocomp._validation.MAX_BYTES`), checked before it is built.
+    :data:`~neurocomp.checks.MAX_BYTES`), checked before it is built.
     """
     ndim = check_int("ndim", ndim, low=1, high=3)
     if isinstance(sigma_px, str | bytes) or not (np.isscalar(sigma_px)

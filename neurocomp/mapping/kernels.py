@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from neurocomp._validation import check_finite_array, check_instance, check_int, check_real
 from neurocomp.biophysics import Morphology, ReceptorKinetics
+from neurocomp.checks import check_finite_array, check_instance, check_int, check_real
 
 __all__ = ["PassiveSystem", "impulse_responses", "passive_system", "synaptic_kernels"]
 

@@ -19,7 +19,7 @@ import scipy.fft
 import torch
 from torch import nn
 
-from neurocomp._validation import check_finite_array, check_int, check_real
+from neurocomp.checks import check_finite_array, check_int, check_real
 from neurocomp.mapping.convolution import convolve
 
 if TYPE_CHECKING:

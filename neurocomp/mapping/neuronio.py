@@ -60,7 +60,7 @@ from typing import Any
 import numpy as np
 
 from neurocomp._files import write_json_atomic
-from neurocomp._validation import check_int, check_real
+from neurocomp.checks import check_int, check_real
 from neurocomp.distributed import (
     Chunk,
     check_chunk_arrays,

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr
 
-from neurocomp._validation import check_bytes, check_choice, check_int, check_real
+from neurocomp.checks import check_bytes, check_choice, check_int, check_real
 
 __all__ = ["KINDS", "ChannelTable", "InputStatistics", "generate_inputs"]
 
@@ -363,7 +363,7 @@ def generate_inputs(stats: InputStatistics, channels: ChannelTable, n_bins: int,
     max_bytes : float, optional
         Bound on the memory of the draw (the output and the per-interval rates at the
         shortest hold), checked before any work; ``None``:
-        :data:`~neurocomp._validation.MAX_BYTES`.
+        :data:`~neurocomp.checks.MAX_BYTES`.
 
     Returns
     -------

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurocomp._validation import check_choice, check_int, check_real
 from neurocomp.biophysics import NeuronModel, SpikeTrains, Stages
+from neurocomp.checks import check_choice, check_int, check_real
 from neurocomp.mapping.neuronio_inputs import ChannelTable
 
 __all__ = ["BrianSimulator", "channel_table", "dendritic_sites", "model_fingerprint"]

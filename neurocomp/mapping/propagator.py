@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurocomp._validation import check_finite_array, check_int, check_real
+from neurocomp.checks import check_finite_array, check_int, check_real
 from neurocomp.mapping.convolution import correlate
 
 __all__ = ["StochasticEstimate", "check_propagator", "softmax_propagator",

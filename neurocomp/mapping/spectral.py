@@ -20,7 +20,7 @@ import numpy as np
 import scipy.fft
 import scipy.ndimage
 
-from neurocomp._validation import check_finite_array, check_int, check_real
+from neurocomp.checks import check_finite_array, check_int, check_real
 
 __all__ = [
     "LowpassResult",

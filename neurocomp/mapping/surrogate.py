@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from neurocomp._validation import check_finite_array, check_int, check_real
+from neurocomp.checks import check_finite_array, check_int, check_real
 from neurocomp.layers import TCN, TCNConfig
 
 __all__ = [

@@ -35,7 +35,7 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from neurocomp._validation import check_choice, check_int, check_real
+from neurocomp.checks import check_choice, check_int, check_real
 from neurocomp.layers import TCNOutput
 from neurocomp.mapping.surrogate import VOLTAGE_CEILING_MV, NeuronIO, check_sequence
 

@@ -23,7 +23,7 @@ from typing import Literal
 
 import numpy as np
 
-from neurocomp._validation import check_choice, check_finite_array
+from neurocomp.checks import check_choice, check_finite_array
 from neurocomp.mapping.convolution import correlate
 
 __all__ = ["TemplateMatch", "match_template"]

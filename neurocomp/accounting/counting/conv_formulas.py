@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from math import prod
 from typing import Any
 
-from neurocomp._validation import check_int
 from neurocomp.accounting.counting.formulas import Shape, first_shape, numel
+from neurocomp.checks import check_int
 
 __all__ = [
     "conv_backward_flop",

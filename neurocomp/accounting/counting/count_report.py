@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from neurocomp._validation import check_int
 from neurocomp.accounting.convention import flops_to_macs
 from neurocomp.accounting.layer_cost import LayerCost
 from neurocomp.accounting.scalar_ops import ScalarOpCosts
+from neurocomp.checks import check_int
 from neurocomp.provenance import FLOP_CONVENTION
 
 if TYPE_CHECKING:
@@ -306,7 +306,7 @@ class CountReport:
         """
         import pandas as pd
 
-        from neurocomp._validation import check_choice
+        from neurocomp.checks import check_choice
 
         check_choice("level", level, ("module", "op", "operator"))
         rows = [{"module": o.module, "op": o.op, "phase": o.phase, "kind": o.kind,

@@ -39,7 +39,6 @@ import itertools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from neurocomp._validation import check_bytes, check_int, check_real
 from neurocomp.accounting.counting.count_report import (
     LOSS_MODULE,
     ROOT_LABEL,
@@ -51,6 +50,7 @@ from neurocomp.accounting.counting.count_report import (
 )
 from neurocomp.accounting.counting.formulas import OpFormula
 from neurocomp.accounting.scalar_ops import DEFAULT_SCALAR_OP_COSTS, ScalarOpCosts
+from neurocomp.checks import check_bytes, check_int, check_real
 
 if TYPE_CHECKING:  # torch is imported inside count(), so importing accounting stays light
     import torch

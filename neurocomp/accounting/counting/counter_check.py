@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from neurocomp._validation import check_bytes
 from neurocomp.accounting.counting.count_report import ROOT_LABEL, CountReport
 from neurocomp.accounting.counting.counter import as_args, flat_tensors, forward_bytes_estimate
+from neurocomp.checks import check_bytes
 
 if TYPE_CHECKING:
     import pandas as pd

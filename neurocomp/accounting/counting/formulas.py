@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from math import log2, prod
 from typing import Any
 
-from neurocomp._validation import check_choice
+from neurocomp.checks import check_choice
 
 __all__ = [
     "FLOP_COUNTER_MODE_KINDS",

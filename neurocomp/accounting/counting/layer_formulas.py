@@ -16,8 +16,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from neurocomp._validation import check_choice, check_int
 from neurocomp.accounting.scalar_ops import DEFAULT_SCALAR_OP_COSTS, ScalarOpCosts
+from neurocomp.checks import check_choice, check_int
 
 __all__ = [
     "amplifying_pool_flop",

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
-from neurocomp._validation import check_real
+from neurocomp.checks import check_real
 
 __all__ = [
     "DDP_BUCKET_CAP_BYTES",

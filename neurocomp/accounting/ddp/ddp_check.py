@@ -37,8 +37,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from neurocomp._validation import check_bytes, check_int, check_real
 from neurocomp.accounting.machine import Probe
+from neurocomp.checks import check_bytes, check_int, check_real
 
 __all__ = ["DDPCheckConfig", "DDPMeasurement", "run_ddp_check"]
 

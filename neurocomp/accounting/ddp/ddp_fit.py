@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurocomp._validation import check_int, check_real
 from neurocomp.accounting.ddp.bucketing import (
     DDP_BUCKET_CAP_BYTES,
     DDP_FIRST_BUCKET_CAP_BYTES,
@@ -37,6 +36,7 @@ from neurocomp.accounting.ddp.bucketing import (
     schedule_overlap,
 )
 from neurocomp.accounting.network import AlphaBeta, busbw_factor, ring_allreduce_time_s
+from neurocomp.checks import check_int, check_real
 
 __all__ = ["AlphaBetaFit", "DDPPrediction", "LayerGradient", "busbw_of", "fit_alpha_beta",
            "predict_ddp_step"]

@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from neurocomp._validation import check_choice, check_real
 from neurocomp.accounting.convention import FLOP_PER_MAC
 from neurocomp.accounting.estimates.factors import EstimateParameters, Published
+from neurocomp.checks import check_choice, check_real
 from neurocomp.provenance import FLOP_CONVENTION
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from neurocomp._validation import check_choice, check_real
+from neurocomp.checks import check_choice, check_real
 from neurocomp.citations import Cited
 
 __all__ = [

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from neurocomp._validation import check_choice, check_int, check_real
 from neurocomp.accounting.estimates.factors import EstimateParameters
+from neurocomp.checks import check_choice, check_int, check_real
 from neurocomp.provenance import FLOP_CONVENTION
 
 if TYPE_CHECKING:

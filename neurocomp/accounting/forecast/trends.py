@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurocomp._validation import check_choice, check_finite_array, check_real
+from neurocomp.checks import check_choice, check_finite_array, check_real
 
 __all__ = [
     "HOURS_PER_YEAR",

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from neurocomp._validation import check_choice, check_int, check_real
 from neurocomp.accounting.hardware import Device
+from neurocomp.checks import check_choice, check_int, check_real
 from neurocomp.timing import CLOCKS
 
 if TYPE_CHECKING:

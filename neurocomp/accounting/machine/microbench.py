@@ -44,7 +44,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from neurocomp._validation import check_bytes, check_choice, check_int, check_real
 from neurocomp.accounting.machine.machine_rates import (
     MMAP_THRESHOLD_BYTES,
     TABLES,
@@ -53,6 +52,7 @@ from neurocomp.accounting.machine.machine_rates import (
     RatePoint,
     median_probe,
 )
+from neurocomp.checks import check_bytes, check_choice, check_int, check_real
 from neurocomp.timing import CLOCKS, Timing, measure
 
 __all__ = [

@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from neurocomp._validation import check_real
 from neurocomp.accounting.counting import PHASES, CountReport
 from neurocomp.accounting.hardware import Device
+from neurocomp.checks import check_real
 
 if TYPE_CHECKING:
     import pandas as pd

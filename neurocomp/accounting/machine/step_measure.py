@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from neurocomp._validation import check_bytes, check_choice, check_int
 from neurocomp.accounting.counting import CountReport
 from neurocomp.accounting.machine.machine_rates import Probe, median_probe
 from neurocomp.accounting.machine.microbench import probe, torch_threads
+from neurocomp.checks import check_bytes, check_choice, check_int
 from neurocomp.timing import CLOCKS, Timing, clock_function
 
 if TYPE_CHECKING:

@@ -34,8 +34,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from neurocomp._validation import check_choice, check_int, check_real
 from neurocomp.accounting.network import Link, Network, as_network
+from neurocomp.checks import check_choice, check_int, check_real
 
 __all__ = ["AGGREGATIONS", "NO_COMPRESSION", "Compression", "compressed_allreduce_time_s"]
 

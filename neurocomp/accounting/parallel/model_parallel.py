@@ -34,9 +34,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from neurocomp._validation import check_choice, check_int, check_real
 from neurocomp.accounting._checks import check_count
 from neurocomp.accounting.layer_cost import LayerCost, resolve_inputs
+from neurocomp.checks import check_choice, check_int, check_real
 
 if TYPE_CHECKING:  # torch is imported where the split products run, so that the cost models
     import torch  # (and ``import neurocomp.accounting``) do not load it

@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from neurocomp._validation import check_int
 from neurocomp.accounting.hardware import Device
 from neurocomp.accounting.layer_cost import LayerCost, resolve_inputs
 from neurocomp.accounting.network import Link, Network, as_network
@@ -28,6 +27,7 @@ from neurocomp.accounting.parallel.steps import (
     StepTime,
     step_time,
 )
+from neurocomp.checks import check_int
 
 if TYPE_CHECKING:
     import pandas as pd

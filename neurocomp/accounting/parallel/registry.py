@@ -23,10 +23,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from neurocomp._validation import check_int
 from neurocomp.accounting.hardware import Catalogue
 from neurocomp.accounting.layer_cost import LayerCost, resolve_inputs
 from neurocomp.accounting.systems import System
+from neurocomp.checks import check_int
 
 __all__ = ["SYSTEMS_GROUP", "WORKLOADS_GROUP", "RegistryError", "Workload", "named_systems",
            "named_workloads"]

@@ -12,11 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from neurocomp._validation import check_int
 from neurocomp.accounting.hardware import Device
 from neurocomp.accounting.layer_cost import LayerCost
 from neurocomp.accounting.network import Link, Network
 from neurocomp.accounting.parallel.steps import ParallelOptions, StepTime, step_time
+from neurocomp.checks import check_int
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -39,7 +39,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from neurocomp._validation import check_choice, check_int, check_real
 from neurocomp.accounting.ddp import (
     DDP_BUCKET_CAP_BYTES,
     DDP_FIRST_BUCKET_CAP_BYTES,
@@ -56,6 +55,7 @@ from neurocomp.accounting.parallel.compression import (
     compressed_allreduce_time_s,
 )
 from neurocomp.accounting.parallel.model_parallel import PARALLELISMS, SPLITS
+from neurocomp.checks import check_choice, check_int, check_real
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -24,7 +24,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from neurocomp._validation import check_instance, check_int
 from neurocomp.accounting.ddp import DDP_BUCKET_CAP_BYTES
 from neurocomp.accounting.layer_cost import LayerCost, resolve_inputs
 from neurocomp.accounting.parallel.planning import recommend_parallelism
@@ -35,6 +34,7 @@ from neurocomp.accounting.parallel.steps import (
     step_time,
 )
 from neurocomp.accounting.systems import System
+from neurocomp.checks import check_instance, check_int
 
 __all__ = ["SystemPlan", "TimeBreakdown", "format_plan", "plan_on_system", "time_breakdown"]
 

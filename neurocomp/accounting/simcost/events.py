@@ -30,10 +30,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from neurocomp._validation import check_int, check_real
 from neurocomp.accounting.scalar_ops import DEFAULT_SCALAR_OP_COSTS, ScalarOpCosts
 from neurocomp.accounting.simcost.equations import SimulationOps, simulation_ops
 from neurocomp.biophysics import NeuronModel, Stages
+from neurocomp.checks import check_int, check_real
 from neurocomp.provenance import FLOP_CONVENTION
 
 if TYPE_CHECKING:

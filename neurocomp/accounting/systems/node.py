@@ -31,9 +31,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from neurocomp._validation import check_choice, check_int, check_real
 from neurocomp.accounting.hardware import Device
 from neurocomp.accounting.network import Link, check_chunk_bytes
+from neurocomp.checks import check_choice, check_int, check_real
 
 __all__ = ["MAX_NODE_GPUS", "PCIE_WIDTHS", "CpuCoresWarning", "HostStaging", "Node", "NvLink"]
 

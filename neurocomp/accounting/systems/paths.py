@@ -46,9 +46,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from neurocomp._validation import check_int, check_real
 from neurocomp.accounting.network import check_chunk_bytes
 from neurocomp.accounting.systems.node import Node, link_name
+from neurocomp.checks import check_int, check_real
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -46,7 +46,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from neurocomp._validation import check_choice, check_int, check_real
 from neurocomp.accounting.hardware import Device
 from neurocomp.accounting.network import (
     ALGORITHMS,
@@ -65,6 +64,7 @@ from neurocomp.accounting.systems.rings import (
     find_rings,
     flow_rates,
 )
+from neurocomp.checks import check_choice, check_int, check_real
 
 __all__ = ["FABRICS", "MAX_NODES", "CollectivePlan", "Fabric", "System"]
 
