@@ -307,6 +307,16 @@ def test_ctrl_c_stops_the_run_and_keeps_the_old_result(tmp_path, monkeypatch):
 
 
 def test_an_error_caused_by_ctrl_c_counts_as_the_interruption(tmp_path, monkeypatch):
+    # Ctrl-C must be deliverable: where the suite runs with SIGINT ignored (a background
+    # job), Python's default handler is put in place for this test and restored after
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _ctrl_c_during_a_compile(tmp_path, monkeypatch)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ctrl_c_during_a_compile(tmp_path, monkeypatch):
     def compile_then_error(*, quick, seed):
         try:  # as in a compile: the child dies of SIGINT and the caller raises its own error
             os.kill(os.getpid(), signal.SIGINT)
