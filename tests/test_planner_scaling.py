@@ -10,8 +10,9 @@ reference, and the new one must give the same groups and the same plans. Timings
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import itertools
-import math
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -36,20 +37,16 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 # -- the old algorithms, verbatim ----------------------------------------------------------------
 
-def reference_groups(self: System, p: int, s: int) -> tuple[list[tuple[int, ...]], int, int]:
-    """``System._groups`` before issue 13: O(p × nodes) for the ranks per node."""
-    g = self.node.gpus
-    span = p * s
-    groups = []
-    for block in range(max(1, math.ceil(g / span))):
-        for o in range(min(s, g)):
-            members = tuple(r for k in range(p) if (r := block * span + o + k * s) < g)
-            if members:
-                groups.append(members)
-    ranks = [k * s for k in range(p)]
-    nodes = len({r // g for r in ranks})
-    local = max(sum(1 for r in ranks if r // g == n) for n in {r // g for r in ranks})
-    return groups, nodes, local
+def _benchmark():
+    """benchmarks/planner_scaling.py, the one home of the old rank grouping (kept verbatim)."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "planner_scaling.py"
+    spec = importlib.util.spec_from_file_location("planner_scaling", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+reference_groups = _benchmark().reference_groups
 
 
 SYSTEMS = named_systems()
