@@ -28,7 +28,7 @@ from neurocomp.layers import (
     fit,
 )
 from neurocomp.layers import functional as LF
-from neurocomp.layers.training import check_finite_data
+from neurocomp.layers.training_data import check_finite_data
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -14,17 +14,17 @@ from torch import nn
 from neurocomp.layers.baselines import FilterSurrogateConfig, LinearSurrogate, LNSurrogate
 from neurocomp.layers.elm import ELM, ELMConfig
 from neurocomp.layers.tcn import TCN, TCNConfig, TCNOutput, equal_rf_kernels
-from neurocomp.mapping.surrogate import NeuronIO, roc_auc
-from neurocomp.mapping.surrogate_fit import (
+from neurocomp.mapping import (
     SequenceWindows,
     SurrogateTrainConfig,
     flops_per_ms,
     parameter_count,
     predict,
     score_surrogate,
-    surrogate_loss,
     train_surrogate,
 )
+from neurocomp.mapping.surrogate import NeuronIO, roc_auc
+from neurocomp.mapping.surrogate_fit import surrogate_loss
 
 F64 = torch.float64
 

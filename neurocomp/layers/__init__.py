@@ -19,9 +19,9 @@ tcn
 elm, baselines
     The Expressive Leaky Memory neuron and Branch-ELM (Spieler et al. 2024); linear and LN
     surrogate baselines with the TCN's output interface.
-training, ddp
-    :func:`fit` (seeds, progress, early stopping, checkpoints; CPU, CUDA, torchrun/DDP) and
-    the process-group helpers.
+training, training_config, training_checkpoints, training_data, ddp
+    :func:`fit` (seeds, progress, early stopping; CPU, CUDA, torchrun/DDP), its options and
+    results, checkpoints and resumption, data checks, and the process-group helpers.
 
 This face is the pillar's contract: code outside ``neurocomp/layers/`` imports from here only
 (``tests/test_architecture.py``); ``functional`` is public as a module.
@@ -56,7 +56,8 @@ from neurocomp.layers.tcn import (
     equal_rf_kernels,
     tcn_loss,
 )
-from neurocomp.layers.training import EpochRecord, FitConfig, FitResult, fit
+from neurocomp.layers.training import fit
+from neurocomp.layers.training_config import EpochRecord, FitConfig, FitResult
 
 __all__ = [
     "ELM",

@@ -20,9 +20,10 @@ neuronio_inputs, neuronio, neuronio_sim
 kernels, linear
     Exact synaptic kernels of a passive tree; linear surrogates (kernels from simulation,
     prediction as convolution, fitting).
-surrogate, surrogate_fit
-    Deep surrogates of a neuron: containers, metrics, training on sequences (windows never
-    cross a sequence), bootstrap scores and FLOPs per simulated millisecond.
+surrogate, surrogate_data, surrogate_fit, surrogate_fit_config, surrogate_predict, surrogate_scoring, surrogate_cost
+    Deep surrogates of a neuron: containers and metrics, windows of sequences (never
+    crossing a sequence), training and its options, prediction, bootstrap scores, and
+    FLOPs per simulated millisecond.
 
 This face is the pillar's contract: code outside ``neurocomp/mapping/`` imports from here
 only (``tests/test_architecture.py``); the modules listed in ``__all__`` are public as modules.
@@ -75,17 +76,12 @@ from neurocomp.mapping.neuronio_sim import (
 from neurocomp.mapping.propagator import softmax_propagator, stochastic_correlate
 from neurocomp.mapping.spectral import estimate_rotation_deg, grating, log_spectrum, lowpass_disc
 from neurocomp.mapping.surrogate import NeuronIO, load_surrogate, roc_auc
-from neurocomp.mapping.surrogate_fit import (
-    SequenceWindows,
-    SurrogateScore,
-    SurrogateTrainConfig,
-    TrainReport,
-    flops_per_ms,
-    parameter_count,
-    predict,
-    score_surrogate,
-    train_surrogate,
-)
+from neurocomp.mapping.surrogate_cost import flops_per_ms, parameter_count
+from neurocomp.mapping.surrogate_data import SequenceWindows
+from neurocomp.mapping.surrogate_fit import train_surrogate
+from neurocomp.mapping.surrogate_fit_config import SurrogateTrainConfig, TrainReport
+from neurocomp.mapping.surrogate_predict import predict
+from neurocomp.mapping.surrogate_scoring import SurrogateScore, score_surrogate
 from neurocomp.mapping.templates import match_template
 
 __all__ = [
