@@ -20,10 +20,10 @@ neuronio_inputs, neuronio, neuronio_sim
 kernels, linear
     Exact synaptic kernels of a passive tree; linear surrogates (kernels from simulation,
     prediction as convolution, fitting).
-surrogate, surrogate_data, surrogate_fit, surrogate_fit_config, surrogate_predict, surrogate_scoring, surrogate_cost
+surrogate, surrogate_data, surrogate_fit, surrogate_fit_config, surrogate_predict, …
     Deep surrogates of a neuron: containers and metrics, windows of sequences (never
     crossing a sequence), training and its options, prediction, bootstrap scores, and
-    FLOPs per simulated millisecond.
+    FLOPs per simulated millisecond (also ``surrogate_scoring``, ``surrogate_cost``).
 
 This face is the pillar's contract: code outside ``neurocomp/mapping/`` imports from here
 only (``tests/test_architecture.py``); the modules listed in ``__all__`` are public as modules.
