@@ -49,13 +49,13 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 NAME = "ddp-validation"
-CLAIM = ("On two gloo processes the all-reduce follows the α–β line (≈0.3 ms latency, "
-         "≈1 GB/s), and that line with DDP's bucket model predicts the communication of a "
-         "ResNet-18 step to within 25 %; during training the same all-reduces take longer, "
-         "because the backward pass holds the cores.")
+CLAIM = ("The all-reduce's α–β line, DDP's buckets and a measured model of the cores they "
+         "share with the backward pass predict the communication inside a real DDP step and "
+         "the step time; the claim is written from the run.")
 
 #: Targets of the issue.
 TARGET_COMM_REL = 0.25
+TARGET_STEP_REL = 0.10
 #: Image side, px. At CIFAR's 32 px, ImageNet ResNet-18's last stages run on 2×2 and 1×1
 #: maps, a regime of convolution kernels far from the micro-benchmarks; 128 px keeps
 #: 4×4 maps at the end (and the same 11.2 M parameters to communicate).
@@ -160,6 +160,42 @@ def _rel(predicted: float, measured: float) -> float:
     return (predicted - measured) / measured
 
 
+def in_flight_s(prediction: Any) -> float:
+    """Length of the union of the buckets' [ready, end] intervals of a prediction, s: what
+    the hook's launch→done intervals measure (a bucket launched behind another waits)."""
+    total, end = 0.0, float("-inf")
+    for b in sorted(prediction.schedule.buckets, key=lambda b: b.ready_s):
+        if b.end_s > end:
+            total += b.end_s - max(b.ready_s, end)
+            end = b.end_s
+    return total
+
+
+def claim_from(h: dict[str, Any]) -> str:
+    """The claim, formatted from the headline; targets met or missed decided here."""
+    def pct(x: float) -> str:
+        return f"{100 * x:+.0f} %"
+
+    comm, step = h["rel_error_ddp_communication_time_in_step"], h["rel_error_ddp_step_time"]
+    verdicts = []
+    for what, err, target in (("communication inside the step", comm,
+                               h["target_comm_rel_error"]),
+                              ("step time", step, h["target_step_rel_error"])):
+        verdicts.append(f"{what} {pct(err)} (target ±{100 * target:.0f} %, "
+                        f"{'met' if abs(err) <= target else 'missed'})")
+    slow = h.get("contention_comm_slowdown")
+    shared = (f"with the all-reduce {slow:.1f}× slower and the backward pass "
+              f"{h['contention_compute_slowdown']:.2f}× slower while they share the cores"
+              if slow is not None else "without a contention measurement")
+    return (f"On {h['world_size_count']} gloo processes the all-reduce follows an α–β line "
+            f"(α = {h['allreduce_alpha_us']:.0f} µs, {h['allreduce_bandwidth_GB_per_s']:.2f} "
+            f"GB/s); with DDP's buckets and a processor-sharing model of the cores ({shared}, "
+            f"measured apart from the training step) it predicts the real DDP step's "
+            + " and ".join(verdicts) + f"; without the contention model: "
+            f"{pct(h['rel_error_ddp_communication_time_in_step_without_contention'])} and "
+            f"{pct(h['rel_error_ddp_step_time_without_contention'])}.")
+
+
 def run(*, quick: bool = True, seed: int = 0) -> DDPValidationResult:
     """Measure this machine, run the 2-process check, fit α–β and compare.
 
@@ -191,8 +227,13 @@ def analyse(measured: DDPMeasurement, *, config: DDPCheckConfig, machine: Any, q
     optimizer = count_optimizer_step(model)
     now = machine.scaled(measured.probe)
     step = predict_step(report, now, optimizer_report=optimizer, conv_dims=conv_dims(model))
-    ddp = predict_ddp_step(layer_gradients(report, step), fit=fit, forward_s=step.forward_s,
-                           optimizer_s=step.optimizer_s, backward_fixed_s=step.fixed_s)
+    layers = layer_gradients(report, step)
+    contention = measured.contention
+    ddp = predict_ddp_step(layers, fit=fit, forward_s=step.forward_s,
+                           optimizer_s=step.optimizer_s, backward_fixed_s=step.fixed_s,
+                           contention=contention)
+    free = predict_ddp_step(layers, fit=fit, forward_s=step.forward_s,
+                            optimizer_s=step.optimizer_s, backward_fixed_s=step.fixed_s)
 
     sweep_rows = []
     for n, times in measured.sweep:
@@ -202,20 +243,23 @@ def analyse(measured: DDPMeasurement, *, config: DDPCheckConfig, machine: Any, q
                            "busbw_bytes_per_s": n / med * busbw_factor("allreduce", p),
                            "fit_s": fit.allreduce_time_s(n), "fit_intercept_s": fit.intercept_s,
                            "fit_slope_s_per_byte": fit.slope_s_per_byte})
-    comm_pred, comm_iso = ddp.communication_s, measured.communication_isolated_s
+    comm_alone, comm_iso = free.communication_s, measured.communication_isolated_s
+    comm_pred = in_flight_s(ddp)
     comm_step = measured.communication_in_step_s
     exposed = statistics.median(measured.exposed_s)
     comparison = pd.DataFrame([
-        {"quantity": "communication", "kind": "predicted", "label": "predicted_(α–β + buckets)",
-         "time_s": comm_pred},
-        {"quantity": "communication", "kind": "measured",
-         "label": "same_buckets,_alone", "time_s": comm_iso},
+        {"quantity": "communication", "kind": "predicted",
+         "label": "predicted_in_step_(shared_cores)", "time_s": comm_pred},
         {"quantity": "communication", "kind": "measured", "label": "in_flight_during_steps",
          "time_s": comm_step},
-        {"quantity": "communication", "kind": "predicted", "label": "predicted_exposed",
-         "time_s": ddp.exposed_communication_s},
+        {"quantity": "communication", "kind": "predicted",
+         "label": "predicted_exposed_(shared_cores)", "time_s": ddp.exposed_communication_s},
         {"quantity": "communication", "kind": "measured", "label": "measured_exposed",
          "time_s": exposed},
+        {"quantity": "communication", "kind": "predicted",
+         "label": "sanity:_α–β_line,_buckets_alone", "time_s": comm_alone},
+        {"quantity": "communication", "kind": "measured",
+         "label": "sanity:_same_buckets,_alone", "time_s": comm_iso},
         {"quantity": "step", "kind": "predicted", "label": "predicted_local_step",
          "time_s": step.step_s},
         {"quantity": "step", "kind": "measured", "label": "local_step",
@@ -236,10 +280,19 @@ def analyse(measured: DDPMeasurement, *, config: DDPCheckConfig, machine: Any, q
         "allreduce_alpha_us": fit.alpha_s * 1e6,
         "allreduce_bandwidth_GB_per_s": fit.bandwidth_bytes_per_s / 1e9,
         "alpha_beta_fit_rms_rel_residual": fit.rms_rel_residual,
-        "rel_error_ddp_communication_time": _rel(comm_pred, comm_iso),
         "rel_error_ddp_communication_time_in_step": _rel(comm_pred, comm_step),
+        "rel_error_ddp_exposed_communication": _rel(ddp.exposed_communication_s, exposed),
         "rel_error_ddp_step_time": _rel(ddp.step_s, measured.ddp_step_median_s),
+        "rel_error_ddp_step_time_without_contention": _rel(free.step_s,
+                                                           measured.ddp_step_median_s),
+        "rel_error_ddp_communication_time_in_step_without_contention":
+            _rel(in_flight_s(free), comm_step),
         "rel_error_local_step_time": _rel(step.step_s, measured.local_step_median_s),
+        "sanity_rel_error_ddp_communication_alone": _rel(comm_alone, comm_iso),
+        "contention_comm_slowdown": contention.comm_slowdown if contention else None,
+        "contention_compute_slowdown": contention.compute_slowdown if contention else None,
+        "target_comm_rel_error": TARGET_COMM_REL,
+        "target_step_rel_error": TARGET_STEP_REL,
         "ddp_communication_measured_s": comm_iso,
         "ddp_communication_in_step_s": comm_step,
         "ddp_communication_predicted_s": comm_pred,
@@ -262,18 +315,24 @@ def analyse(measured: DDPMeasurement, *, config: DDPCheckConfig, machine: Any, q
         f"Model: ResNet-18 with 10 classes on {config.sample_shape} inputs, batch "
         f"{config.batch_per_rank} per rank, SGD (momentum 0.9), cross-entropy on random "
         f"labels; {config.steps} timed steps after {config.warmup_steps} warm-up steps.",
-        "Predicted communication: DDP's buckets (first 1 MiB, then 25 MiB, filled in the "
-        "order the backward pass produces gradients) each all-reduced on the fitted link. "
-        "Measured: the buckets the hook saw, all-reduced alone after training (median of "
-        f"{config.repeats}); also the time they were in flight during the real steps, longer "
-        "because the two ranks' backward passes occupy both cores while gloo reduces.",
+        "Predicted communication in the step: DDP's buckets (first 1 MiB, then 25 MiB, "
+        "filled in the order the backward pass produces gradients) each all-reduced on the "
+        "fitted link, slowed while the backward pass runs and slowing it in turn by the "
+        "factors of the contention experiment (each bucket size all-reduced at the start of "
+        "a backward pass of the model without DDP, against both alone; pooled over sizes) — "
+        "a processor-sharing model (neurocomp.accounting.ddp.contention). Scored against the "
+        "time the buckets were in flight during the real DDP steps (union of launch→done "
+        "of the hook's futures, slowest rank) and the exposed time after the last launch.",
+        "Sanity check, not a test: the α–β line against the same buckets all-reduced alone "
+        f"after training (median of {config.repeats}) interpolates the sweep it was fitted "
+        "to.",
         "Predicted compute: the step-time model (step-time-validation) with this machine's "
         "micro-benchmarks, carried over to the speed of the moment by wall-clock probes "
         "taken before every timed step in the workers (they include the time the two "
         "processes and other jobs share the cores).",
     ]
     return DDPValidationResult(
-        name=NAME, claim=CLAIM, seed=seed, headline=headline, notes=notes,
+        name=NAME, claim=claim_from(headline), seed=seed, headline=headline, notes=notes,
         params={"quick": quick, "world_size": p, "batch_per_rank": config.batch_per_rank,
                 "steps": config.steps, "warmup_steps": config.warmup_steps,
                 "repeats": config.repeats, "sweep_bytes": list(config.sweep_bytes),

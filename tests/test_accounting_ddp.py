@@ -9,22 +9,27 @@ check (``distributed``) runs in seconds; only the structure of its numbers is as
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neurocomp.accounting.ddp import (
     DDP_BUCKET_CAP_BYTES,
     DDP_FIRST_BUCKET_CAP_BYTES,
     DDPCheckConfig,
     DDPMeasurement,
+    GradientReady,
     LayerGradient,
     fit_alpha_beta,
     predict_ddp_step,
     run_ddp_check,
+    schedule_overlap,
 )
 from neurocomp.accounting.ddp.ddp_fit import busbw_of
 from neurocomp.accounting.machine import MachineBenchmark, Probe
@@ -192,10 +197,29 @@ def test_ddp_validation_analysis_on_recorded_numbers(tmp_path):
     assert h["allreduce_bandwidth_GB_per_s"] == pytest.approx(1.2, rel=1e-6)
     # one bucket of the whole gradient (< 1 MiB): predicted = that all-reduce on the fit
     assert h["bucket_count_predicted"] == h["bucket_count_ddp"] == 1
-    assert h["rel_error_ddp_communication_time"] == pytest.approx(0.0, abs=1e-6)
-    assert math.isfinite(h["rel_error_ddp_step_time"])
+    # the sanity check interpolates the sweep: the fit reproduces its own line exactly
+    assert h["sanity_rel_error_ddp_communication_alone"] == pytest.approx(0.0, abs=1e-6)
+    # no contention measured: the in-step prediction is the plain overlap (1e-12: same sums)
+    assert h["contention_comm_slowdown"] is None
+    assert h["rel_error_ddp_step_time"] == pytest.approx(
+        h["rel_error_ddp_step_time_without_contention"], abs=1e-12)
     out = r.save(tmp_path / "ddp-validation")
     assert (out / "figure.png").exists() and (out / "meta.json").exists()
+
+    # with a contention measurement (all-reduce 3× slower, backward 1.2× slower while
+    # shared): the predicted in-step communication and the step both grow
+    shared = dataclasses.replace(measured, contention_comm_shared_s=(3 * iso,),
+                                 contention_compute_alone_s=(0.03,),
+                                 contention_compute_shared_s=(0.03 + 3 * iso * (1 - 1 / 1.2),))
+    assert shared.contention.comm_slowdown == pytest.approx(3.0, rel=1e-9)
+    assert shared.contention.compute_slowdown == pytest.approx(1.2, rel=1e-9)
+    h2 = analyse(shared, config=config, machine=synthetic_machine(), quick=True,
+                 seed=0).headline
+    assert h2["ddp_communication_predicted_s"] > h["ddp_communication_predicted_s"]
+    assert h2["ddp_step_predicted_s"] > h["ddp_step_predicted_s"]
+    assert "predicts the real DDP step" in analyse(shared, config=config,
+                                                    machine=synthetic_machine(), quick=True,
+                                                    seed=0).claim
 
 
 # -- the real engine ------------------------------------------------------------------------
@@ -239,5 +263,73 @@ def test_ddp_validation_quick_run_and_figure(tmp_path):
     h = r.headline
     assert h["allreduce_alpha_us"] > 0 and h["allreduce_bandwidth_GB_per_s"] > 0
     assert h["bucket_count_predicted"] == h["bucket_count_ddp"]
-    for key in ("rel_error_ddp_communication_time", "rel_error_ddp_step_time"):
-        assert math.isfinite(h[key])
+    # the bars of the issue, on the quick run's own measurement (a shared 2-core machine:
+    # a miss here is a real miss of the model, reported, not a flaky test to retry)
+    assert abs(h["rel_error_ddp_communication_time_in_step"]) <= h["target_comm_rel_error"]
+    assert abs(h["rel_error_ddp_step_time"]) <= h["target_step_rel_error"]
+
+
+# -- shared cores: the contention model -------------------------------------------------------
+
+def test_contended_timeline_by_hand():
+    from neurocomp.accounting.ddp.contention import Contention, contended_timeline
+
+    # one 1 s all-reduce ready at once, 2 s of backward work, both slowed 2× while shared:
+    # both progress at 1/2 until the all-reduce ends at t = 2 s (backward 1 s done), the
+    # remaining 1 s of backward runs alone → ends at 3 s. Exact arithmetic: tolerance 1e-12.
+    buckets, end = contended_timeline([0.0], [1.0], backward_work_s=2.0,
+                                      contention=Contention(comm_slowdown=2.0,
+                                                            compute_slowdown=2.0))
+    assert buckets[0] == pytest.approx((0.0, 0.0, 2.0), abs=1e-12)
+    assert end == pytest.approx(3.0, abs=1e-12)
+    # a bucket ready at the end of the backward pass runs alone, unslowed
+    buckets, end = contended_timeline([2.0], [1.0], backward_work_s=2.0,
+                                      contention=Contention(comm_slowdown=5.0,
+                                                            compute_slowdown=5.0))
+    assert buckets[0] == pytest.approx((2.0, 2.0, 3.0), abs=1e-12) and end == 2.0
+
+
+def test_slowdowns_from_overlap_invert_the_timeline():
+    from neurocomp.accounting.ddp.contention import (
+        Contention,
+        contended_timeline,
+        slowdowns_from_overlap,
+    )
+
+    truth = Contention(comm_slowdown=2.5, compute_slowdown=1.4)
+    (_, _, comm_end), burst_end = contended_timeline([0.0], [0.3], backward_work_s=2.0,
+                                                     contention=truth)[0][0], \
+        contended_timeline([0.0], [0.3], backward_work_s=2.0, contention=truth)[1]
+    got = slowdowns_from_overlap(comm_alone_s=0.3, compute_alone_s=2.0,
+                                 comm_shared_s=comm_end, compute_shared_s=burst_end)
+    # the experiment's algebra inverts the model exactly (1e-9: float round-off)
+    assert got.comm_slowdown == pytest.approx(2.5, rel=1e-9)
+    assert got.compute_slowdown == pytest.approx(1.4, rel=1e-9)
+    with pytest.raises(ValueError, match="must end before the burst"):
+        slowdowns_from_overlap(comm_alone_s=1, compute_alone_s=1, comm_shared_s=2,
+                               compute_shared_s=1.5)
+    with pytest.raises(ValueError, match="comm_slowdown"):
+        Contention(comm_slowdown=0.5)
+
+
+@given(st.lists(st.tuples(st.floats(0, 0.01), st.floats(0, 3e7)), min_size=1, max_size=10),
+       st.floats(0, 0.01), st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_no_contention_is_the_plain_overlap(grads, tail, overlap):
+    from neurocomp.accounting.ddp.contention import Contention
+
+    t, ready = 0.0, []
+    for i, (dt, n) in enumerate(grads):
+        t += dt
+        ready.append(GradientReady(name=f"g{i}", ready_s=t, n_bytes=n))
+    def comm(_, n):
+        return 1e-4 + n / 1e9
+    plain = schedule_overlap(ready, comm_time_s=comm, backward_end_s=t + tail, overlap=overlap)
+    same = schedule_overlap(ready, comm_time_s=comm, backward_end_s=t + tail, overlap=overlap,
+                            contention=Contention())
+    # factors of 1 leave the plain schedule (1e-9 s: the event loop's float sums)
+    assert len(plain.buckets) == len(same.buckets)
+    for a, b in zip(plain.buckets, same.buckets, strict=True):
+        assert (a.ready_s, a.start_s, a.end_s) == pytest.approx((b.ready_s, b.start_s, b.end_s),
+                                                               abs=1e-9)
+    assert same.backward_end_s == pytest.approx(plain.backward_end_s, abs=1e-12)

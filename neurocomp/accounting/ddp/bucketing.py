@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
+from neurocomp.accounting.ddp.contention import Contention, contended_timeline
 from neurocomp.checks import check_real
 
 __all__ = [
@@ -156,7 +157,8 @@ def schedule_overlap(gradients: Sequence[GradientReady], *,
                      backward_end_s: float,
                      bucket_cap_bytes: float = DDP_BUCKET_CAP_BYTES,
                      first_bucket_cap_bytes: float = DDP_FIRST_BUCKET_CAP_BYTES,
-                     overlap: bool = True) -> OverlapSchedule:
+                     overlap: bool = True,
+                     contention: Contention | None = None) -> OverlapSchedule:
     """Start and end of each bucket's all-reduce.
 
     Parameters
@@ -171,6 +173,11 @@ def schedule_overlap(gradients: Sequence[GradientReady], *,
         Bucket caps, bytes (DDP's defaults).
     overlap : bool
         ``False`` starts the first all-reduce only when the backward pass has ended.
+    contention : Contention, optional
+        How the all-reduces and the backward pass slow each other down on shared cores
+        (:mod:`~neurocomp.accounting.ddp.contention`); ``None``: they do not. With it,
+        ``backward_end_s`` is the backward pass's time alone and the schedule's
+        ``backward_end_s`` its time with the all-reduces sharing its cores.
 
     Returns
     -------
@@ -181,6 +188,9 @@ def schedule_overlap(gradients: Sequence[GradientReady], *,
     late = [g.name for g in gradients if g.ready_s > end_bwd * (1 + 1e-12)]
     if late:
         raise ValueError(f"gradients {late} are ready after backward_end_s = {end_bwd:g} s")
+    if contention is not None:
+        return _contended(gradients, comm_time_s, end_bwd, bucket_cap_bytes,
+                          first_bucket_cap_bytes, overlap, contention)
     out: list[Bucket] = []
     free_s = 0.0
     for i, grads in enumerate(assign_buckets(gradients, bucket_cap_bytes=bucket_cap_bytes,
@@ -194,3 +204,23 @@ def schedule_overlap(gradients: Sequence[GradientReady], *,
         out.append(Bucket(index=i, names=tuple(g.name for g in grads), n_bytes=n_bytes,
                           group=grads[0].group, ready_s=ready, start_s=start, end_s=free_s))
     return OverlapSchedule(buckets=tuple(out), backward_end_s=end_bwd)
+
+
+def _contended(gradients: Sequence[GradientReady], comm_time_s: Callable[[Hashable, float], float],
+               work_s: float, cap: float, first_cap: float, overlap: bool,
+               contention: Contention) -> OverlapSchedule:
+    """:func:`schedule_overlap` on shared cores (:func:`contended_timeline`)."""
+    if not isinstance(contention, Contention):
+        raise TypeError(f"contention must be a Contention; got {type(contention).__name__}")
+    groups = assign_buckets(gradients, bucket_cap_bytes=cap, first_bucket_cap_bytes=first_cap)
+    sizes = [sum(g.n_bytes for g in grads) for grads in groups]
+    comm = [check_real("comm_time_s(...)", comm_time_s(grads[0].group, n), low=0.0, unit="s")
+            for grads, n in zip(groups, sizes, strict=True)]
+    timeline, end = contended_timeline([max(g.ready_s for g in grads) for grads in groups],
+                                       comm, backward_work_s=work_s, contention=contention,
+                                       overlap=overlap)
+    buckets = tuple(Bucket(index=i, names=tuple(g.name for g in grads), n_bytes=n,
+                           group=grads[0].group, ready_s=r, start_s=a, end_s=b)
+                    for i, (grads, n, (r, a, b)) in enumerate(zip(groups, sizes, timeline,
+                                                                  strict=True)))
+    return OverlapSchedule(buckets=buckets, backward_end_s=end)

@@ -16,7 +16,12 @@ node — and measure, all with the wall clock (communication is waiting, not com
    each bucket's size, launch and completion time;
 4. **isolated bucket all-reduces**: each recorded bucket size all-reduced again on its own
    after training (medians), the communication time of a step without the backward pass
-   competing for the cores.
+   competing for the cores;
+5. **contention**: each bucket size all-reduced again, launched together with a backward
+   pass of the model without DDP, against that backward pass alone — how much the two slow
+   each other down on shared cores
+   (:func:`~neurocomp.accounting.ddp.contention.slowdowns_from_overlap`). This is not the DDP
+   step: one all-reduce from the start of a whole backward pass, no buckets, no reducer.
 
 Rank 0 writes the numbers to a JSON file that the parent reads into a
 :class:`DDPMeasurement`. Every rank trains on its own random batch (seeded), with SGD and
@@ -37,6 +42,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from neurocomp.accounting.ddp.contention import Contention, slowdowns_from_overlap
 from neurocomp.accounting.machine import Probe
 from neurocomp.checks import check_bytes, check_int, check_real
 
@@ -136,6 +142,10 @@ class DDPMeasurement:
         the shared machine during the steps).
     load_average : tuple of float
         1-, 5-, 15-minute load averages at the end.
+    contention_comm_shared_s : tuple of float
+        Per bucket size: median time of its all-reduce launched with a backward pass.
+    contention_compute_alone_s, contention_compute_shared_s : tuple of float
+        Per bucket size: median time of that backward pass alone and with the all-reduce.
     """
 
     world_size: int
@@ -149,6 +159,21 @@ class DDPMeasurement:
     bucket_isolated_s: tuple[float, ...]
     probe: Probe
     load_average: tuple[float, ...] = field(default=())
+    contention_comm_shared_s: tuple[float, ...] = field(default=())
+    contention_compute_alone_s: tuple[float, ...] = field(default=())
+    contention_compute_shared_s: tuple[float, ...] = field(default=())
+
+    @property
+    def contention(self) -> Contention | None:
+        """Slow-downs measured by the overlap experiment, pooled over the bucket sizes
+        (sums of times, so larger buckets weigh more); ``None`` if it did not run."""
+        if not self.contention_comm_shared_s:
+            return None
+        return slowdowns_from_overlap(
+            comm_alone_s=sum(self.bucket_isolated_s),
+            comm_shared_s=sum(self.contention_comm_shared_s),
+            compute_alone_s=sum(self.contention_compute_alone_s),
+            compute_shared_s=sum(self.contention_compute_shared_s))
 
     @property
     def sweep_bytes(self) -> tuple[float, ...]:
@@ -228,6 +253,54 @@ def _allreduce_rounds(sizes: Sequence[float], repeats: int, device: Any
         out.append(flat[start:start + len(ts)])
         start += len(ts)
     return out
+
+
+def _contention_rounds(net: Any, x: Any, y: Any, sizes: Sequence[float], repeats: int,
+                       device: Any) -> tuple[list[float], list[float], list[float]]:
+    """Per size: median times of the backward pass alone, of the backward pass with an
+    all-reduce of that size launched at its start, and of that all-reduce (its completion
+    stamped by a callback), slowest rank per repeat; sizes interleaved round by round."""
+    import torch
+    import torch.distributed as dist
+    import torch.nn.functional as F
+
+    bufs = [torch.ones(max(1, int(n) // 4), dtype=torch.float32, device=device)
+            for n in sizes]
+    alone: list[list[float]] = [[] for _ in sizes]
+    shared: list[list[float]] = [[] for _ in sizes]
+    comm: list[list[float]] = [[] for _ in sizes]
+
+    def backward(buf: Any) -> tuple[float, float]:
+        net.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(net(x), y)
+        dist.barrier()
+        _sync(device)
+        t0, stamp = time.perf_counter(), []
+        fut = None
+        if buf is not None:
+            fut = dist.all_reduce(buf, async_op=True).get_future().then(
+                lambda f: stamp.append(time.perf_counter()))
+        loss.backward()
+        _sync(device)
+        t_b = time.perf_counter() - t0
+        if fut is not None:
+            fut.wait()
+        return t_b, (stamp[0] - t0) if stamp else float("nan")
+
+    for r in range(repeats + 1):
+        for i, buf in enumerate(bufs):
+            b0, _ = backward(None)
+            b1, c1 = backward(buf)
+            if r:
+                alone[i].append(b0)
+                shared[i].append(b1)
+                comm[i].append(c1)
+    out = []
+    for series in (alone, shared, comm):
+        flat = _max_over_ranks([t for ts in series for t in ts], device)
+        out.append([statistics.median(flat[i * repeats:(i + 1) * repeats])
+                    for i in range(len(sizes))])
+    return out[0], out[1], out[2]
 
 
 class _HookState:
@@ -318,7 +391,8 @@ def _worker(config: DDPCheckConfig, out_path: str) -> None:
         busy: list[float] = []
         sizes: list[float] = []
         probes: list[Probe] = []
-        local, _ = run(copy.deepcopy(model), None)
+        local_net = copy.deepcopy(model)
+        local, _ = run(local_net, None)
         kw = {} if config.bucket_cap_mb is None else {"bucket_cap_mb": config.bucket_cap_mb}
         ddp = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda"
                                       else None, **kw)
@@ -327,6 +401,8 @@ def _worker(config: DDPCheckConfig, out_path: str) -> None:
         ddp_steps, exposed = run(ddp, state)
         isolated = [statistics.median(ts)
                     for ts in _allreduce_rounds(sizes, config.repeats, dev)]
+        b_alone, b_shared, c_shared = _contention_rounds(
+            local_net, x, y, sizes, max(3, config.repeats // 2), dev)
         local = _max_over_ranks(local, dev)
         ddp_steps = _max_over_ranks(ddp_steps, dev)
         busy = _max_over_ranks(busy, dev)
@@ -339,7 +415,10 @@ def _worker(config: DDPCheckConfig, out_path: str) -> None:
                 local_step_s=tuple(local), ddp_step_s=tuple(ddp_steps),
                 bucket_bytes=tuple(sizes), bucket_busy_s=tuple(busy), exposed_s=tuple(exposed),
                 bucket_isolated_s=tuple(isolated), probe=median_probe(probes),
-                load_average=tuple(os.getloadavg()))
+                load_average=tuple(os.getloadavg()),
+                contention_comm_shared_s=tuple(c_shared),
+                contention_compute_alone_s=tuple(b_alone),
+                contention_compute_shared_s=tuple(b_shared))
             Path(out_path).write_text(json.dumps(asdict(result)))
     finally:
         teardown_distributed(ctx)
@@ -378,7 +457,8 @@ def run_ddp_check(config: DDPCheckConfig, *, world_size: int = 2,
         data = json.loads(out.read_text())
     data["sweep"] = tuple((float(s), tuple(ts)) for s, ts in data["sweep"])
     for key in ("local_step_s", "ddp_step_s", "bucket_bytes", "bucket_busy_s", "exposed_s",
-                "bucket_isolated_s", "load_average"):
+                "bucket_isolated_s", "load_average", "contention_comm_shared_s",
+                "contention_compute_alone_s", "contention_compute_shared_s"):
         data[key] = tuple(data[key])
     data["probe"] = Probe(**data["probe"])
     return DDPMeasurement(**data)

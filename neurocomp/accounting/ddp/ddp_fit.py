@@ -35,6 +35,7 @@ from neurocomp.accounting.ddp.bucketing import (
     OverlapSchedule,
     schedule_overlap,
 )
+from neurocomp.accounting.ddp.contention import Contention
 from neurocomp.accounting.network import AlphaBeta, busbw_factor, ring_allreduce_time_s
 from neurocomp.checks import check_int, check_real
 
@@ -202,7 +203,8 @@ def predict_ddp_step(layers_in_backward_order: Sequence[LayerGradient], *, fit: 
                      n_ranks: int | None = None,
                      bucket_cap_bytes: float = DDP_BUCKET_CAP_BYTES,
                      first_bucket_cap_bytes: float = DDP_FIRST_BUCKET_CAP_BYTES,
-                     overlap: bool = True) -> DDPPrediction:
+                     overlap: bool = True,
+                     contention: Contention | None = None) -> DDPPrediction:
     """One DDP step: buckets filled in backward order, all-reduced on the fitted link.
 
     Parameters
@@ -222,6 +224,10 @@ def predict_ddp_step(layers_in_backward_order: Sequence[LayerGradient], *, fit: 
         DDP's bucket caps (defaults: torch's).
     overlap : bool
         Start each bucket as soon as it is full (DDP) rather than after the backward pass.
+    contention : Contention, optional
+        Measured slow-downs of the all-reduce and the backward pass while they share cores
+        (:mod:`~neurocomp.accounting.ddp.contention`); the prediction's ``backward_s`` then
+        includes the backward pass's own slow-down.
     """
     layers = list(layers_in_backward_order)
     if not layers:
@@ -239,9 +245,10 @@ def predict_ddp_step(layers_in_backward_order: Sequence[LayerGradient], *, fit: 
             ready.append(GradientReady(name=layer.name, ready_s=t, n_bytes=layer.n_bytes))
     schedule = schedule_overlap(ready, comm_time_s=lambda _, n: fit.allreduce_time_s(n, p),
                                 backward_end_s=t, bucket_cap_bytes=bucket_cap_bytes,
-                                first_bucket_cap_bytes=first_bucket_cap_bytes, overlap=overlap)
+                                first_bucket_cap_bytes=first_bucket_cap_bytes, overlap=overlap,
+                                contention=contention)
     return DDPPrediction(schedule=schedule,
                          forward_s=check_real("forward_s", forward_s, low=0.0, unit="s"),
-                         backward_s=t,
+                         backward_s=schedule.backward_end_s,
                          optimizer_s=check_real("optimizer_s", optimizer_s, low=0.0, unit="s"))
 
