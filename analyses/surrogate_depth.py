@@ -608,7 +608,7 @@ def record(result: SurrogateDepthResult, *, command: str, out_json: Path,
            frontier_json: Path | None, wall_s: float, clock: Any) -> dict[str, Any]:
     """Write a run's headline, claim, tables and provenance to ``out_json`` and the
     accuracy–cost frontier (what ``models.surrogates`` reads) to ``frontier_json``."""
-    from neurocomp.results import jsonable
+    from neurocomp.result_files import jsonable
 
     plan = result.params
     prov = {"command": command, "train_s": float(plan["n_train"]) * plan["sequence_ms"] / 1e3,

@@ -27,6 +27,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["main"]
 
@@ -117,69 +118,143 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in records) else 1
 
 
-def _cmd_plan_system(args: argparse.Namespace) -> int:
-    from neurocomp.accounting import load_system, plan_on_system
-    from neurocomp.accounting.hardware import UnknownNameError
-    from neurocomp.accounting.parallel import (
-        SYSTEMS_GROUP,
-        WORKLOADS_GROUP,
-        DoesNotFitError,
-        RegistryError,
-        format_plan,
-        named_systems,
-        named_workloads,
-    )
-    from neurocomp.accounting.systems import SystemFileError
+class _PlanRefused(Exception):
+    """A ``plan system`` request that cannot be planned; the message says why."""
 
-    def fail(message: str) -> int:
-        print(f"neurocomp plan system: {message}", file=sys.stderr)
-        return 2
+
+def _plan_fail(message: str) -> int:
+    """Print ``plan system``'s one error line and return its exit code (2)."""
+    print(f"neurocomp plan system: {message}", file=sys.stderr)
+    return 2
+
+
+def _cmd_plan_system(args: argparse.Namespace) -> int:
+    from neurocomp.accounting.parallel import RegistryError, named_systems, named_workloads
 
     try:
         workloads, systems = named_workloads(), named_systems()
     except RegistryError as exc:
-        return fail(str(exc))
+        return _plan_fail(str(exc))
     if args.list:
-        for title, cat in (("systems", systems), ("models", workloads)):
-            print(f"{title}:")
-            for entry in cat:
-                text = entry.node.describe() if title == "systems" else entry.description
-                print(f"  {entry.name:<24}{text}")
+        _print_catalogue(systems, workloads)
         return 0
-    if args.model is None or args.gpus is None:
-        missing = " and ".join(o for o, v in (("--model NAME", args.model),
-                                               ("--gpus N", args.gpus)) if v is None)
-        return fail(f"missing {missing}: give --model NAME and --gpus N (or --list)")
-    if args.gpus < 1:
-        return fail(f"--gpus must be an integer ≥ 1; got {args.gpus}")
-    if not len(workloads):
-        return fail(f"no models are registered under the entry-point group {WORKLOADS_GROUP!r}"
-                    " (is the package installed with its entry points?)")
+    try:
+        workload, chosen, layers, batch = _plan_request(args, workloads, systems)
+    except _PlanRefused as exc:
+        return _plan_fail(str(exc))
+    _print_plans(args, workload, chosen, layers, batch)
+    return 0
+
+
+def _print_catalogue(systems: Any, workloads: Any) -> None:
+    """``plan system --list``: the named systems, then the named models, one a line."""
+    for title, cat in (("systems", systems), ("models", workloads)):
+        print(f"{title}:")
+        for entry in cat:
+            text = entry.node.describe() if title == "systems" else entry.description
+            print(f"  {entry.name:<24}{text}")
+
+
+def _plan_request(args: argparse.Namespace, workloads: Any, systems: Any
+                  ) -> tuple[Any, list[Any], list[Any], int]:
+    """The model, the systems, the model's layers and the batch per GPU a request names.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``plan system`` options.
+    workloads, systems
+        The named models and systems (entry-point catalogues, indexable by name).
+
+    Raises
+    ------
+    _PlanRefused
+        For a missing or invalid option, an unknown name, a bad system file, or more GPUs
+        than the one system asked for has.
+    """
+    from neurocomp.accounting.hardware import UnknownNameError
+    from neurocomp.accounting.parallel import SYSTEMS_GROUP
+    from neurocomp.accounting.systems import SystemFileError
+
+    _check_plan_options(args, workloads)
     try:
         workload = workloads[args.model]
-        if args.system_file is not None:
-            chosen = [load_system(args.system_file)]
-        elif args.system is not None:
-            if not len(systems):
-                return fail("no systems are registered under the entry-point group "
-                            f"{SYSTEMS_GROUP!r}; use --system-file")
-            chosen = [systems[args.system]]
-        else:
-            chosen = list(systems)
+        chosen = _chosen_systems(args, systems)
         layers = workload.layers()
         batch = workload.batch_per_device if args.batch_per_gpu is None else args.batch_per_gpu
         if batch < 1:
-            return fail(f"--batch-per-gpu must be an integer ≥ 1; got {batch}")
+            raise _PlanRefused(f"--batch-per-gpu must be an integer ≥ 1; got {batch}")
     except (UnknownNameError, SystemFileError, ValueError) as exc:
-        return fail(str(exc))
+        raise _PlanRefused(str(exc)) from None
     if not chosen:
-        return fail(f"no systems are registered under the entry-point group {SYSTEMS_GROUP!r};"
-                    " use --system-file")
+        raise _PlanRefused("no systems are registered under the entry-point group "
+                           f"{SYSTEMS_GROUP!r}; use --system-file")
     if len(chosen) == 1 and (args.system is not None or args.system_file is not None) \
             and args.gpus > chosen[0].gpus:
         option = "--system" if args.system is not None else "--system-file"
-        return fail(f"--gpus must be at most {chosen[0].gpus}, the GPUs of {option} "
-                    f"{chosen[0].name!r}; got {args.gpus}")
+        raise _PlanRefused(f"--gpus must be at most {chosen[0].gpus}, the GPUs of {option} "
+                           f"{chosen[0].name!r}; got {args.gpus}")
+    return workload, chosen, layers, batch
+
+
+def _check_plan_options(args: argparse.Namespace, workloads: Any) -> None:
+    """Refuse (:class:`_PlanRefused`) a request without ``--model`` and ``--gpus``, with
+    ``--gpus`` below 1, or when no model is registered."""
+    from neurocomp.accounting.parallel import WORKLOADS_GROUP
+
+    if args.model is None or args.gpus is None:
+        missing = " and ".join(o for o, v in (("--model NAME", args.model),
+                                               ("--gpus N", args.gpus)) if v is None)
+        raise _PlanRefused(f"missing {missing}: give --model NAME and --gpus N (or --list)")
+    if args.gpus < 1:
+        raise _PlanRefused(f"--gpus must be an integer ≥ 1; got {args.gpus}")
+    if not len(workloads):
+        raise _PlanRefused("no models are registered under the entry-point group "
+                           f"{WORKLOADS_GROUP!r} (is the package installed with its entry "
+                           "points?)")
+
+
+def _chosen_systems(args: argparse.Namespace, systems: Any) -> list[Any]:
+    """The systems to plan on: the ``--system-file``, the ``--system``, or every named one.
+
+    Raises
+    ------
+    _PlanRefused
+        If ``--system`` is given and no system is registered.
+    """
+    from neurocomp.accounting import load_system
+    from neurocomp.accounting.parallel import SYSTEMS_GROUP
+
+    if args.system_file is not None:
+        return [load_system(args.system_file)]
+    if args.system is not None:
+        if not len(systems):
+            raise _PlanRefused("no systems are registered under the entry-point group "
+                               f"{SYSTEMS_GROUP!r}; use --system-file")
+        return [systems[args.system]]
+    return list(systems)
+
+
+def _print_plans(args: argparse.Namespace, workload: Any, chosen: Sequence[Any],
+                 layers: Sequence[Any], batch: int) -> None:
+    """Print the model and the request, then the best layout on each chosen system.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``plan system`` options (``--gpus``, ``--rdma``).
+    workload
+        The named model.
+    chosen : sequence
+        The systems to plan on; one with fewer GPUs than asked for is skipped.
+    layers : sequence
+        The model's layers.
+    batch : int
+        Samples per GPU per step.
+    """
+    from neurocomp.accounting import plan_on_system
+    from neurocomp.accounting.parallel import DoesNotFitError, format_plan
+
     params = sum(layer.parameter_count for layer in layers)
     flop = sum(layer.training_flop_per_sample for layer in layers)
     print(f"model: {workload.name} — {workload.description}: {len(layers)} layers, "
@@ -204,7 +279,6 @@ def _cmd_plan_system(args: argparse.Namespace) -> int:
             print(f"does not fit: {exc}")
             continue
         print(format_plan(plan))
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

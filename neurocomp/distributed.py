@@ -26,7 +26,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -246,6 +246,35 @@ def run_sweep(task: Callable[..., Mapping[str, np.ndarray]], chunks: Sequence[Ch
     reported once on stderr, deleted and recomputed, and listed in
     :attr:`SweepReport.discarded`.
     """
+    store_path = _check_sweep(chunks, store, n_workers)
+    start = time.perf_counter()
+    todo, discarded = _pending(chunks, store_path, task=_task_name(task), validate=validate)
+    reused = tuple(c.key for c in chunks if c not in todo)
+    computed: list[str] = []
+    failed: dict[str, str] = {}
+    if todo:
+        computed, failed = _compute(task, todo, store_path, scheduler=scheduler,
+                                    n_workers=n_workers, progress=progress, client=client,
+                                    preload=preload)
+    return SweepReport(computed=tuple(computed), reused=reused, failed=failed,
+                       wall_time_s=time.perf_counter() - start, store=store_path,
+                       discarded=discarded)
+
+
+def _check_sweep(chunks: Sequence[Chunk], store: str | Path, n_workers: Any) -> Path:
+    """Check a sweep's arguments before any work and create its store.
+
+    Returns
+    -------
+    pathlib.Path
+        The store directory (created with its parents if missing).
+
+    Raises
+    ------
+    ValueError
+        If chunk keys repeat, ``n_workers`` is not an integer ≥ 1, or the store is an
+        existing file or cannot be created.
+    """
     keys = [c.key for c in chunks]
     if len(set(keys)) != len(keys):
         dup = sorted({k for k in keys if keys.count(k) > 1})
@@ -259,12 +288,36 @@ def run_sweep(task: Callable[..., Mapping[str, np.ndarray]], chunks: Sequence[Ch
         store_path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ValueError(f"store {str(store_path)!r} cannot be created: {exc.strerror}") from None
-    start = time.perf_counter()
-    task_name = _task_name(task)
+    return store_path
+
+
+def _pending(chunks: Sequence[Chunk], store_path: Path, *, task: str,
+             validate: Callable[[Path, Chunk], None] | None
+             ) -> tuple[list[Chunk], dict[str, str]]:
+    """The chunks not yet in the store, and the unusable chunk files found (deleted).
+
+    Parameters
+    ----------
+    chunks : sequence of Chunk
+        The sweep.
+    store_path : pathlib.Path
+        The store directory.
+    task : str
+        The task's ``module.qualname`` (a stored chunk must name it).
+    validate : callable or None
+        The check of an existing chunk file (see :func:`run_sweep`).
+
+    Returns
+    -------
+    todo : list of Chunk
+        The chunks to compute, in sweep order.
+    discarded : dict of str to str
+        Chunk key to why its file could not be used (each reported once on stderr).
+    """
     todo: list[Chunk] = []
     discarded: dict[str, str] = {}
     for c in chunks:
-        state = _is_done(store_path, c, task=task_name, validate=validate)
+        state = _is_done(store_path, c, task=task, validate=validate)
         if state == "done":
             continue
         todo.append(c)
@@ -272,56 +325,89 @@ def run_sweep(task: Callable[..., Mapping[str, np.ndarray]], chunks: Sequence[Ch
             discarded[c.key] = state
             print(f"neurocomp: discarding chunk {c.key!r} of {store_path} and recomputing "
                   f"it: {state}", file=sys.stderr, flush=True)
-    reused = tuple(c.key for c in chunks if c not in todo)
+    return todo, discarded
+
+
+def _compute(task: Callable[..., Mapping[str, np.ndarray]], todo: Sequence[Chunk],
+             store_path: Path, *, scheduler: str | None, n_workers: int, progress: bool,
+             client: Any, preload: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """Compute ``todo`` on Dask, each chunk written to the store by its worker.
+
+    Parameters are those of :func:`run_sweep`.
+
+    Returns
+    -------
+    computed : list of str
+        Keys of the chunks written, in the order they finished.
+    failed : dict of str to str
+        Key to error of the chunks that failed (one failure does not lose the others).
+    """
+    from dask.distributed import as_completed
+    from tqdm.auto import tqdm
+
     computed: list[str] = []
     failed: dict[str, str] = {}
-    if todo:
-        from dask.distributed import Client, LocalCluster, as_completed
-        from tqdm.auto import tqdm
+    with _dask_client(client, scheduler=scheduler, n_workers=n_workers) as client:
+        if preload:
+            client.run(_import_modules, list(preload))  # on each worker's event loop
+        # a fresh Dask key per submission: a client kept across sweeps may still hold
+        # the finished task of an earlier sweep under the same name, and would hand
+        # back its result without writing this store's file
+        token = os.urandom(4).hex()
+        futures = {client.submit(_run_and_store, task, c, str(store_path),
+                                 key=f"chunk-{c.key}-{c.params_hash[:8]}-{token}",
+                                 pure=False): c.key
+                   for c in todo}
+        bar = tqdm(total=len(futures), desc="sweep", disable=not progress, leave=False)
+        for fut in as_completed(futures):
+            key = futures[fut]
+            try:
+                fut.result()
+                if not chunk_path(store_path, key).exists():
+                    raise FileNotFoundError(f"the worker reported chunk {key!r} done but "
+                                            f"{chunk_path(store_path, key)} does not exist "
+                                            f"(is the store shared with the workers?)")
+                computed.append(key)
+            except Exception as exc:  # one failed chunk must not lose the others
+                failed[key] = f"{type(exc).__name__}: {exc}"
+            bar.update()
+        bar.close()
+    return computed, failed
 
-        own = client is None
-        cluster = None
-        if own:
-            if scheduler is not None:
-                client = Client(scheduler)
-            else:
-                cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1,
-                                       processes=True,
-                                       dashboard_address=":0")  # a free port: 8787 may be taken
-                client = Client(cluster)
-        try:
-            if preload:
-                client.run(_import_modules, list(preload))  # on each worker's event loop
-            # a fresh Dask key per submission: a client kept across sweeps may still hold
-            # the finished task of an earlier sweep under the same name, and would hand
-            # back its result without writing this store's file
-            token = os.urandom(4).hex()
-            futures = {client.submit(_run_and_store, task, c, str(store_path),
-                                     key=f"chunk-{c.key}-{c.params_hash[:8]}-{token}",
-                                     pure=False): c.key
-                       for c in todo}
-            bar = tqdm(total=len(futures), desc="sweep", disable=not progress, leave=False)
-            for fut in as_completed(futures):
-                key = futures[fut]
-                try:
-                    fut.result()
-                    if not chunk_path(store_path, key).exists():
-                        raise FileNotFoundError(f"the worker reported chunk {key!r} done but "
-                                                f"{chunk_path(store_path, key)} does not exist "
-                                                f"(is the store shared with the workers?)")
-                    computed.append(key)
-                except Exception as exc:  # one failed chunk must not lose the others
-                    failed[key] = f"{type(exc).__name__}: {exc}"
-                bar.update()
-            bar.close()
-        finally:
-            if own:
-                client.close()
-                if cluster is not None:
-                    cluster.close()
-    return SweepReport(computed=tuple(computed), reused=reused, failed=failed,
-                       wall_time_s=time.perf_counter() - start, store=store_path,
-                       discarded=discarded)
+
+@contextlib.contextmanager
+def _dask_client(client: Any, *, scheduler: str | None, n_workers: int) -> Iterator[Any]:
+    """The caller's Dask client, or one made (and closed at the end) for this sweep.
+
+    Parameters
+    ----------
+    client : dask.distributed.Client or None
+        The caller's client (left open), or None to make one.
+    scheduler : str or None
+        Address of a running scheduler; None starts a ``LocalCluster`` of ``n_workers``
+        single-threaded processes (stopped at the end).
+    n_workers : int
+        Workers of that local cluster.
+    """
+    if client is not None:
+        yield client
+        return
+    from dask.distributed import Client, LocalCluster
+
+    cluster = None
+    if scheduler is not None:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1,
+                               processes=True,
+                               dashboard_address=":0")  # a free port: 8787 may be taken
+        client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def example_task(*, seed: int, n: int, sleep_s: float = 0.0) -> dict[str, np.ndarray]:

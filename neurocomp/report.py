@@ -23,15 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from neurocomp.provenance import FLOP_CONVENTION, git_info, source_state
-from neurocomp.results import (
-    ERROR_SUFFIX,
+from neurocomp.result_errors import ERROR_SUFFIX, read_error_file
+from neurocomp.result_files import (
     TEMP_PREFIX,
     UnsafeOutputError,
-    mode_of,
-    read_error_file,
     read_marker,
     usual_permissions,
 )
+from neurocomp.results import mode_of
 
 __all__ = ["check_report_files", "collect", "write_index"]
 
@@ -220,15 +219,49 @@ def write_index(out_dir: str | Path, names: Sequence[str] = (), *, mode: str | N
                       if e["status"] == "ok" else [])
     rows = [(e, key, value) for e in entries if e["status"] == "ok"
             for key, value in (e.get("headline") or {}).items()]
+    _write_atomic(out / "headline.csv", _headline_csv(rows))
 
+    parts = [*_page_head(entries, git=git, mode=mode, seed=seed), *_analyses_table(entries),
+             *_headline_table(rows)]
+    for e in entries:
+        parts += _section(e)
+    parts.append("</body></html>")
+    index = out / "index.html"
+    _write_atomic(index, "\n".join(parts))
+    return index
+
+
+def _headline_csv(rows: Sequence[tuple[dict[str, Any], str, Any]]) -> str:
+    """The text of ``headline.csv``: one line per headline number, with its run and flags.
+
+    Parameters
+    ----------
+    rows : sequence of (entry, quantity, value)
+        The headline numbers of the successful results (entries of :func:`collect`, with
+        their ``flags``).
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(_CSV_HEADER)
     writer.writerows((e["name"], k, json.dumps(v) if isinstance(v, list) else v,
                       e["run"].get("mode"), e["run"].get("seed"), e["run"].get("commit"),
                       "; ".join(e["flags"])) for e, k, v in rows)
-    _write_atomic(out / "headline.csv", buffer.getvalue())
+    return buffer.getvalue()
 
+
+def _page_head(entries: Sequence[dict[str, Any]], *, git: dict[str, Any], mode: str | None,
+               seed: int | None) -> list[str]:
+    """The page's opening lines: title, run, FLOP convention, failure and flag counts.
+
+    Parameters
+    ----------
+    entries : sequence of dict
+        The results on disk (:func:`collect`, with their ``flags``).
+    git : dict
+        The current source state (:func:`neurocomp.provenance.git_info`).
+    mode, seed
+        The reference run's mode and seed, as the header names them.
+    """
     esc = html.escape
     n_failed = sum(e["status"] == "failed" for e in entries)
     n_flagged = sum(bool(e["flags"]) for e in entries)
@@ -249,8 +282,14 @@ def write_index(out_dir: str | Path, names: Sequence[str] = (), *, mode: str | N
         parts.append(f"<p><span class='flag'>{n_flagged} of {len(entries)} results come from "
                      "another run</span> (another commit, uncommitted changes, another mode "
                      "or seed): see the flags column.</p>")
-    parts.append("<h2>Analyses</h2><table><tr><th>analysis</th><th>status</th>"
-                 "<th>claim</th><th>wall time</th><th>run</th><th>flags</th></tr>")
+    return parts
+
+
+def _analyses_table(entries: Sequence[dict[str, Any]]) -> list[str]:
+    """The table of analyses (status, claim, wall time, run, flags), left open."""
+    esc = html.escape
+    parts = ["<h2>Analyses</h2><table><tr><th>analysis</th><th>status</th>"
+             "<th>claim</th><th>wall time</th><th>run</th><th>flags</th></tr>"]
     for e in entries:
         status = ("<span class='ok'>ok</span>" if e["status"] == "ok"
                   else "<span class='failed'>FAILED</span>")
@@ -261,42 +300,56 @@ def write_index(out_dir: str | Path, names: Sequence[str] = (), *, mode: str | N
                      f"<td>{status}</td><td>{esc(str(e.get('claim') or ''))}</td>"
                      f"<td class='num'>{_wall(wall)}</td><td>{esc(_run_text(e['run']))}</td>"
                      f"<td>{_badges(e['flags'])}</td></tr>")
-    parts.append("</table><h2>Headline numbers</h2><table><tr><th>analysis</th>"
-                 "<th>quantity</th><th>value</th><th>flags</th></tr>")
+    return parts
+
+
+def _headline_table(rows: Sequence[tuple[dict[str, Any], str, Any]]) -> list[str]:
+    """The end of the analyses table, then the table of headline numbers."""
+    esc = html.escape
+    parts = ["</table><h2>Headline numbers</h2><table><tr><th>analysis</th>"
+             "<th>quantity</th><th>value</th><th>flags</th></tr>"]
     for e, key, value in rows:
         parts.append(f"<tr><td>{esc(e['name'])}</td><td><code>{esc(key)}</code></td>"
                      f"<td class='num'>{esc(_fmt(value))}</td><td>{_badges(e['flags'])}</td>"
                      "</tr>")
     parts.append("</table>")
-    for e in entries:
-        name = esc(e["name"])
-        parts.append(f"<h2 id='{name}'>{name}</h2>")
-        if e.get("claim"):
-            parts.append(f"<p class='claim'>{esc(str(e['claim']))}</p>")
-        if e["status"] == "failed":
-            parts.append(f"<p class='failed'>Failed: {esc(e['error'])}</p>"
-                         f"<details><summary>traceback</summary><pre>"
-                         f"{esc(str(e.get('traceback', '')))}</pre></details>")
-            continue
-        if "last_error" in e:
-            last = e["last_error"]
-            parts.append(f"<p class='failed'>The latest run failed and this older result was "
-                         f"kept: {esc(str(last.get('error', '')))}</p>"
-                         f"<details><summary>traceback</summary><pre>"
-                         f"{esc(str(last.get('traceback', '')))}</pre></details>")
-        if e["flags"]:
-            parts.append(f"<p>{_badges(e['flags'])}</p>")
-        parts.append(f"<img src='{name}/figure.png' alt='{name} figure'>"
-                     f"<p><a href='{name}/figure.pdf'>PDF</a> · "
-                     f"<a href='{name}/data.csv'>data.csv</a> · "
-                     f"<a href='{name}/meta.json'>meta.json</a> · seed {e.get('seed')} · "
-                     f"{_wall(e.get('wall_time_s'))}</p>")
-        for note in e.get("notes", []):
-            parts.append(f"<p>{esc(str(note))}</p>")
-    parts.append("</body></html>")
-    index = out / "index.html"
-    _write_atomic(index, "\n".join(parts))
-    return index
+    return parts
+
+
+def _section(e: dict[str, Any]) -> list[str]:
+    """One result's section: claim, then its failure, or its figure, links and notes.
+
+    Parameters
+    ----------
+    e : dict
+        One entry of :func:`collect`, with its ``flags``.
+    """
+    esc = html.escape
+    name = esc(e["name"])
+    parts = [f"<h2 id='{name}'>{name}</h2>"]
+    if e.get("claim"):
+        parts.append(f"<p class='claim'>{esc(str(e['claim']))}</p>")
+    if e["status"] == "failed":
+        parts.append(f"<p class='failed'>Failed: {esc(e['error'])}</p>"
+                     f"<details><summary>traceback</summary><pre>"
+                     f"{esc(str(e.get('traceback', '')))}</pre></details>")
+        return parts
+    if "last_error" in e:
+        last = e["last_error"]
+        parts.append(f"<p class='failed'>The latest run failed and this older result was "
+                     f"kept: {esc(str(last.get('error', '')))}</p>"
+                     f"<details><summary>traceback</summary><pre>"
+                     f"{esc(str(last.get('traceback', '')))}</pre></details>")
+    if e["flags"]:
+        parts.append(f"<p>{_badges(e['flags'])}</p>")
+    parts.append(f"<img src='{name}/figure.png' alt='{name} figure'>"
+                 f"<p><a href='{name}/figure.pdf'>PDF</a> · "
+                 f"<a href='{name}/data.csv'>data.csv</a> · "
+                 f"<a href='{name}/meta.json'>meta.json</a> · seed {e.get('seed')} · "
+                 f"{_wall(e.get('wall_time_s'))}</p>")
+    for note in e.get("notes", []):
+        parts.append(f"<p>{esc(str(note))}</p>")
+    return parts
 
 
 def _run_text(run: dict[str, Any]) -> str:

@@ -5,9 +5,9 @@ What a run does to the output directory ``out``, and what it never does:
 * **Nothing but neurocomp's own files is touched.** Each result is written into a fresh
   hidden directory (``.neurocomp-tmp-<name>-…``) and renamed to ``out/<name>/`` only when
   the analysis succeeded; an existing ``out/<name>/`` is replaced only when neurocomp made
-  it (see :mod:`neurocomp.results`). Before any analysis is loaded every path the run may
+  it (see :mod:`neurocomp.result_files`). Before any analysis is loaded every path the run may
   write is checked — ``out/<name>/``, ``out/<name>.error.json``, ``out/index.html``,
-  ``out/headline.csv`` — and the run refuses (:class:`~neurocomp.results.UnsafeOutputError`,
+  ``out/headline.csv`` — and the run refuses (:class:`~neurocomp.result_files.UnsafeOutputError`,
   naming the path) if any of them is not neurocomp's.
 * **A failure never deletes a good result.** When ``out/<name>/`` holds a successful result,
   a failed rerun keeps it and writes its error to ``out/<name>.error.json`` (the index shows
@@ -29,53 +29,42 @@ What a run does to the output directory ``out``, and what it never does:
   is rebuilt, and :class:`RunInterrupted` is raised (the CLI exits with 130).
 * ``jobs > 1`` runs analyses in that many processes (``spawn``); their output lines are
   prefixed with ``[name]``.
+
+The parts: this module checks the arguments, holds the lock and runs the whole;
+:mod:`neurocomp.runner_schedule` runs the analyses that are due and saves each outcome;
+:mod:`neurocomp.runner_worker` runs one analysis (in this process or a worker).
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
-import io
-import multiprocessing
 import os
 import shutil
-import signal
 import sys
-import threading
-import time
-import traceback
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from neurocomp.analysis import Analysis, AnalysisLoadError, discover, load
 from neurocomp.checks import check_int
 from neurocomp.report import check_report_files, write_index
-from neurocomp.results import (
-    ERROR_SUFFIX,
+from neurocomp.result_errors import ERROR_SUFFIX, check_error_file
+from neurocomp.result_files import (
     OLD_PREFIX,
     TEMP_PREFIX,
-    Result,
-    RunKey,
     UnsafeOutputError,
-    check_error_file,
     check_replaceable,
-    install_result,
-    read_marker,
-    remove_error_file,
     saved_run,
-    stage_directory,
-    write_error_file,
-    write_marker,
 )
+from neurocomp.run_key import RunKey
+from neurocomp.runner_schedule import RunRecord, _run_parallel, _run_sequential
+from neurocomp.runner_worker import _watch_sigint
 
 __all__ = [
     "LOCK_NAME",
     "SEED_MAX",
     "OutputLockedError",
     "RunInterrupted",
-    "RunRecord",
     "check_out_dir",
     "check_seed",
     "clean_leftovers",
@@ -100,22 +89,6 @@ class RunInterrupted(KeyboardInterrupt):
     def __init__(self, records: list[RunRecord]) -> None:
         super().__init__("run interrupted")
         self.records = records
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunRecord:
-    """What happened to one analysis in a run.
-
-    ``ok`` is True for a success and for a skip (``skipped``: its saved result was current);
-    ``wall_time_s`` is the analysis's wall time in seconds (0 when skipped).
-    """
-
-    name: str
-    ok: bool
-    wall_time_s: float
-    directory: Path
-    error: str | None = None
-    skipped: bool = False
 
 
 # -- argument checks --------------------------------------------------------------------
@@ -239,166 +212,10 @@ def _preflight(out: Path, names: Sequence[str]) -> None:
         raise UnsafeOutputError("nothing was run: " + "; ".join(problems))
 
 
-# -- one analysis (in this process or a worker) ------------------------------------------
-
-class _Sigint:
-    """Set when SIGINT arrived during a run (see :func:`_watch_sigint`)."""
-
-    seen = False
-
-
-def _on_sigint(signum: int, frame: Any) -> None:
-    _Sigint.seen = True
-    raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def _watch_sigint() -> Iterator[None]:
-    """Record SIGINT while still raising KeyboardInterrupt, so that an error raised because
-    of Ctrl-C (a compiler child killed by the same signal) counts as the interruption."""
-    _Sigint.seen = False
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
-        yield  # someone else handles SIGINT: leave it alone
-        return
-    previous = signal.signal(signal.SIGINT, _on_sigint)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _worker_init() -> None:
-    """Initializer of a worker process."""
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    _Sigint.seen = False
-    signal.signal(signal.SIGINT, _on_sigint)
-
-
-class _Prefixed(io.TextIOBase):
-    """A text stream that starts every line with ``prefix``."""
-
-    def __init__(self, stream: Any, prefix: str) -> None:
-        self._stream, self._prefix, self._at_start = stream, prefix, True
-
-    def write(self, text: str) -> int:
-        out = []
-        for piece in text.splitlines(keepends=True):
-            if self._at_start:
-                out.append(self._prefix)
-            out.append(piece)
-            self._at_start = piece.endswith(("\n", "\r"))
-        self._stream.write("".join(out))
-        return len(text)
-
-    def flush(self) -> None:
-        self._stream.flush()
-
-
-@dataclass(frozen=True, kw_only=True)
-class _Outcome:
-    name: str
-    status: str  # "ok", "failed" or "interrupted"
-    wall_time_s: float
-    files: tuple[str, ...] = ()
-    error: str | None = None
-    traceback: str | None = None
-
-
-def _run_one(analysis: Analysis, *, quick: bool, seed: int, stage: str,
-             prefix_output: bool = False) -> _Outcome:
-    """Run one analysis and write its files into ``stage``; never raises."""
-    name = analysis.name
-    saved = sys.stdout, sys.stderr
-    if prefix_output:
-        sys.stdout, sys.stderr = _Prefixed(sys.stdout, f"[{name}] "), _Prefixed(
-            sys.stderr, f"[{name}] ")
-    start = time.perf_counter()
-    try:
-        result = analysis.run(quick=quick, seed=seed)
-        if not isinstance(result, Result) or result.name != name:
-            raise TypeError(f"analysis {name!r} must return a neurocomp Result named "
-                            f"{name!r}; got {type(result).__name__} "
-                            f"named {getattr(result, 'name', None)!r}")
-        wall = time.perf_counter() - start
-        result.wall_time_s = wall
-        result.params = {**dict(result.params), "quick": quick}
-        files = result.write_files(stage)
-        return _Outcome(name=name, status="ok", wall_time_s=wall, files=tuple(files))
-    except KeyboardInterrupt:
-        return _Outcome(name=name, status="interrupted",
-                        wall_time_s=time.perf_counter() - start)
-    except Exception as exc:  # one failure must not stop the others
-        wall = time.perf_counter() - start
-        if _Sigint.seen:
-            return _Outcome(name=name, status="interrupted", wall_time_s=wall)
-        return _Outcome(name=name, status="failed", wall_time_s=wall,
-                        error=f"{type(exc).__name__}: {exc}",
-                        traceback="".join(traceback.format_exception(exc)))
-    finally:
-        if prefix_output:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            sys.stdout, sys.stderr = saved
-
-
-def _failure(name: str, exc: BaseException) -> _Outcome:
-    return _Outcome(name=name, status="failed", wall_time_s=0.0,
-                    error=f"{type(exc).__name__}: {exc}",
-                    traceback="".join(traceback.format_exception(exc)))
-
-
-def _has_good_result(target: Path) -> bool:
-    """Whether ``target`` holds a successful result (with marker, or from before it)."""
-    marker = read_marker(target)
-    if marker is not None:
-        return marker["status"] == "ok"
-    return (target.is_dir() and not target.is_symlink() and (target / "meta.json").is_file()
-            and not (target / "error.json").exists())
-
-
-def _settle(out: Path, outcome: _Outcome, *, claim: str | None, key: RunKey,
-            stage: Path | None) -> str | None:
-    """Install a success, or record a failure without losing a good result.
-
-    Returns the error message (None on success). Never raises for a refused path: the
-    refusal becomes the analysis's error.
-    """
-    target = out / outcome.name
-    error_file = out / f"{outcome.name}{ERROR_SUFFIX}"
-    try:
-        if outcome.status == "ok" and stage is not None:
-            write_marker(stage, key=key, status="ok", files=outcome.files)
-            install_result(stage, target)
-            remove_error_file(error_file)
-            return None
-        payload = {"name": outcome.name, "claim": claim, "error": outcome.error,
-                   "traceback": outcome.traceback, "wall_time_s": outcome.wall_time_s,
-                   "run": key.to_json()}
-        if _has_good_result(target):
-            write_error_file(error_file, payload)  # keep the good result beside it
-        else:
-            failed = stage_directory(out, outcome.name)
-            try:
-                write_error_file(failed / "error.json", payload)
-                write_marker(failed, key=key, status="failed", files=["error.json"])
-                install_result(failed, target)
-                remove_error_file(error_file)
-            finally:
-                if failed.exists():
-                    shutil.rmtree(failed, ignore_errors=True)
-        return outcome.error
-    except (UnsafeOutputError, OSError) as exc:
-        return (f"{outcome.error}; and " if outcome.error else "") + (
-            f"the result could not be saved: {type(exc).__name__}: {exc}")
-    finally:
-        if stage is not None and stage.exists():
-            shutil.rmtree(stage, ignore_errors=True)
-
-
 # -- the run ----------------------------------------------------------------------------
 
 def _resolve(names: Sequence[str], registry: dict[str, Any], what: str) -> list[str]:
+    """``names`` without repeats, checked against ``registry`` (``what`` names the option)."""
     if isinstance(names, str):
         raise TypeError(f"{what or 'names'} must be a sequence of analysis names; got the "
                         f"string {names!r}")
@@ -471,7 +288,7 @@ def run_analyses(
     ------
     ValueError, TypeError
         If a name, the seed, ``jobs`` or ``out_dir`` is invalid, or
-        (:class:`~neurocomp.results.UnsafeOutputError`) a path the run would write is not
+        (:class:`~neurocomp.result_files.UnsafeOutputError`) a path the run would write is not
         neurocomp's. Nothing is run then.
     OutputLockedError
         If another run writes to ``out_dir``.
@@ -489,36 +306,19 @@ def run_analyses(
     mode = "quick" if quick else "full"
 
     with lock_output(out):
-        n_left = clean_leftovers(out)
-        if n_left:
-            print(f"removed {n_left} temporary entr{'y' if n_left == 1 else 'ies'} left in "
-                  f"{out} by an interrupted run", file=stream, flush=True)
+        _clean_at_start(out, stream)
         keys = {n: RunKey.current(n, mode=mode, seed=seed) for n in names}
-        current = {n for n in names if not force and (saved := saved_run(out / n)) is not None
-                   and keys[n].reproduces(saved)}
+        current = _current_results(out, names, keys, force=force)
         _preflight(out, [n for n in names if n not in current])
-
-        loaded: dict[str, Analysis | AnalysisLoadError] = {}
-        for name in names:
-            try:
-                loaded[name] = load(registry[name])
-            except AnalysisLoadError as exc:
-                loaded[name] = exc
+        loaded = _load_analyses(registry, names)
         order = sorted(names, key=lambda n: (getattr(loaded[n], "order", 10**6), n))
 
         records: dict[str, RunRecord] = {}
         interrupted = False
         try:
             with _watch_sigint():
-                for i, name in enumerate(order, start=1):
-                    if name in current:
-                        key = keys[name]
-                        records[name] = RunRecord(name=name, ok=True, wall_time_s=0.0,
-                                                  directory=out / name, skipped=True)
-                        print(f"[{i}/{len(order)}] {name}: skipped, its saved result is "
-                              f"current ({str(key.commit)[:10]}"
-                              f"{'+changes' if key.dirty else ''}, {mode} mode, seed {seed});"
-                              " --force reruns it", file=stream, flush=True)
+                _skip_current(order, current, keys, records, out=out, mode=mode, seed=seed,
+                              stream=stream)
                 todo = [n for n in order if n not in current]
                 run = _run_parallel if jobs > 1 and len(todo) > 1 else _run_sequential
                 interrupted = run(todo, order=order, loaded=loaded, quick=quick, seed=seed,
@@ -529,7 +329,106 @@ def run_analyses(
         finally:
             clean_leftovers(out)
             index = write_index(out, order, mode=mode, seed=seed)
+    return _summarise(records, order, interrupted=interrupted, index=index, stream=stream)
 
+
+def _clean_at_start(out: Path, stream: Any) -> None:
+    """Remove what a killed run left in ``out`` (see :func:`clean_leftovers`) and say so."""
+    n_left = clean_leftovers(out)
+    if n_left:
+        print(f"removed {n_left} temporary entr{'y' if n_left == 1 else 'ies'} left in "
+              f"{out} by an interrupted run", file=stream, flush=True)
+
+
+def _current_results(out: Path, names: Sequence[str], keys: dict[str, RunKey], *,
+                     force: bool) -> set[str]:
+    """The analyses whose saved result a run made now would reproduce: they are skipped.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The output directory.
+    names : sequence of str
+        The analyses of the run.
+    keys : dict of str to RunKey
+        The key a run of each analysis made now has.
+    force : bool
+        Rerun every analysis: then none is current.
+    """
+    return {n for n in names if not force and (saved := saved_run(out / n)) is not None
+            and keys[n].reproduces(saved)}
+
+
+def _load_analyses(registry: dict[str, Any], names: Sequence[str]
+                   ) -> dict[str, Analysis | AnalysisLoadError]:
+    """Each analysis of the run, loaded from its registry entry, or the error that kept it
+    from loading (recorded later as the analysis's failure)."""
+    loaded: dict[str, Analysis | AnalysisLoadError] = {}
+    for name in names:
+        try:
+            loaded[name] = load(registry[name])
+        except AnalysisLoadError as exc:
+            loaded[name] = exc
+    return loaded
+
+
+def _skip_current(order: list[str], current: set[str], keys: dict[str, RunKey],
+                  records: dict[str, RunRecord], *, out: Path, mode: str, seed: int,
+                  stream: Any) -> None:
+    """Record the analyses whose saved result is current as skipped, printing a line each.
+
+    Parameters
+    ----------
+    order : list of str
+        Every analysis of the run, in run order (numbers the lines).
+    current : set of str
+        The analyses to skip.
+    keys : dict of str to RunKey
+        The key of each analysis's run (its commit is named in the line).
+    records : dict of str to RunRecord
+        Where the records go.
+    out : pathlib.Path
+        The output directory.
+    mode : {"quick", "full"}
+        The run's mode.
+    seed : int
+        The run's seed.
+    stream : file
+        Where the lines go.
+    """
+    for i, name in enumerate(order, start=1):
+        if name in current:
+            key = keys[name]
+            records[name] = RunRecord(name=name, ok=True, wall_time_s=0.0,
+                                      directory=out / name, skipped=True)
+            print(f"[{i}/{len(order)}] {name}: skipped, its saved result is "
+                  f"current ({str(key.commit)[:10]}"
+                  f"{'+changes' if key.dirty else ''}, {mode} mode, seed {seed});"
+                  " --force reruns it", file=stream, flush=True)
+
+
+def _summarise(records: dict[str, RunRecord], order: list[str], *, interrupted: bool,
+               index: Path, stream: Any) -> list[RunRecord]:
+    """Print the run's last line and return its records in run order.
+
+    Parameters
+    ----------
+    records : dict of str to RunRecord
+        The analyses that finished or were skipped.
+    order : list of str
+        Every analysis of the run, in run order.
+    interrupted : bool
+        Whether Ctrl-C stopped the run.
+    index : pathlib.Path
+        The report's ``index.html``.
+    stream : file
+        Where the line goes.
+
+    Raises
+    ------
+    RunInterrupted
+        When the run was interrupted (after its line is printed).
+    """
     ordered = [records[n] for n in order if n in records]
     n_failed = sum(not r.ok for r in ordered)
     n_skipped = sum(r.skipped for r in ordered)
@@ -542,100 +441,3 @@ def run_analyses(
           f"{f' ({n_skipped} skipped as current)' if n_skipped else ''}; report: {index}",
           file=stream, flush=True)
     return ordered
-
-
-def _report(records: dict[str, RunRecord], out: Path, outcome: _Outcome, error: str | None,
-            *, i: int, n: int, stream: Any) -> None:
-    name, wall = outcome.name, outcome.wall_time_s
-    records[name] = RunRecord(name=name, ok=error is None, wall_time_s=wall,
-                              directory=out / name, error=error)
-    if error is None:
-        print(f"[{i}/{n}] {name}: done in {wall:.1f} s -> {out / name}", file=stream,
-              flush=True)
-    else:
-        print(f"[{i}/{n}] {name}: FAILED after {wall:.1f} s: {error}", file=stream,
-              flush=True)
-
-
-def _run_sequential(todo: list[str], *, order: list[str], loaded: dict[str, Any],
-                    quick: bool, seed: int, out: Path, keys: dict[str, RunKey],
-                    records: dict[str, RunRecord], stream: Any, jobs: int) -> bool:
-    """Run ``todo`` one after the other in this process; return whether interrupted."""
-    mode = "quick" if quick else "full"
-    for name in todo:
-        i = order.index(name) + 1
-        print(f"[{i}/{len(order)}] {name} ({mode}) ...", file=stream, flush=True)
-        entry = loaded[name]
-        if isinstance(entry, AnalysisLoadError):
-            outcome, stage = _failure(name, entry), None
-        else:
-            stage = stage_directory(out, name)
-            outcome = _run_one(entry, quick=quick, seed=seed, stage=str(stage))
-        if outcome.status == "interrupted":
-            if stage is not None:
-                shutil.rmtree(stage, ignore_errors=True)
-            return True
-        error = _settle(out, outcome, claim=getattr(entry, "claim", None), key=keys[name],
-                        stage=stage)
-        _report(records, out, outcome, error, i=i, n=len(order), stream=stream)
-    return False
-
-
-def _run_parallel(todo: list[str], *, order: list[str], loaded: dict[str, Any],
-                  quick: bool, seed: int, out: Path, keys: dict[str, RunKey],
-                  records: dict[str, RunRecord], stream: Any, jobs: int) -> bool:
-    """Run ``todo`` in ``jobs`` spawned processes; return whether interrupted."""
-    mode = "quick" if quick else "full"
-    pool = concurrent.futures.ProcessPoolExecutor(
-        max_workers=min(jobs, len(todo)), mp_context=multiprocessing.get_context("spawn"),
-        initializer=_worker_init)
-    futures: dict[concurrent.futures.Future, tuple[str, Path]] = {}
-    try:
-        for name in todo:
-            i = order.index(name) + 1
-            entry = loaded[name]
-            if isinstance(entry, AnalysisLoadError):
-                outcome = _failure(name, entry)
-                error = _settle(out, outcome, claim=None, key=keys[name], stage=None)
-                _report(records, out, outcome, error, i=i, n=len(order), stream=stream)
-                continue
-            stage = stage_directory(out, name)
-            print(f"[{i}/{len(order)}] {name} ({mode}) queued", file=stream, flush=True)
-            futures[pool.submit(_run_one, entry, quick=quick, seed=seed, stage=str(stage),
-                                prefix_output=True)] = (name, stage)
-        for future in concurrent.futures.as_completed(futures):
-            name, stage = futures[future]
-            try:
-                outcome = future.result()
-            except Exception as exc:  # the worker died, or the analysis could not be sent
-                outcome = _failure(name, RuntimeError(
-                    f"could not run in a worker process (--jobs): {type(exc).__name__}: "
-                    f"{exc}"))
-            if outcome.status == "interrupted":
-                raise KeyboardInterrupt
-            error = _settle(out, outcome, claim=loaded[name].claim, key=keys[name],
-                            stage=stage)
-            _report(records, out, outcome, error, i=order.index(name) + 1, n=len(order),
-                    stream=stream)
-    except KeyboardInterrupt:
-        _stop_pool(pool)
-        return True
-    pool.shutdown(wait=True)
-    return False
-
-
-def _stop_pool(pool: concurrent.futures.ProcessPoolExecutor, grace_s: float = 5.0) -> None:
-    """Cancel queued analyses, interrupt running ones, and end every worker process."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in processes:
-        if proc.is_alive() and proc.pid is not None:
-            with contextlib.suppress(OSError):
-                os.kill(proc.pid, signal.SIGINT)
-    deadline = time.monotonic() + grace_s
-    for proc in processes:
-        proc.join(max(0.0, deadline - time.monotonic()))
-        if proc.is_alive():
-            proc.terminate()
-            proc.join(1.0)
-

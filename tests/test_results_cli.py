@@ -16,7 +16,8 @@ import pytest
 import neurocomp.runner as runner
 from neurocomp.analysis import Analysis, AnalysisLoadError, discover, load
 from neurocomp.provenance import FLOP_CONVENTION
-from neurocomp.results import Result, jsonable
+from neurocomp.result_files import jsonable
+from neurocomp.results import Result
 
 
 @dataclass(kw_only=True)

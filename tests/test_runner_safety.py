@@ -19,14 +19,9 @@ import pytest
 import neurocomp.runner as runner
 from neurocomp.analysis import Analysis
 from neurocomp.provenance import source_state
-from neurocomp.results import (
-    MARKER_NAME,
-    Result,
-    RunKey,
-    UnsafeOutputError,
-    read_marker,
-    write_marker,
-)
+from neurocomp.result_files import MARKER_NAME, UnsafeOutputError, read_marker, write_marker
+from neurocomp.results import Result
+from neurocomp.run_key import RunKey
 
 
 @dataclass(kw_only=True)

@@ -258,8 +258,9 @@ def _allreduce_rounds(sizes: Sequence[float], repeats: int, device: Any
 def _contention_rounds(net: Any, x: Any, y: Any, sizes: Sequence[float], repeats: int,
                        device: Any) -> tuple[list[float], list[float], list[float]]:
     """Per size: median times of the backward pass alone, of the backward pass with an
-    all-reduce of that size launched at its start, and of that all-reduce (its completion
-    stamped by a callback), slowest rank per repeat; sizes interleaved round by round."""
+    all-reduce of that size launched at its start (alone + the median paired difference),
+    and of that all-reduce (its completion stamped by a callback); slowest rank per repeat,
+    sizes interleaved round by round."""
     import torch
     import torch.distributed as dist
     import torch.nn.functional as F
@@ -295,12 +296,16 @@ def _contention_rounds(net: Any, x: Any, y: Any, sizes: Sequence[float], repeats
                 alone[i].append(b0)
                 shared[i].append(b1)
                 comm[i].append(c1)
-    out = []
+    per_size = []
     for series in (alone, shared, comm):
         flat = _max_over_ranks([t for ts in series for t in ts], device)
-        out.append([statistics.median(flat[i * repeats:(i + 1) * repeats])
-                    for i in range(len(sizes))])
-    return out[0], out[1], out[2]
+        per_size.append([flat[i * repeats:(i + 1) * repeats] for i in range(len(sizes))])
+    b0 = [statistics.median(ts) for ts in per_size[0]]
+    # the backward pass with the all-reduce: its alone median plus the median of the paired
+    # differences (each pair ran back to back, so a drift of the machine's load cancels)
+    b1 = [m + statistics.median(s - a for a, s in zip(alone_ts, shared_ts, strict=True))
+          for m, alone_ts, shared_ts in zip(b0, per_size[0], per_size[1], strict=True)]
+    return b0, b1, [statistics.median(ts) for ts in per_size[2]]
 
 
 class _HookState:
