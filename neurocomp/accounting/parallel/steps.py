@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from neurocomp.accounting.ddp import (
     DDP_BUCKET_CAP_BYTES,
@@ -281,65 +281,12 @@ def step_time(layers: Sequence[LayerCost], *, device: Device, network: Network |
         raise ValueError(f"model_parallel_size ({m}) must divide n_devices ({n})")
     if "model" not in kinds:
         m = 1
-    groups, group_batch = n // m, m * b
-    rate = device.achieved_flop_per_s
-    act, grad_b = opts.activation_bytes_per_value, opts.gradient_bytes_per_value
-
-    def coll(kind: str, n_bytes: float) -> float:
-        return net.collective_time_s(kind, n_bytes, m) if m > 1 else 0.0
-
-    rows, grads, weight_mem, other_mem = [], [], [], []
-    fwd_total = bwd_compute_total = act_total = 0.0
-    backward: list[tuple[float, float, LayerCost, str]] = []
-    for i, (layer, kind) in enumerate(zip(layers, kinds, strict=True)):
-        prev = kinds[i - 1] if i else None
-        has_input_grad = i > 0
-        in_bytes = group_batch * (layer.input_elements_per_sample or 0) * act
-        out_bytes = group_batch * layer.activation_elements_per_sample * act
-        f_comm = b_comm = 0.0
-        if kind == "model" and m > 1:
-            if prev == "data":
-                f_comm += coll("allgather", in_bytes)
-            if opts.split == "column":
-                f_comm += coll("allgather", out_bytes)
-                if has_input_grad:
-                    b_comm += coll("reduce_scatter" if prev == "data" else "allreduce",
-                                   in_bytes)
-            else:
-                f_comm += coll("allreduce", out_bytes)
-                if has_input_grad:
-                    b_comm += coll("allgather", in_bytes)
-        elif kind == "data" and prev == "model" and m > 1:
-            b_comm += coll("allgather", in_bytes)
-        compute_f = layer.forward_flop_per_sample * b / rate
-        compute_b = layer.backward_flop * b / rate
-        shard = 1 if kind == "data" else m
-        g_bytes = layer.parameter_count * grad_b / shard
-        w_mem = layer.parameter_count * opts.state_bytes_per_parameter / shard
-        o_mem = ((b if kind == "data" else group_batch) * layer.activation_elements_per_sample
-                 * act + opts.compression.error_feedback_bytes(g_bytes))
-        fwd_total += compute_f + f_comm
-        bwd_compute_total += compute_b
-        act_total += f_comm + b_comm
-        backward.append((compute_b, b_comm, layer, kind))
-        rows.append(LayerTime(name=layer.name, parallelism=kind,
-                              compute_s=compute_f + compute_b, forward_comm_s=f_comm,
-                              backward_comm_s=b_comm, gradient_bytes=g_bytes,
-                              memory_bytes=w_mem + o_mem))
-        weight_mem.append(w_mem)
-        other_mem.append(o_mem)
+    rows, backward, weight_mem, other_mem, fwd_total = _layer_times(
+        layers, kinds, device=device, net=net, b=b, m=m, opts=opts)
     if opts.check_memory:
         _fits(layers, weight_mem, other_mem, device, opts.state_bytes_per_parameter)
-
-    t = 0.0
-    for compute_b, b_comm, layer, kind in reversed(backward):
-        t += compute_b
-        replicas = n if kind == "data" else groups
-        if replicas > 1 and layer.parameter_count > 0:
-            grads.append(GradientReady(name=layer.name, ready_s=t, group=kind,
-                                       n_bytes=layer.parameter_count * grad_b
-                                       / (1 if kind == "data" else m)))
-        t += b_comm
+    grads, t = _gradients_ready(backward, n=n, m=m, gradient_bytes=opts.gradient_bytes_per_value)
+    groups = n // m
 
     def grad_comm(group: object, n_bytes: float) -> float:
         ranks, stride = (n, 1) if group == "data" else (groups, m)
@@ -352,8 +299,89 @@ def step_time(layers: Sequence[LayerCost], *, device: Device, network: Network |
                                 overlap=opts.overlap)
     return StepTime(n_devices=n, batch_per_device=b, model_parallel_size=m,
                     layers=tuple(rows), forward_s=fwd_total, backward_s=t,
-                    compute_s=sum(r.compute_s for r in rows), activation_comm_s=act_total,
+                    compute_s=sum(r.compute_s for r in rows),
+                    activation_comm_s=sum(r.forward_comm_s + r.backward_comm_s for r in rows),
                     schedule=schedule, step_s=fwd_total + t + schedule.exposed_s)
+
+
+def _activation_comm(layer: LayerCost, kind: str, prev: str | None, *, first: bool,
+                     in_bytes: float, out_bytes: float, m: int, net: Any,
+                     split: str) -> tuple[float, float]:
+    """Forward and backward activation communication of one layer, s (model-parallel
+    layers and the data-parallel layer after one; nothing when ``m`` is 1)."""
+    def coll(what: str, n_bytes: float) -> float:
+        return net.collective_time_s(what, n_bytes, m)
+
+    f_comm = b_comm = 0.0
+    if m <= 1:
+        return f_comm, b_comm
+    if kind == "model":
+        if prev == "data":
+            f_comm += coll("allgather", in_bytes)
+        if split == "column":
+            f_comm += coll("allgather", out_bytes)
+            if not first:
+                b_comm += coll("reduce_scatter" if prev == "data" else "allreduce", in_bytes)
+        else:
+            f_comm += coll("allreduce", out_bytes)
+            if not first:
+                b_comm += coll("allgather", in_bytes)
+    elif kind == "data" and prev == "model":
+        b_comm += coll("allgather", in_bytes)
+    return f_comm, b_comm
+
+
+def _layer_times(layers: Sequence[LayerCost], kinds: Sequence[str], *, device: Device,
+                 net: Any, b: int, m: int, opts: ParallelOptions
+                 ) -> tuple[list[LayerTime], list[tuple[float, float, LayerCost, str]],
+                            list[float], list[float], float]:
+    """Per layer: its :class:`LayerTime`, (backward compute s, backward comm s, layer,
+    parallelism) for the backward schedule, and weight and other memory, bytes; and the
+    forward pass with its communication, s."""
+    rate = device.achieved_flop_per_s
+    act, grad_b = opts.activation_bytes_per_value, opts.gradient_bytes_per_value
+    group_batch = m * b
+    rows, backward, weight_mem, other_mem = [], [], [], []
+    fwd_total = 0.0
+    for i, (layer, kind) in enumerate(zip(layers, kinds, strict=True)):
+        f_comm, b_comm = _activation_comm(
+            layer, kind, kinds[i - 1] if i else None, first=i == 0,
+            in_bytes=group_batch * (layer.input_elements_per_sample or 0) * act,
+            out_bytes=group_batch * layer.activation_elements_per_sample * act,
+            m=m, net=net, split=opts.split)
+        compute_f = layer.forward_flop_per_sample * b / rate
+        compute_b = layer.backward_flop * b / rate
+        shard = 1 if kind == "data" else m
+        g_bytes = layer.parameter_count * grad_b / shard
+        w_mem = layer.parameter_count * opts.state_bytes_per_parameter / shard
+        o_mem = ((b if kind == "data" else group_batch) * layer.activation_elements_per_sample
+                 * act + opts.compression.error_feedback_bytes(g_bytes))
+        fwd_total += compute_f + f_comm
+        backward.append((compute_b, b_comm, layer, kind))
+        rows.append(LayerTime(name=layer.name, parallelism=kind,
+                              compute_s=compute_f + compute_b, forward_comm_s=f_comm,
+                              backward_comm_s=b_comm, gradient_bytes=g_bytes,
+                              memory_bytes=w_mem + o_mem))
+        weight_mem.append(w_mem)
+        other_mem.append(o_mem)
+    return rows, backward, weight_mem, other_mem, fwd_total
+
+
+def _gradients_ready(backward: Sequence[tuple[float, float, LayerCost, str]], *, n: int,
+                     m: int, gradient_bytes: float) -> tuple[list[GradientReady], float]:
+    """Walk the backward pass output to input: when each replicated layer's gradient is
+    ready, s, and when the pass ends, s."""
+    groups = n // m
+    grads, t = [], 0.0
+    for compute_b, b_comm, layer, kind in reversed(backward):
+        t += compute_b
+        replicas = n if kind == "data" else groups
+        if replicas > 1 and layer.parameter_count > 0:
+            grads.append(GradientReady(name=layer.name, ready_s=t, group=kind,
+                                       n_bytes=layer.parameter_count * gradient_bytes
+                                       / (1 if kind == "data" else m)))
+        t += b_comm
+    return grads, t
 
 
 def data_parallel_step(layers: Sequence[LayerCost], *, device: Device,
