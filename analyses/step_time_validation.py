@@ -36,6 +36,7 @@ from models.convnets import (
     cifar_net,
     resnet18,
 )
+from models.modern_nets import lstm_regressor, mobilenet_v2, resnet50, transformer_block, vgg11
 from neurocomp.accounting import benchmark_machine, count, predict_step
 from neurocomp.accounting.machine import (
     NOT_MODELLED,
@@ -55,17 +56,28 @@ if TYPE_CHECKING:
 
 NAME = "step-time-validation"
 CLAIM = ("Priced op by op at rates measured by micro-benchmarks of generic kernels, the "
-         "counter's FLOPs and bytes predict the training-step time of the reference convnets "
-         "and TCNs on this CPU to within about 20 % (median over nets and batch sizes).")
+         "counter's FLOPs and bytes predict training-step time on this CPU, on the nets that "
+         "shaped the model and on held-out nets it never saw; the claim is written from the "
+         "run.")
 
-#: Target of the issue: median |predicted − measured| / measured.
-TARGET_REL = 0.20
+#: Targets: median |predicted − measured| / measured over all cases, and over held-out cases.
+TARGET_REL = 0.10
+TARGET_HELD_OUT_REL = 0.15
 NET_COLORS = {"cifar_net": PALETTE[0], "alexnet": PALETTE[1], "resnet18": PALETTE[2],
-              "tcn_3x64x100": PALETTE[3], "tcn_7x256x120": PALETTE[4]}
+              "tcn_3x64x100": PALETTE[3], "tcn_7x256x120": PALETTE[4],
+              "resnet50": PALETTE[2], "vgg11": PALETTE[1], "mobilenet_v2": PALETTE[0],
+              "lstm": PALETTE[3], "transformer": PALETTE[4]}
 NET_LABELS = {"cifar_net": "CIFAR-10 net", "alexnet": "AlexNet", "resnet18": "ResNet-18",
-              "tcn_3x64x100": "TCN 3×64×100", "tcn_7x256x120": "TCN 7×256×120"}
+              "tcn_3x64x100": "TCN 3×64×100", "tcn_7x256x120": "TCN 7×256×120",
+              "resnet50": "ResNet-50", "vgg11": "VGG-11", "mobilenet_v2": "MobileNetV2",
+              "lstm": "LSTM 2×256", "transformer": "transformer block"}
 NET_SHORT = {"cifar_net": "CIFAR", "alexnet": "Alex", "resnet18": "RN18",
-             "tcn_3x64x100": "TCN3", "tcn_7x256x120": "TCN7"}
+             "tcn_3x64x100": "TCN3", "tcn_7x256x120": "TCN7", "resnet50": "RN50",
+             "vgg11": "VGG11", "mobilenet_v2": "MNv2", "lstm": "LSTM",
+             "transformer": "Trf"}
+#: Nets the step-time model was never shaped on (models.modern_nets): their errors are
+#: predictions on held-out work; the others' are in-sample.
+HELD_OUT = frozenset({"resnet50", "vgg11", "mobilenet_v2", "lstm", "transformer"})
 #: Panel C: colour and legend label of each family of micro-benchmarks.
 TABLE_FAMILIES = {"matmul": (PALETTE[0], "matmul"), "convolution2d": (PALETTE[1], "conv 2-D"),
                   "convolution1d": (PALETTE[3], "conv 1-D"),
@@ -100,6 +112,32 @@ def _windows(batch: int, steps: int, channels: int = 1278) -> Callable[[torch.Ge
     return make
 
 
+def _sequences(batch: int, steps: int, features: int) -> Callable[[torch.Generator], Any]:
+    def make(g: torch.Generator) -> tuple[Any, Callable[[Any], torch.Tensor]]:
+        x = torch.randn(batch, steps, features, generator=g)
+        target = torch.randn(batch, steps, 1, generator=g)
+        return x, lambda out: F.mse_loss(out, target)
+    return make
+
+
+def _held_out_spec(quick: bool) -> list[tuple[Any, ...]]:
+    """The held-out nets (never used to shape the model), with their inputs."""
+    if quick:
+        return [("resnet50", resnet50, (1,), lambda b: _images(b, 96, 1000), "96 px"),
+                ("vgg11", lambda: vgg11(px=64, width=0.5), (2, 8),
+                 lambda b: _images(b, 64, 1000), "64 px, ½ width"),
+                ("mobilenet_v2", mobilenet_v2, (2,), lambda b: _images(b, 96, 1000), "96 px"),
+                ("lstm", lstm_regressor, (8,), lambda b: _sequences(b, 50, 64), "50 steps"),
+                ("transformer", transformer_block, (4,), lambda b: _sequences(b, 64, 256),
+                 "64 tokens")]
+    return [("resnet50", resnet50, (1, 2), lambda b: _images(b, 224, 1000), "224 px"),
+            ("vgg11", lambda: vgg11(px=224), (1, 2), lambda b: _images(b, 224, 1000), "224 px"),
+            ("mobilenet_v2", mobilenet_v2, (2, 8), lambda b: _images(b, 224, 1000), "224 px"),
+            ("lstm", lstm_regressor, (8, 32), lambda b: _sequences(b, 200, 64), "200 steps"),
+            ("transformer", transformer_block, (4, 16), lambda b: _sequences(b, 256, 256),
+             "256 tokens")]
+
+
 def cases(*, quick: bool) -> list[Case]:
     """Nets and batch sizes (quick: smaller inputs and fewer sizes, seconds per case)."""
     def tcn(cfg: Any) -> Callable[[], torch.nn.Module]:
@@ -122,6 +160,7 @@ def cases(*, quick: bool) -> list[Case]:
                  lambda b: _windows(b, 400), "400 ms"),
                 ("tcn_7x256x120", tcn(BENIAGUEV_2021_TCN_7x256x120), (1, 2),
                  lambda b: _windows(b, 400), "400 ms")]
+    spec += _held_out_spec(quick)
     return [Case(net, b, size, build, make(b)) for net, build, batches, make, size in spec
             for b in batches]
 
@@ -158,9 +197,11 @@ class StepTimeValidationResult(Result):
         ax.plot(span, span, color="0.5", lw=0.6, zorder=1)
         for net, g in s.groupby("net", sort=False):
             color = NET_COLORS.get(net, "0.3")
-            ax.plot(g["measured_s"], g["predicted_adjusted_s"], "o", color=color, ms=3.5,
-                    label=NET_LABELS.get(net, net), zorder=3)
-            ax.plot(g["measured_s"], g["predicted_s"], "o", mfc="none", color=color, ms=3.5,
+            marker = "^" if net in HELD_OUT else "o"
+            label = NET_LABELS.get(net, net) + (" (held out)" if net in HELD_OUT else "")
+            ax.plot(g["measured_s"], g["predicted_adjusted_s"], marker, color=color, ms=3.5,
+                    label=label, zorder=3)
+            ax.plot(g["measured_s"], g["predicted_s"], marker, mfc="none", color=color, ms=3.5,
                     mew=0.6, zorder=2)
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -170,10 +211,12 @@ class StepTimeValidationResult(Result):
         ax.set_ylabel("predicted step time (s)")
         med = self.headline["median_rel_error_step_time"]
         med_raw = self.headline["median_rel_error_step_time_unadjusted"]
+        held = self.headline.get("held_out_median_rel_error_step_time", float("nan"))
         ax.text(0.97, 0.04, f"median |error|: {100 * med:.0f} % (filled)\n"
+                f"held-out nets (▲): {100 * held:.0f} %\n"
                 f"unadjusted: {100 * med_raw:.0f} % (open)\ngrey band: ±{100 * TARGET_REL:.0f} %",
                 transform=ax.transAxes, ha="right", va="bottom", fontsize=6)
-        ax.legend(loc="upper left", fontsize=6, handletextpad=0.2, borderaxespad=0.2)
+        ax.legend(loc="upper left", fontsize=5, handletextpad=0.2, borderaxespad=0.2, ncol=2)
 
     def _draw_errors(self, ax: Axes) -> None:
         s = self.steps
@@ -234,6 +277,7 @@ def _predict_and_measure(case: Case, machine: Any, *, repeats: int, warmup: int,
                             conv_dims=dims)
     m = measured.median_s
     row = {"net": case.net, "label": NET_LABELS.get(case.net, case.net), "size": case.size,
+           "held_out": case.net in HELD_OUT,
            "batch": case.batch, "measured_s": m, "measured_iqr_s": measured.timing.iqr_s,
            "measured_wall_s": measured.wall.median_s, "repeats": repeats,
            "predicted_s": plain.step_s, "predicted_adjusted_s": adjusted.step_s,
@@ -245,6 +289,32 @@ def _predict_and_measure(case: Case, machine: Any, *, repeats: int, warmup: int,
            "probe_bytes_per_s": measured.probe.bytes_per_s,
            "load_average_1min": measured.load_average[0]}
     return row, adjusted.by("table")
+
+
+def _median_or_nan(values: pd.Series) -> float:
+    return float(values.median()) if len(values) else float("nan")
+
+
+def claim_from(h: dict[str, Any]) -> str:
+    """The claim, formatted from the headline (which targets hold is decided here)."""
+    def pct(x: float) -> str:
+        return f"{100 * x:.0f} %"
+
+    overall, held = h["median_rel_error_step_time"], h["held_out_median_rel_error_step_time"]
+    inside = h["in_sample_median_rel_error_step_time"]
+    verdict = []
+    for name, value, target in (("all cases", overall, h["target_median_rel_error"]),
+                                ("held-out nets", held, h["target_held_out_median_rel_error"])):
+        if value != value:  # NaN: no case of that kind ran
+            verdict.append(f"no {name} were run")
+        else:
+            verdict.append(f"{name}: {pct(value)} (target {pct(target)}, "
+                           f"{'met' if value <= target else 'missed'})")
+    return (f"Priced op by op at micro-benchmarked rates, the counter's FLOPs and bytes "
+            f"predict training-step time on this CPU with a median |error| of "
+            f"{pct(overall)} over {h['cases_count']} cases — {pct(inside)} on the nets that "
+            f"shaped the model and {pct(held)} on {h['held_out_cases_count']} held-out cases "
+            f"of nets it never saw; " + "; ".join(verdict) + ".")
 
 
 def run(*, quick: bool = True, seed: int = 0, threads: int = 1, repeats: int = 5,
@@ -285,12 +355,19 @@ def run(*, quick: bool = True, seed: int = 0, threads: int = 1, repeats: int = 5
                       for k, v in by_table.items()]
     steps = pd.DataFrame(rows)
     abs_adj, abs_raw = steps["rel_error_adjusted"].abs(), steps["rel_error"].abs()
+    held = steps["held_out"].astype(bool)
     headline: dict[str, Any] = {
         "median_rel_error_step_time": float(abs_adj.median()),
         "median_rel_error_step_time_unadjusted": float(abs_raw.median()),
+        "held_out_median_rel_error_step_time": _median_or_nan(abs_adj[held]),
+        "in_sample_median_rel_error_step_time": _median_or_nan(abs_adj[~held]),
+        "held_out_median_rel_error_step_time_unadjusted": _median_or_nan(abs_raw[held]),
         "max_rel_error_step_time": float(abs_adj.max()),
-        "cases_within_20pct_count": int((abs_adj <= TARGET_REL).sum()),
+        "target_median_rel_error": TARGET_REL,
+        "target_held_out_median_rel_error": TARGET_HELD_OUT_REL,
+        "cases_within_target_count": int((abs_adj <= TARGET_REL).sum()),
         "cases_count": len(steps),
+        "held_out_cases_count": int(held.sum()),
         "machine_peak_flop_per_s": machine.peak_flop_per_s,
         "machine_memory_bandwidth_bytes_per_s": machine.memory_bandwidth_bytes_per_s,
         "machine_fresh_allocation_s_per_byte": machine.fresh_allocation_s_per_byte,
@@ -326,7 +403,7 @@ def run(*, quick: bool = True, seed: int = 0, threads: int = 1, repeats: int = 5
         "load_average_1min.",
     ]
     return StepTimeValidationResult(
-        name=NAME, claim=CLAIM, seed=seed, headline=headline, notes=notes,
+        name=NAME, claim=claim_from(headline), seed=seed, headline=headline, notes=notes,
         params={"quick": quick, "threads": threads, "repeats": repeats, "warmup": 2,
                 "nets": sorted({c.net for c in todo}), "clock": machine.clock},
         steps=steps, kinds=pd.DataFrame(kinds), machine=machine.to_frame())

@@ -8,7 +8,9 @@ several batch sizes — the cuda-convnet CIFAR-10 net (32 px), AlexNet 2012 (227
 (224 px) and Beniaguev et al.'s TCNs (400 ms windows) — counted, priced op by op, and
 trained for real (median of ``--repeats`` steps after 2 warm-up steps, CPU time of the
 process). Nothing is fitted to the step times. Reported: median |predicted − measured| /
-measured over all cases (target ≤ 20 %), per net, with and without the load adjustment.
+measured over all cases (target ≤ 10 %) and over the held-out nets — ResNet-50, VGG-11,
+MobileNetV2, an LSTM and a transformer block, never used to shape the model (target ≤ 15 %)
+— per net, with and without the load adjustment.
 
     python benchmarks/step_time_validation.py --repeats 7
 """
@@ -46,7 +48,9 @@ def main() -> None:
         "command": (f"python benchmarks/step_time_validation.py --repeats {args.repeats} "
                     f"--threads {args.threads} --seed {args.seed}"
                     + (" --quick" if args.quick else "")),
-        "target": "median |predicted - measured| / measured <= 0.20",
+        "target": ("median |predicted - measured| / measured <= 0.10 over all cases and "
+                   "<= 0.15 over the held-out nets (never used to shape the model)"),
+        "claim": result.claim,
         "headline": result.headline,
         "per_case": steps.to_dict(orient="records"),
         "micro_benchmarks": result.machine.to_dict(orient="records"),
@@ -56,7 +60,7 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=float) + "\n")
-    cols = ["net", "batch", "measured_s", "predicted_s", "predicted_adjusted_s", "rel_error",
+    cols = ["net", "held_out", "batch", "measured_s", "predicted_s", "predicted_adjusted_s", "rel_error",
             "rel_error_adjusted", "load_average_1min"]
     print(steps[cols].to_string(index=False))
     print(json.dumps({k: v for k, v in result.headline.items() if "rel_error" in k}, indent=2))

@@ -350,13 +350,37 @@ class _MM(nn.Module):
 # -- the analyses (minutes of measuring: slow tier) --------------------------------------------
 
 @pytest.mark.slow
-def test_step_time_validation_quick_run_and_figure(tmp_path):
+def test_step_time_validation_full_run_meets_the_bars(tmp_path):
     from analyses import step_time_validation
 
-    r = step_time_validation.run(quick=True, seed=0)
+    # the full cases (the nets' own input sizes): the quick ones are too small to be priced
+    # by rates of generic kernels, so the bars are asserted on the full run only
+    r = step_time_validation.run(quick=False, seed=0, repeats=5)
     out = r.save(tmp_path / "step-time-validation")
     assert (out / "figure.png").exists() and (out / "data.csv").exists()
     h = r.headline
-    assert h["cases_count"] == len(r.steps) == 8
-    assert 0 <= h["median_rel_error_step_time"] < math.inf  # a number, not a threshold
+    assert h["cases_count"] == len(r.steps) and h["held_out_cases_count"] >= 10
     assert (r.steps[["measured_s", "predicted_s", "predicted_adjusted_s"]] > 0).all().all()
+    # the issue's bars: median |error| ≤ 10 % over all cases, ≤ 15 % on held-out nets
+    assert h["median_rel_error_step_time"] <= h["target_median_rel_error"]
+    assert h["held_out_median_rel_error_step_time"] <= h["target_held_out_median_rel_error"]
+
+
+def test_step_time_claim_is_written_from_the_headline():
+    from analyses.step_time_validation import HELD_OUT, NET_LABELS, cases, claim_from
+
+    h = {"median_rel_error_step_time": 0.084, "held_out_median_rel_error_step_time": 0.21,
+         "in_sample_median_rel_error_step_time": 0.05, "cases_count": 24,
+         "held_out_cases_count": 10, "target_median_rel_error": 0.10,
+         "target_held_out_median_rel_error": 0.15}
+    claim = claim_from(h)
+    assert "8 %" in claim and "21 %" in claim and "5 %" in claim and "24 cases" in claim
+    assert "all cases: 8 % (target 10 %, met)" in claim
+    assert "held-out nets: 21 % (target 15 %, missed)" in claim
+    assert "no held-out nets were run" in claim_from({**h, "held_out_median_rel_error_step_time":
+                                                       float("nan")})
+    # every held-out net has cases in both modes, and none of them shaped the model
+    for quick in (True, False):
+        nets = {c.net for c in cases(quick=quick)}
+        assert HELD_OUT <= nets and HELD_OUT <= set(NET_LABELS)
+        assert {"cifar_net", "alexnet", "resnet18"} <= nets - HELD_OUT
