@@ -1,4 +1,4 @@
-"""``results/index.html``: every figure with its claim, and one table of all headline numbers.
+"""``results/index.html``: every figure first, each with its claim and its own headline numbers.
 
 Both ``index.html`` and ``headline.csv`` are rebuilt from what is on disk, so they never show
 a result that is not there. Every result carries the run it came from (commit, uncommitted
@@ -50,6 +50,11 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
         font-size: 0.75rem; white-space: nowrap; }
 .claim { font-style: italic; } img { max-width: 100%; border: 1px solid #eee; }
 pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; font-size: 0.75rem; }
+td { overflow-wrap: anywhere; max-width: 36rem; } table.headline { width: 100%; }
+table.headline td:first-child { width: 45%; }
+nav ol { columns: 2; font-size: 0.9rem; padding-left: 1.5rem; }
+details summary { cursor: pointer; font-size: 0.85rem; color: #444; }
+.notes p { font-size: 0.85rem; color: #333; }
 """
 
 
@@ -221,10 +226,9 @@ def write_index(out_dir: str | Path, names: Sequence[str] = (), *, mode: str | N
             for key, value in (e.get("headline") or {}).items()]
     _write_atomic(out / "headline.csv", _headline_csv(rows))
 
-    parts = [*_page_head(entries, git=git, mode=mode, seed=seed), *_analyses_table(entries),
-             *_headline_table(rows)]
+    parts = [*_page_head(entries, git=git, mode=mode, seed=seed), *_contents(entries)]
     for e in entries:
-        parts += _section(e)
+        parts += _section(e, [(k, v) for owner, k, v in rows if owner is e])
     parts.append("</body></html>")
     index = out / "index.html"
     _write_atomic(index, "\n".join(parts))
@@ -285,44 +289,44 @@ def _page_head(entries: Sequence[dict[str, Any]], *, git: dict[str, Any], mode: 
     return parts
 
 
-def _analyses_table(entries: Sequence[dict[str, Any]]) -> list[str]:
-    """The table of analyses (status, claim, wall time, run, flags), left open."""
+def _contents(entries: Sequence[dict[str, Any]]) -> list[str]:
+    """A short list of the analyses (status, wall time, flags) linking to their sections;
+    every number is in its own section and in ``headline.csv``."""
     esc = html.escape
-    parts = ["<h2>Analyses</h2><table><tr><th>analysis</th><th>status</th>"
-             "<th>claim</th><th>wall time</th><th>run</th><th>flags</th></tr>"]
+    parts = ["<nav><ol>"]
     for e in entries:
-        status = ("<span class='ok'>ok</span>" if e["status"] == "ok"
-                  else "<span class='failed'>FAILED</span>")
+        status = "" if e["status"] == "ok" else " <span class='failed'>FAILED</span>"
         if "last_error" in e:
             status += " <span class='failed'>(latest run FAILED; older result kept)</span>"
-        wall = e.get("wall_time_s")
-        parts.append(f"<tr><td><a href='#{esc(e['name'])}'>{esc(e['name'])}</a></td>"
-                     f"<td>{status}</td><td>{esc(str(e.get('claim') or ''))}</td>"
-                     f"<td class='num'>{_wall(wall)}</td><td>{esc(_run_text(e['run']))}</td>"
-                     f"<td>{_badges(e['flags'])}</td></tr>")
+        wall = _wall(e.get("wall_time_s"))
+        parts.append(f"<li><a href='#{esc(e['name'])}'>{esc(e['name'])}</a>{status}"
+                     f"{f' · {wall}' if wall else ''} {_badges(e['flags'])}</li>")
+    parts.append("</ol></nav><p>All headline numbers with their runs: "
+                 "<a href='headline.csv'>headline.csv</a>.</p>")
     return parts
 
 
-def _headline_table(rows: Sequence[tuple[dict[str, Any], str, Any]]) -> list[str]:
-    """The end of the analyses table, then the table of headline numbers."""
+def _headline_table(items: Sequence[tuple[str, Any]]) -> list[str]:
+    """One result's headline numbers, folded when long (open up to 16 rows)."""
+    if not items:
+        return []
     esc = html.escape
-    parts = ["</table><h2>Headline numbers</h2><table><tr><th>analysis</th>"
-             "<th>quantity</th><th>value</th><th>flags</th></tr>"]
-    for e, key, value in rows:
-        parts.append(f"<tr><td>{esc(e['name'])}</td><td><code>{esc(key)}</code></td>"
-                     f"<td class='num'>{esc(_fmt(value))}</td><td>{_badges(e['flags'])}</td>"
-                     "</tr>")
-    parts.append("</table>")
-    return parts
+    rows = "".join(f"<tr><td><code>{esc(key)}</code></td><td class='num'>{esc(_fmt(value))}"
+                   "</td></tr>" for key, value in items)
+    return [f"<details{' open' if len(items) <= 16 else ''}><summary>headline numbers "
+            f"({len(items)})</summary><table class='headline'>{rows}</table></details>"]
 
 
-def _section(e: dict[str, Any]) -> list[str]:
-    """One result's section: claim, then its failure, or its figure, links and notes.
+def _section(e: dict[str, Any], headline: Sequence[tuple[str, Any]] = ()) -> list[str]:
+    """One result's section: claim, then its failure, or its figure, links, its own headline
+    numbers and notes.
 
     Parameters
     ----------
     e : dict
         One entry of :func:`collect`, with its ``flags``.
+    headline : sequence of (str, value)
+        Its headline numbers.
     """
     esc = html.escape
     name = esc(e["name"])
@@ -345,10 +349,13 @@ def _section(e: dict[str, Any]) -> list[str]:
     parts.append(f"<img src='{name}/figure.png' alt='{name} figure'>"
                  f"<p><a href='{name}/figure.pdf'>PDF</a> · "
                  f"<a href='{name}/data.csv'>data.csv</a> · "
-                 f"<a href='{name}/meta.json'>meta.json</a> · seed {e.get('seed')} · "
+                 f"<a href='{name}/meta.json'>meta.json</a> · {esc(_run_text(e['run']))} · "
                  f"{_wall(e.get('wall_time_s'))}</p>")
-    for note in e.get("notes", []):
-        parts.append(f"<p>{esc(str(note))}</p>")
+    parts += _headline_table(headline)
+    notes = e.get("notes", [])
+    if notes:
+        parts.append(f"<details class='notes'><summary>notes ({len(notes)})</summary>"
+                     + "".join(f"<p>{esc(str(n))}</p>" for n in notes) + "</details>")
     return parts
 
 
