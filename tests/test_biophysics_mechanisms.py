@@ -17,6 +17,7 @@ import pytest
 from scipy.optimize import brentq
 
 from models.channels import HAY_CHANNELS, calcium_nernst_mV
+from neurocomp.biophysics import ExponentialProfile, WindowProfile
 from neurocomp.biophysics.channels import (
     HH_SQUID,
     ChannelDensities,
@@ -30,10 +31,8 @@ from neurocomp.biophysics.mechanisms import (
     CalciumPool,
     Channel,
     ChannelDensity,
-    ExponentialProfile,
     Gate,
     Membrane,
-    WindowProfile,
     brian2_equations,
 )
 
@@ -393,8 +392,8 @@ G_L, E_L, G_H, D_UM = 1e-4, -90.0, 1e-3, 20.0  # S/cm², mV, S/cm², µm (soma s
 
 
 def _leak_ih_model():
+    from neurocomp.biophysics import Morphology, Section
     from neurocomp.biophysics.model import NeuronModel
-    from neurocomp.biophysics.morphology import Morphology, Section
 
     soma = Section(name="soma", region="soma", parent=None, lengths_um=(D_UM,),
                    diameters_um=(D_UM,), is_soma=True)

@@ -11,6 +11,7 @@ import pytest
 from brian2 import ms, mV, us
 
 from models.neurons import ball_and_stick_model
+from neurocomp.biophysics import Morphology, Section
 from neurocomp.biophysics import inputs as spikes
 from neurocomp.biophysics.cable import (
     CableParameters,
@@ -21,7 +22,7 @@ from neurocomp.biophysics.cable import (
 )
 from neurocomp.biophysics.channels import ChannelDensities
 from neurocomp.biophysics.model import NeuronModel, Stages, SynapseGroup
-from neurocomp.biophysics.morphology import Morphology, Section, cable, symmetric_tree
+from neurocomp.biophysics.morphology import cable, symmetric_tree
 from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
 from neurocomp.biophysics.receptors import mg_block
 from neurocomp.biophysics.release import ReleaseParameters

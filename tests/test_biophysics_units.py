@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from neurocomp.biophysics import Morphology, MorphologyError, Section
 from neurocomp.biophysics import inputs as spikes
 from neurocomp.biophysics.cable import (
     CableParameters,
@@ -29,9 +30,6 @@ from neurocomp.biophysics.channels import (
 )
 from neurocomp.biophysics.model import NeuronModel, Stages, SynapseGroup
 from neurocomp.biophysics.morphology import (
-    Morphology,
-    MorphologyError,
-    Section,
     ball_and_stick,
     rall_daughter_diameter_um,
     read_swc,

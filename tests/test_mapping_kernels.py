@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from neurocomp.biophysics.morphology import Morphology, Section, ball_and_stick
+from neurocomp.biophysics import Morphology, Section
+from neurocomp.biophysics.morphology import ball_and_stick
 from neurocomp.biophysics.receptors import AMPA
 from neurocomp.mapping.kernels import impulse_responses, passive_system, synaptic_kernels
 from neurocomp.mapping.linear import (

@@ -1,13 +1,17 @@
 """The biophysical neuron: a Brian2 pipeline of its stages, and the cable theory it is
 validated against.
 
-Modules: ``morphology`` (trees, SWC), ``mechanisms`` (channels, calcium pools and
-membranes as small named units, rendered for Brian2), ``channels`` (HH squid units),
-``clamp`` (current clamps), ``plateaus`` (dendritic plateau detection), ``receptors``,
-``release``
-(Tsodyks–Markram), ``inputs`` (spike trains), ``model`` (NeuronModel, Stages), ``pipeline``
-(NeuronPipeline), ``recording`` (Recording), ``backend`` (numpy / cython / cpp_standalone),
-``cable`` (analytic cable theory), ``validation`` (Brian2 set-ups checked against theory).
+Modules: ``morphology`` (tree builders, SWC import; ``morphology_tree`` the Section and
+Morphology types, ``morphology_swc`` SWC parsing and checks), ``mechanisms`` (channels,
+calcium pools and membranes as small named units, rendered for Brian2;
+``mechanisms_expressions`` their expression language, ``mechanisms_profiles`` densities
+along the dendrite), ``channels`` (HH squid units), ``clamp`` (current clamps), ``plateaus``
+(dendritic plateau detection), ``receptors``, ``release`` (Tsodyks–Markram), ``inputs``
+(spike trains), ``model`` (NeuronModel, Stages), ``pipeline`` (NeuronPipeline;
+``pipeline_checks``, ``pipeline_neuron``, ``pipeline_synapses`` and ``pipeline_monitors``
+the checks, neuron, synapses and recording of a run), ``recording`` (Recording),
+``backend`` (numpy / cython / cpp_standalone), ``cable`` (analytic cable theory),
+``validation`` (Brian2 set-ups checked against theory).
 
 This face is the pillar's contract: code outside ``neurocomp/biophysics/`` imports from here
 only (``tests/test_architecture.py``). ``inputs`` (spike-train builders) and ``morphology``
@@ -29,22 +33,19 @@ from neurocomp.biophysics.mechanisms import (
     CalciumPool,
     Channel,
     ChannelDensity,
-    ExponentialProfile,
     Gate,
     Membrane,
-    WindowProfile,
     brian2_equations,
 )
+from neurocomp.biophysics.mechanisms_profiles import ExponentialProfile, WindowProfile
 from neurocomp.biophysics.model import AXONAL_REGIONS, NeuronModel, Stages, SynapseGroup
 from neurocomp.biophysics.morphology import (
-    Morphology,
-    MorphologyError,
-    Section,
     ball_and_stick,
     symmetric_tree,
     tapered_section,
     with_axon,
 )
+from neurocomp.biophysics.morphology_tree import Morphology, MorphologyError, Section
 from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
 from neurocomp.biophysics.plateaus import PlateauEvents, detect_plateaus, plateau_rate_hz
 from neurocomp.biophysics.receptors import AMPA, RECEPTORS, ReceptorKinetics, receptor_equations

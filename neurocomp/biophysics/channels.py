@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurocomp.biophysics.mechanisms import Channel, ChannelDensity, Gate, Membrane, evaluate
+from neurocomp.biophysics.mechanisms import Channel, ChannelDensity, Gate, Membrane
+from neurocomp.biophysics.mechanisms_expressions import evaluate
 from neurocomp.checks import check_real
 
 __all__ = [

@@ -14,12 +14,15 @@ uses for ``Im``) is
 
 The expressions use only ``exp``, ``exprel`` (:math:`(e^x - 1)/x`, finite at 0), ``log``,
 ``sqrt``, ``clip``, ``int`` (of a comparison: 1 where true, for piecewise rates), arithmetic
-and powers, so one description evaluates with NumPy
-(:meth:`Gate.steady_state`, :func:`evaluate`), becomes Brian2 equations
+and powers (the expression language of :mod:`neurocomp.biophysics.mechanisms_expressions`),
+so one description evaluates with NumPy (:meth:`Gate.steady_state`,
+:func:`~neurocomp.biophysics.mechanisms_expressions.evaluate`), becomes Brian2 equations
 (:func:`brian2_equations`), and can be evaluated by any other engine that supplies those
 functions. To add a channel, write a :class:`Channel` — no equation string is edited
 anywhere else. Named, cited channel sets (Hodgkin–Huxley squid, Hay et al. 2011) are in
-:mod:`neurocomp.biophysics.channels` and ``models.channels``.
+:mod:`neurocomp.biophysics.channels` and ``models.channels``. A :class:`ChannelDensity`
+places a channel on a region's membrane with a constant density or one that varies with path
+distance (:mod:`neurocomp.biophysics.mechanisms_profiles`).
 
 A :class:`CalciumPool` integrates the current of the channels whose ion is ``"ca"`` into a
 submembrane concentration (the ``CaDynamics_E2`` scheme of Hay et al. 2011):
@@ -35,7 +38,6 @@ free calcium and :math:`d` the depth of the shell.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +45,8 @@ from typing import Any
 
 import numpy as np
 
+from neurocomp.biophysics.mechanisms_expressions import _IDENT, _check_expression, evaluate
+from neurocomp.biophysics.mechanisms_profiles import ExponentialProfile, Profile, WindowProfile
 from neurocomp.checks import check_choice, check_int, check_real
 
 __all__ = [
@@ -50,60 +54,14 @@ __all__ = [
     "CalciumPool",
     "Channel",
     "ChannelDensity",
-    "ExponentialProfile",
     "Gate",
     "Membrane",
-    "WindowProfile",
     "brian2_equations",
-    "evaluate",
-    "exprel",
 ]
 
 #: Ions a channel may carry; ``"ca"`` currents feed a :class:`CalciumPool`.
 IONS = ("na", "k", "ca", "nonspecific")
 FARADAY_C_PER_MOL = 96485.33212  # CODATA 2018 exact value
-_ALLOWED_NAMES = {"v", "cai", "exp", "exprel", "log", "sqrt", "clip", "inf", "int"}
-_IDENT = re.compile(r"[A-Za-z_]\w*")
-
-
-def exprel(x: Any) -> Any:
-    """(eˣ − 1)/x with its limit 1 at x = 0 (NumPy arrays or scalars)."""
-    x = np.asarray(x, dtype=np.float64)
-    small = np.abs(x) < 1e-9
-    safe = np.where(small, 1.0, x)
-    return np.where(small, 1.0 + x / 2, np.expm1(safe) / safe)
-
-
-def _as_number(x: Any) -> Any:
-    """``int(condition)`` of an expression: 1.0 where true, else 0.0 (arrays too)."""
-    return np.asarray(x, dtype=np.float64)
-
-
-_NUMPY_FUNCTIONS = {"exp": np.exp, "exprel": exprel, "log": np.log, "sqrt": np.sqrt,
-                    "clip": np.clip, "inf": np.inf, "int": _as_number}
-
-
-def _check_expression(what: str, expr: str) -> str:
-    if not isinstance(expr, str) or not expr.strip():
-        raise ValueError(f"{what} must be a non-empty expression string; got {expr!r}")
-    unknown = sorted(set(_IDENT.findall(re.sub(r"\d+\.?\d*[eE][-+]?\d+", "", expr)))
-                     - _ALLOWED_NAMES)
-    if unknown:
-        raise ValueError(f"{what} = {expr!r} uses unknown names {unknown}; an expression may "
-                         f"use only {sorted(_ALLOWED_NAMES)}")
-    return expr
-
-
-def evaluate(expr: str, *, v_mV: Any, cai_mM: Any = 1e-4,
-             functions: Mapping[str, Any] | None = None) -> Any:
-    """Evaluate a gate expression at membrane potential ``v_mV`` and calcium ``cai_mM``.
-
-    ``functions`` replaces the NumPy functions (``exp``, ``exprel``, ``log``, ``sqrt``,
-    ``clip``) by another engine's, e.g. PyTorch's.
-    """
-    namespace = dict(_NUMPY_FUNCTIONS if functions is None else functions)
-    namespace.update(v=v_mV, cai=cai_mM)
-    return eval(expr, {"__builtins__": {}}, namespace)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -270,66 +228,6 @@ class Channel:
         """Conductance density with every gate at steady state, S/cm²."""
         states = {g.name: g.steady_state(v_mV, cai_mM) for g in self.gates}
         return np.asarray(gbar_S_cm2 * self.open_fraction(states), dtype=np.float64)
-
-
-@dataclass(frozen=True, kw_only=True)
-class ExponentialProfile:
-    r"""Density growing exponentially with path distance from the soma, S/cm².
-
-    .. math:: \bar g(d) = \bar g_0\,\bigl(a + b\, e^{\min(d, d_\text{cap})/\lambda}\bigr)
-
-    (Hay et al. 2011's apical Iₕ gradient has a = −0.8696, b = 2.087, λ = L/3.6161 with L
-    the longest apical path; a negative result is an error, not clipped.)
-    """
-
-    base_S_cm2: float
-    offset: float
-    amplitude: float
-    length_um: float
-    cap_um: float = math.inf
-
-    def __post_init__(self) -> None:
-        check_real("base_S_cm2", self.base_S_cm2, low=0, unit="S/cm²")
-        check_real("offset", self.offset, low=-1e3, high=1e3)
-        check_real("amplitude", self.amplitude, low=-1e3, high=1e3)
-        check_real("length_um", self.length_um, low=0, low_inclusive=False, unit="µm")
-        if not (self.cap_um > 0):
-            raise ValueError(f"cap_um must be > 0 µm; got {self.cap_um}")
-
-    def at(self, distance_um: np.ndarray) -> np.ndarray:
-        """Density at each path distance (µm), S/cm²."""
-        d = np.minimum(np.asarray(distance_um, dtype=np.float64), self.cap_um)
-        g = self.base_S_cm2 * (self.offset + self.amplitude * np.exp(d / self.length_um))
-        if np.any(g < 0):
-            raise ValueError(f"exponential profile is negative at {float(d[g < 0][0]):g} µm; "
-                             f"choose offset/amplitude so the density stays ≥ 0")
-        return g
-
-
-@dataclass(frozen=True, kw_only=True)
-class WindowProfile:
-    """One density inside a band of path distances [start, stop] µm, another outside, S/cm²
-    (e.g. the Ca²⁺ "hot zone" of the apical trunk)."""
-
-    inside_S_cm2: float
-    outside_S_cm2: float
-    start_um: float
-    stop_um: float
-
-    def __post_init__(self) -> None:
-        check_real("inside_S_cm2", self.inside_S_cm2, low=0, unit="S/cm²")
-        check_real("outside_S_cm2", self.outside_S_cm2, low=0, unit="S/cm²")
-        check_real("start_um", self.start_um, low=0, unit="µm")
-        check_real("stop_um", self.stop_um, low=self.start_um, low_inclusive=False, unit="µm")
-
-    def at(self, distance_um: np.ndarray) -> np.ndarray:
-        """Density at each path distance (µm), S/cm²."""
-        d = np.asarray(distance_um, dtype=np.float64)
-        inside = (d >= self.start_um) & (d <= self.stop_um)
-        return np.where(inside, self.inside_S_cm2, self.outside_S_cm2)
-
-
-Profile = float | ExponentialProfile | WindowProfile
 
 
 @dataclass(frozen=True, kw_only=True)

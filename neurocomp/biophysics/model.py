@@ -16,7 +16,7 @@ import numpy as np
 
 from neurocomp.biophysics.channels import ChannelDensities
 from neurocomp.biophysics.mechanisms import Channel, Membrane
-from neurocomp.biophysics.morphology import Morphology
+from neurocomp.biophysics.morphology_tree import Morphology
 from neurocomp.biophysics.receptors import RECEPTORS, ReceptorKinetics
 from neurocomp.biophysics.release import ReleaseParameters
 from neurocomp.checks import (

@@ -1,11 +1,14 @@
-"""Neuron morphologies: sections, builders, SWC import, validation, and conversion to Brian2.
+"""Neuron morphologies: builders of model trees, SWC import, and per-region descriptions.
 
-A :class:`Morphology` is a tree of :class:`Section` objects, each an unbranched run of
+A :class:`~neurocomp.biophysics.morphology_tree.Morphology` is a tree of
+:class:`~neurocomp.biophysics.morphology_tree.Section` objects, each an unbranched run of
 compartments with a *region* label (``soma``, ``basal``, ``apical``, ``tuft``, ``dendrite``,
-``ais``, ``axon``, ``node``, ``internode`` …) that models use to place channels and synapses.
-Everything here is plain Python and numpy; :meth:`Morphology.to_brian2` builds the Brian2
-morphology and returns, per section, the compartment indices Brian2 gave it (Brian2's own
-attribute access selects a whole subtree, see the project's Brian2 notes, pitfall P1).
+``ais``, ``axon``, ``node``, ``internode`` …) that models use to place channels and synapses
+(the data types, their validation and the conversion to Brian2 are in
+:mod:`neurocomp.biophysics.morphology_tree`). Here are the builders (a cable, a ball and
+stick, a symmetric tree, an axon attached to a soma), :func:`read_swc` (its parsing and
+checks in :mod:`neurocomp.biophysics.morphology_swc`) and :func:`describe`. Everything is
+plain Python and numpy.
 
 Lengths and diameters are in µm. A section of ``n`` compartments has ``n`` lengths and
 ``n + 1`` diameters (each compartment a truncated cone between two points, as in SWC and in
@@ -15,28 +18,16 @@ Brian2's ``Section``); a soma is a sphere of one compartment.
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from neurocomp.checks import (
-    check_bool,
-    check_instance,
-    check_int,
-    check_real,
-    describe_value,
-)
+from neurocomp.biophysics.morphology_swc import _parse_swc, _swc_sections, _swc_tree
+from neurocomp.biophysics.morphology_tree import Morphology, MorphologyError, Section
+from neurocomp.checks import check_bool, check_instance, check_int, check_real
 
 __all__ = [
     "MAX_SECTIONS",
     "SWC_REGIONS",
-    "Morphology",
-    "MorphologyError",
-    "Section",
     "ball_and_stick",
     "cable",
     "rall_daughter_diameter_um",
@@ -45,235 +36,10 @@ __all__ = [
     "with_axon",
 ]
 
+
 #: Region names of the standard SWC structure types (Cannon et al. 1998, J Neurosci Methods
 #: 84:49; the NeuroMorpho.Org specification). Types ≥ 5 are custom and read as "custom<n>".
 SWC_REGIONS = {1: "soma", 2: "axon", 3: "basal", 4: "apical"}
-
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-
-
-class MorphologyError(ValueError):
-    """A malformed morphology (the message says which section or SWC line, and why)."""
-
-
-def _numbers(section: Any, name: str, values: Any) -> tuple[float, ...]:
-    """``values`` as a tuple of floats, or a MorphologyError naming the field."""
-    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
-        raise MorphologyError(f"section {section!r}: {name} must be a sequence of numbers "
-                              f"(µm); got {values!r}")
-    out = []
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
-            raise MorphologyError(f"section {section!r}: {name} must hold numbers (µm); got "
-                                  f"{v!r} of type {type(v).__name__}")
-        out.append(float(v))
-    return tuple(out)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Section:
-    """An unbranched run of compartments.
-
-    Parameters
-    ----------
-    name : str
-        Unique identifier (letters, digits, underscores; starts with a letter).
-    region : str
-        Label used by models to place channels and synapses.
-    parent : str or None
-        Name of the parent section; ``None`` for the root.
-    lengths_um : tuple of float
-        Length of each compartment, µm (> 0). A soma has one entry: its diameter.
-    diameters_um : tuple of float
-        Diameters at the ``n + 1`` compartment boundaries, µm (> 0). A soma has one entry.
-    is_soma : bool
-        Whether this is a spherical soma (one compartment).
-    """
-
-    name: str
-    region: str
-    parent: str | None
-    lengths_um: tuple[float, ...]
-    diameters_um: tuple[float, ...]
-    is_soma: bool = False
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not _NAME.match(self.name):
-            raise MorphologyError(f"section name must be letters, digits and underscores "
-                                  f"starting with a letter; got {self.name!r}")
-        check_bool("is_soma", self.is_soma)
-        lengths = _numbers(self.name, "lengths_um", self.lengths_um)
-        diameters = _numbers(self.name, "diameters_um", self.diameters_um)
-        object.__setattr__(self, "lengths_um", lengths)
-        object.__setattr__(self, "diameters_um", diameters)
-        if self.is_soma:
-            if len(diameters) != 1:
-                raise MorphologyError(f"section {self.name!r}: a soma has one diameter "
-                                      f"(diameters_um); got {len(diameters)}")
-            object.__setattr__(self, "lengths_um", diameters)
-        elif len(lengths) < 1:
-            raise MorphologyError(f"section {self.name!r}: lengths_um must hold n >= 1 "
-                                  f"compartment lengths; got {self.lengths_um!r}")
-        elif len(diameters) != len(lengths) + 1:
-            raise MorphologyError(f"section {self.name!r}: diameters_um must hold n + 1 = "
-                                  f"{len(lengths) + 1} diameters, one per compartment boundary "
-                                  f"(needs n >= 1 compartment lengths and n + 1 diameters); got "
-                                  f"{len(lengths)} lengths_um and {len(diameters)} "
-                                  f"diameters_um")
-        for what, values in (("lengths_um", self.lengths_um), ("diameters_um", diameters)):
-            bad = [v for v in values if not (math.isfinite(v) and v > 0)]
-            if bad:
-                raise MorphologyError(f"section {self.name!r}: {what} must be finite and > 0 "
-                                      f"µm; got {bad[0]!r}")
-
-    @property
-    def n(self) -> int:
-        """Number of compartments."""
-        return 1 if self.is_soma else len(self.lengths_um)
-
-    @property
-    def length_um(self) -> float:
-        """Total length, µm (the diameter for a soma)."""
-        return float(sum(self.lengths_um))
-
-    def membrane_area_um2(self) -> np.ndarray:
-        """Lateral membrane area of each compartment, µm² (sphere area for a soma)."""
-        d = np.asarray(self.diameters_um)
-        if self.is_soma:
-            return np.array([np.pi * d[0] ** 2])
-        r0, r1, L = d[:-1] / 2, d[1:] / 2, np.asarray(self.lengths_um)
-        return np.pi * (r0 + r1) * np.sqrt(L**2 + (r1 - r0) ** 2)
-
-
-@dataclass(frozen=True)
-class Morphology:
-    """A validated tree of sections (parents listed before their children)."""
-
-    sections: tuple[Section, ...]
-    source: str = field(default="", compare=False)
-
-    def __post_init__(self) -> None:
-        if isinstance(self.sections, str | bytes | Section) or not isinstance(self.sections,
-                                                                              Iterable):
-            raise MorphologyError(f"sections must be a sequence of Section objects; got "
-                                  f"{type(self.sections).__name__}")
-        secs = tuple(self.sections)
-        object.__setattr__(self, "sections", secs)
-        if not secs:
-            raise MorphologyError("sections must hold at least one Section (the root); got "
-                                  "none")
-        seen: set[str] = set()
-        for i, s in enumerate(secs):
-            if not isinstance(s, Section):
-                raise MorphologyError(f"sections[{i}] must be a Section; got "
-                                      f"{describe_value(s)} of type {type(s).__name__}")
-            if s.name in seen:
-                raise MorphologyError(f"two sections are named {s.name!r}")
-            if i == 0:
-                if s.parent is not None:
-                    raise MorphologyError(f"the first section ({s.name!r}) must be the root "
-                                          f"(parent None); its parent is {s.parent!r}")
-            elif s.parent is None:
-                raise MorphologyError(f"section {s.name!r} has no parent, but "
-                                      f"{secs[0].name!r} is already the root: a morphology "
-                                      f"has exactly one root")
-            elif s.parent not in seen:
-                raise MorphologyError(f"section {s.name!r} names parent {s.parent!r}, which is "
-                                      f"missing or listed after it")
-            if s.is_soma and i != 0:
-                raise MorphologyError(f"section {s.name!r}: only the root may be a soma")
-            seen.add(s.name)
-
-    # -- queries -----------------------------------------------------------------------
-    def __getitem__(self, name: str) -> Section:
-        for s in self.sections:
-            if s.name == name:
-                return s
-        raise KeyError(f"no section named {name!r}; sections: "
-                       f"{', '.join(s.name for s in self.sections)}")
-
-    @property
-    def n_compartments(self) -> int:
-        """Total number of compartments."""
-        return sum(s.n for s in self.sections)
-
-    @property
-    def regions(self) -> tuple[str, ...]:
-        """Region labels present, in order of first appearance."""
-        return tuple(dict.fromkeys(s.region for s in self.sections))
-
-    def children(self, name: str) -> tuple[Section, ...]:
-        """Sections whose parent is ``name``."""
-        return tuple(s for s in self.sections if s.parent == name)
-
-    def compartment_table(self) -> dict[str, np.ndarray]:
-        """Per-compartment arrays in Brian2's order (depth-first, children in insertion order).
-
-        Keys: ``section`` (name), ``region``, ``index`` (Brian2 compartment index),
-        ``distance_um`` (path distance of the compartment midpoint from the root's centre),
-        ``length_um``, ``diameter_um`` (mean of the two ends), ``area_um2``.
-        """
-        rows: dict[str, list[Any]] = {k: [] for k in ("section", "region", "distance_um",
-                                                      "length_um", "diameter_um", "area_um2")}
-
-        def visit(sec: Section, start_um: float) -> None:
-            L = np.asarray(sec.lengths_um)
-            d = np.asarray(sec.diameters_um)
-            if sec.is_soma:
-                mids, ends, diam = np.array([0.0]), sec.diameters_um[0] / 2, d
-            else:
-                mids = start_um + np.cumsum(L) - L / 2
-                ends, diam = start_um + L.sum(), (d[:-1] + d[1:]) / 2
-            rows["section"] += [sec.name] * sec.n
-            rows["region"] += [sec.region] * sec.n
-            rows["distance_um"] += list(mids)
-            rows["length_um"] += list(L)
-            rows["diameter_um"] += list(diam)
-            rows["area_um2"] += list(sec.membrane_area_um2())
-            for child in self.children(sec.name):
-                visit(child, ends)
-
-        visit(self.sections[0], 0.0)
-        table = {k: np.asarray(v) for k, v in rows.items()}
-        table["index"] = np.arange(len(table["section"]))
-        return table
-
-    def indices(self, *, region: str | None = None, section: str | None = None) -> np.ndarray:
-        """Brian2 compartment indices of a region or a section (sorted)."""
-        table = self.compartment_table()
-        if (region is None) == (section is None):
-            raise ValueError("give exactly one of region or section")
-        if region is not None:
-            if region not in self.regions:
-                raise KeyError(f"no region {region!r}; regions: {', '.join(self.regions)}")
-            return table["index"][table["region"] == region]
-        self[section]  # raises KeyError naming the sections
-        return table["index"][table["section"] == section]
-
-    # -- conversion --------------------------------------------------------------------
-    def to_brian2(self) -> Any:
-        """The Brian2 morphology (compartment order as in :meth:`compartment_table`)."""
-        from brian2 import Cylinder, Soma, um
-        from brian2 import Section as B2Section
-
-        built: dict[str, Any] = {}
-        for s in self.sections:
-            if s.is_soma:
-                obj = Soma(diameter=s.diameters_um[0] * um)
-            elif len(set(s.diameters_um)) == 1 and len(set(s.lengths_um)) == 1:
-                obj = Cylinder(n=s.n, diameter=s.diameters_um[0] * um,
-                               length=s.length_um * um)
-            else:
-                obj = B2Section(n=s.n, diameter=np.asarray(s.diameters_um) * um,
-                                length=np.asarray(s.lengths_um) * um)
-            if s.parent is not None:
-                setattr(built[s.parent], s.name, obj)
-            built[s.name] = obj
-        return built[self.sections[0].name]
-
-    def with_sections(self, extra: Iterable[Section]) -> Morphology:
-        """A new morphology with ``extra`` sections appended."""
-        return Morphology((*self.sections, *extra), source=self.source)
 
 
 # -- builders ----------------------------------------------------------------------------------
@@ -462,49 +228,6 @@ def with_axon(morphology: Morphology, *, ais_length_um: float, ais_diameter_um: 
 
 # -- SWC ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Point:
-    line: int
-    id: int
-    type: int
-    xyz: tuple[float, float, float]
-    radius: float
-    parent: int
-
-
-def _parse_swc(text: str, origin: str) -> list[_Point]:
-    points: list[_Point] = []
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        parts = line.split()
-        if len(parts) != 7:
-            raise MorphologyError(f"{origin}, line {lineno}: an SWC line has 7 fields (id type "
-                                  f"x y z radius parent); got {len(parts)}: {raw.strip()!r}")
-        try:
-            pid, ptype = int(parts[0]), int(parts[1])
-            x, y, z, r = (float(v) for v in parts[2:6])
-            parent = int(parts[6])
-        except ValueError as exc:
-            raise MorphologyError(f"{origin}, line {lineno}: cannot read numbers from "
-                                  f"{raw.strip()!r} ({exc})") from None
-        if not all(math.isfinite(v) for v in (x, y, z, r)):
-            raise MorphologyError(f"{origin}, line {lineno}: coordinates and radius must be "
-                                  f"finite")
-        if r <= 0:
-            raise MorphologyError(f"{origin}, line {lineno}: radius must be > 0 µm; got {r:g}")
-        if ptype < 0:
-            raise MorphologyError(f"{origin}, line {lineno}: structure type must be >= 0; "
-                                  f"got {ptype}")
-        points.append(_Point(lineno, pid, ptype, (x, y, z), r, parent))
-    if not points:
-        raise MorphologyError(f"{origin}: no SWC points found (the text is empty or only "
-                              f"comments); an SWC file needs lines 'id type x y z radius "
-                              f"parent'")
-    return points
-
-
 def read_swc(source: str | Path, *, text: str | None = None) -> Morphology:
     """Read an SWC file (or SWC ``text``) into a validated :class:`Morphology`.
 
@@ -521,98 +244,8 @@ def read_swc(source: str | Path, *, text: str | None = None) -> Morphology:
         if not path.is_file():
             raise MorphologyError(f"SWC file not found: {path}")
         text = path.read_text()
-    pts = _parse_swc(text, origin)
-    by_id: dict[int, _Point] = {}
-    for p in pts:
-        if p.id in by_id:
-            raise MorphologyError(f"{origin}, line {p.line}: id {p.id} already used on line "
-                                  f"{by_id[p.id].line}")
-        by_id[p.id] = p
-    roots = [p for p in pts if p.parent == -1]
-    if len(roots) != 1:
-        lines = ", ".join(str(p.line) for p in roots) or "none"
-        raise MorphologyError(f"{origin}: an SWC tree has exactly one root (parent -1); found "
-                              f"{len(roots)} (lines {lines})")
-    for p in pts:
-        if p.parent != -1 and p.parent not in by_id:
-            raise MorphologyError(f"{origin}, line {p.line}: parent {p.parent} of point {p.id} "
-                                  f"does not exist")
-    children: dict[int, list[int]] = {p.id: [] for p in pts}
-    for p in pts:
-        if p.parent != -1:
-            children[p.parent].append(p.id)
-    # cycle / reachability check by walking from the root
-    reached, stack = set(), [roots[0].id]
-    while stack:
-        pid = stack.pop()
-        if pid in reached:
-            raise MorphologyError(f"{origin}: point {pid} is reached twice (cycle)")
-        reached.add(pid)
-        stack.extend(children[pid])
-    if len(reached) != len(pts):
-        lost = sorted(set(by_id) - reached)[:5]
-        raise MorphologyError(f"{origin}: points {lost} are not connected to the root (cycle "
-                              f"or detached subtree)")
-
-    root = roots[0]
-    soma_ids = [p.id for p in pts if p.type == 1]
-    sections: list[Section] = []
-    if root.type == 1:
-        soma_pts = [by_id[i] for i in soma_ids]
-        xyz = np.array([p.xyz for p in soma_pts])
-        radii = np.array([p.radius for p in soma_pts])
-        if len(soma_pts) == 1:
-            area = 4 * np.pi * radii[0] ** 2
-        elif len(soma_pts) == 3:  # NeuroMorpho three-point soma: a cylinder of 2r x 2r
-            area = 4 * np.pi * radii[0] ** 2
-        else:  # a contour: use the mean distance to the centroid as radius
-            area = 4 * np.pi * np.mean(np.linalg.norm(xyz - xyz.mean(0), axis=1)) ** 2
-        d = float(np.sqrt(area / np.pi))
-        sections.append(Section(name="soma", region="soma", parent=None, lengths_um=(d,),
-                                diameters_um=(d,), is_soma=True))
-        soma_set = set(soma_ids)
-        starts = [(c, "soma", root) for s in soma_ids for c in children[s] if c not in soma_set]
-    else:
-        soma_set = set()
-        starts = [(c, None, root) for c in children[root.id]]
-        if not starts:
-            raise MorphologyError(f"{origin}: a tree without soma needs at least two points")
-    counter: dict[str, int] = {}
-
-    def region_of(t: int) -> str:
-        return SWC_REGIONS.get(t, f"custom{t}")
-
-    queue = list(starts)
-    while queue:
-        first, parent_name, anchor = queue.pop(0)
-        chain = [by_id[first]]
-        while (len(children[chain[-1].id]) == 1
-               and by_id[children[chain[-1].id][0]].type == chain[0].type):
-            chain.append(by_id[children[chain[-1].id][0]])
-        region = region_of(chain[0].type)
-        k = counter.get(region, 0)
-        counter[region] = k + 1
-        name = f"{region}{k}"
-        line = [anchor, *chain]
-        xyz = np.array([p.xyz for p in line])
-        lengths = np.linalg.norm(np.diff(xyz, axis=0), axis=1)
-        if (lengths <= 0).any():
-            bad = chain[int(np.argmax(lengths <= 0))]
-            raise MorphologyError(f"{origin}, line {bad.line}: point {bad.id} coincides with its "
-                                  f"parent (zero-length segment)")
-        diam = [2 * (chain[0].radius if anchor.id in soma_set else anchor.radius)]
-        diam += [2 * p.radius for p in chain]
-        sections.append(Section(name=name, region=region, parent=parent_name,
-                                lengths_um=tuple(lengths), diameters_um=tuple(diam)))
-        tail = chain[-1]
-        for c in children[tail.id]:
-            queue.append((c, name, tail))
-    if root.type != 1:
-        extra_roots = [s.name for s in sections[1:] if s.parent is None]
-        if extra_roots:
-            raise MorphologyError(f"{origin}: without a soma the root point may have only one "
-                                  f"child (a second branch starts section {extra_roots[0]})")
-    return Morphology(tuple(sections), source=origin)
+    tree = _swc_tree(_parse_swc(text, origin), origin)
+    return Morphology(tuple(_swc_sections(tree, SWC_REGIONS)), source=origin)
 
 
 def describe(morphology: Morphology) -> dict[str, Any]:

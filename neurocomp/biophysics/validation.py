@@ -1,7 +1,7 @@
 """Brian2 set-ups that check the simulator against theory: cables, trees and the HH axon.
 
 Each function builds a small ``SpatialNeuron`` directly from a
-:class:`~neurocomp.biophysics.morphology.Morphology` (no synapses), runs it on the chosen
+:class:`~neurocomp.biophysics.morphology_tree.Morphology` (no synapses), runs it on the chosen
 backend, and returns plain numpy arrays for comparison with :mod:`neurocomp.biophysics.cable`
 and :mod:`neurocomp.biophysics.channels`. ``C_m`` and ``R_i`` are always set explicitly
 (Brian2's defaults, 0.9 µF/cm² and 150 Ω·cm, differ from NEURON's).
@@ -22,7 +22,8 @@ from neurocomp.biophysics.channels import (
     hh_sodium,
 )
 from neurocomp.biophysics.mechanisms import brian2_equations
-from neurocomp.biophysics.morphology import Morphology, cable
+from neurocomp.biophysics.morphology import cable
+from neurocomp.biophysics.morphology_tree import Morphology
 from neurocomp.checks import check_int, check_real
 
 __all__ = ["AxonVelocity", "hh_axon_velocity", "passive_steady_state"]
