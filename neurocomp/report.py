@@ -285,7 +285,7 @@ def _page_head(entries: Sequence[dict[str, Any]], *, git: dict[str, Any], mode: 
     if n_flagged:
         parts.append(f"<p><span class='flag'>{n_flagged} of {len(entries)} results come from "
                      "another run</span> (another commit, uncommitted changes, another mode "
-                     "or seed): see the flags column.</p>")
+                     "or seed): see the flags beside each analysis.</p>")
     return parts
 
 
