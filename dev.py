@@ -66,7 +66,7 @@ def ensure_environment() -> None:
         pip += ["--find-links", LOCAL_WHEELS]
     # torch first and alone, pinned, so no dependency can ask for a CUDA build.
     _run([*pip, TORCH_PIN])
-    _run([*pip, "-e", ".[dev]"])
+    _run([*pip, "-e", ".[dev,docs]"])
     STAMP.write_text(fingerprint + "\n")
 
 
