@@ -201,7 +201,7 @@ def write_index(out_dir: str | Path, names: Sequence[str] = (), *, mode: str | N
         The output directory.
     names : sequence of str
         Analyses to list first, in this order.
-    mode : {"quick", "full"} or None
+    mode : None or {"quick", "full"}
         Mode of the run that rebuilds the index; results of another mode are flagged.
         None: the most common mode on disk.
     seed : int or None

@@ -189,7 +189,7 @@ class Result(ABC):
 
         Raises
         ------
-        ~neurocomp.result_files.UnsafeOutputError
+        neurocomp.result_files.UnsafeOutputError
             If ``directory`` (or ``<directory>.error.json``) exists and neurocomp did not
             write it; checked before anything is drawn, nothing is touched.
         """

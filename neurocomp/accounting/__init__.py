@@ -4,13 +4,15 @@ The package is built of wings, each a sub-package with one job and a small face 
 ``__init__``); from outside a wing, import its face. Where each formula lives:
 
 counting
-    The FLOP/byte counter of PyTorch modules (:func:`count`; equal to FlopCounterMode on
-    every op both count), its per-op formula registry, the hand formulas of convolutions,
-    attention, FFTs, pointwise and pooling ops and of the paper's layers, count reports.
+    The FLOP/byte counter of PyTorch modules (:func:`count`; checked op by op against a
+    ground truth that computes each op by explicit loops and counts what it does), its
+    per-op formula registry, the hand formulas of convolutions, attention, FFTs, pointwise
+    and pooling ops and of the paper's layers, count reports.
 estimates
-    :class:`Factor` (a cited value with a range and a distribution), the parameter-set base
-    :class:`EstimateParameters`, :func:`estimate`, Monte-Carlo, input ranges, tornado,
-    elasticities and the per-method random streams.
+    :class:`~neurocomp.accounting.estimates.Factor` (a cited value with a range and a
+    distribution), the parameter-set base
+    :class:`~neurocomp.accounting.estimates.EstimateParameters`, :func:`estimate`,
+    Monte-Carlo, input ranges, tornado, elasticities and the per-method random streams.
 brain
     The published brain estimates as pure formulas: Dettmers (2015); Kurzweil; Carlsmith
     (2020); AI Impacts (TEPS); Sandberg & Bostrom (2008); Moravec (1998); bottom-up per-neuron
@@ -20,8 +22,8 @@ forecast
 simcost
     FLOPs a Brian2 simulation spends per neuron-second, from expressions and event counts.
 hardware
-    Types of the hardware catalogue (GPUs, links, supercomputers) and the :class:`Device`
-    the step-time models compute on; the cited catalogue is ``models.hardware``.
+    Types of the hardware catalogue (GPUs, links, supercomputers) and the
+    :class:`~neurocomp.accounting.hardware.Device` the step-time models compute on; the cited catalogue is ``models.hardware``.
 network
     The α–β model of collectives (ring, tree, hierarchical; nccl-tests busbw), once.
 systems

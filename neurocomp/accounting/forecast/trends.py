@@ -219,7 +219,7 @@ def gpus_needed(target_flop_per_s: float, *, flop_per_s_per_device: float,
         What one device delivers on its own (peak × achieved fraction), FLOP/s.
     parallel_efficiency : float or callable
         :math:`E` in (0, 1], or a function of :math:`N` returning it (for example
-        :func:`~neurocomp.accounting.parallel.steps.parallel_efficiency` of a network on a
+        :func:`~neurocomp.accounting.parallel.scaling.parallel_efficiency` of a network on a
         system). :math:`N E(N)` is assumed to grow with :math:`N` (checked along the search).
     max_devices : float
         Search limit.

@@ -321,7 +321,7 @@ def hierarchical_allreduce_time_s(n_bytes: float, *, n_nodes: int, ranks_per_nod
         N nodes of g ranks (≥ 1 each).
     intra, inter : Link
         Link inside a node; network link of one rank.
-    algorithm : {"ring", "tree", "auto"}
+    algorithm : {"auto", "ring", "tree"}
         Algorithm of the inter-node all-reduce.
     """
     n = check_real("n_bytes", n_bytes, low=0.0, unit="B")
