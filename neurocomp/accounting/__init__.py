@@ -23,7 +23,8 @@ simcost
     FLOPs a Brian2 simulation spends per neuron-second, from expressions and event counts.
 hardware
     Types of the hardware catalogue (GPUs, links, supercomputers) and the
-    :class:`~neurocomp.accounting.hardware.Device` the step-time models compute on; the cited catalogue is ``models.hardware``.
+    :class:`~neurocomp.accounting.hardware.Device` the step-time models compute on; the
+    cited catalogue is ``models.hardware``.
 network
     The α–β model of collectives (ring, tree, hierarchical; nccl-tests busbw), once.
 systems
