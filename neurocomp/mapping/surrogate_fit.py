@@ -3,10 +3,11 @@ r"""Train and score deep surrogates on many sequences (one continuous simulation
 The protocol of Beniaguev, Segev & London (2021) and Spieler et al. (2024) on data kept as
 separate sequences: training windows are cut only *inside* a sequence (a window never spans
 two simulations), the voltage target is clipped at
-:data:`~neurocomp.mapping.surrogate.VOLTAGE_CEILING_MV` (−55 mV, Beniaguev et al.), the first ``warmup_bins`` of every window and of every
-scored sequence are left out (the model has not yet seen a full input history there: 150 ms burn-in in Spieler
-et al., App. B), and early stopping watches the loss over the *whole* validation set, every
-sequence run causally from its start.
+:data:`~neurocomp.mapping.surrogate.VOLTAGE_CEILING_MV` (−55 mV, Beniaguev et al.), the
+first ``warmup_bins`` of every window and of every scored sequence are left out (the model
+has not yet seen a full input history there: 150 ms burn-in in Spieler et al., App. B), and
+early stopping watches the loss over the *whole* validation set, every sequence run
+causally from its start.
 
 The loss per window, with :math:`p` the training spike rate and :math:`\sigma_V^2` the
 variance of the clipped training voltage,
