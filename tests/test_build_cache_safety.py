@@ -246,11 +246,16 @@ def test_brian2_uses_the_private_checked_cython_cache():
     b2 = backend.import_brian2()
     from brian2.codegen.runtime.cython_rt.extension_manager import cython_extension_manager
 
-    cache = Path(b2.prefs.codegen.runtime.cython.cache_dir)
-    # not the shared default ~/.cython/brian_extensions, and private
-    assert ".cython" not in cache.parts and build_cache.unsafe_reason(cache) is None
-    # every module Brian2 loads passes the check first
-    assert getattr(cython_extension_manager._load_module, "_neurocomp_verified", False)
+    before = b2.prefs.codegen.runtime.cython.cache_dir
+    with backend.brian2_session():  # neurocomp's runs (brian_backend, BuiltPipeline)
+        cache = Path(b2.prefs.codegen.runtime.cython.cache_dir)
+        # not the shared default ~/.cython/brian_extensions, and private
+        assert ".cython" not in cache.parts and build_cache.unsafe_reason(cache) is None
+        # every module Brian2 loads passes the check first
+        assert getattr(cython_extension_manager._load_module, "_neurocomp_verified", False)
+    # outside neurocomp's runs, Brian2 is the user's: preference and loader put back
+    assert b2.prefs.codegen.runtime.cython.cache_dir == before
+    assert not getattr(cython_extension_manager._load_module, "_neurocomp_verified", False)
 
 
 def test_import_brian2_gives_ctrl_c_back_to_the_caller() -> None:

@@ -9,8 +9,11 @@ along the dendrite), ``channels`` (HH squid units), ``clamp`` (current clamps), 
 (dendritic plateau detection), ``receptors``, ``release`` (Tsodyks–Markram), ``inputs``
 (spike trains), ``model`` (NeuronModel, Stages), ``pipeline`` (NeuronPipeline;
 ``pipeline_checks``, ``pipeline_neuron``, ``pipeline_synapses`` and ``pipeline_monitors``
-the checks, neuron, synapses and recording of a run), ``recording`` (Recording),
-``backend`` (numpy / cython / cpp_standalone), ``cable`` (analytic cable theory),
+the checks, neuron, synapses and recording of a run; ``pipeline_build`` the BuiltPipeline a
+user extends with their own Brian2 objects), ``recording`` (Recording), ``backend`` (numpy /
+cython / cpp_standalone; Brian2 imported without process-wide side effects), ``progress``
+(status lines during code generation and compilation), ``units`` (a float in the unit a
+parameter's name ends with, or a Brian2 quantity), ``cable`` (analytic cable theory),
 ``validation`` (Brian2 set-ups checked against theory).
 
 This face is the pillar's contract: code outside ``neurocomp/biophysics/`` imports from here
@@ -47,16 +50,19 @@ from neurocomp.biophysics.morphology import (
 )
 from neurocomp.biophysics.morphology_tree import Morphology, MorphologyError, Section
 from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
+from neurocomp.biophysics.pipeline_build import BuiltPipeline
 from neurocomp.biophysics.plateaus import PlateauEvents, detect_plateaus, plateau_rate_hz
 from neurocomp.biophysics.receptors import AMPA, RECEPTORS, ReceptorKinetics, receptor_equations
 from neurocomp.biophysics.recording import Recording, detect_spikes
 from neurocomp.biophysics.release import ReleaseParameters, release_code
+from neurocomp.biophysics.units import UnitMismatchError
 from neurocomp.biophysics.validation import hh_axon_velocity, passive_steady_state
 
 __all__ = [
     "AMPA",
     "AXONAL_REGIONS",
     "RECEPTORS",
+    "BuiltPipeline",
     "CableParameters",
     "CalciumPool",
     "Channel",
@@ -79,6 +85,7 @@ __all__ = [
     "SpikeTrains",
     "Stages",
     "SynapseGroup",
+    "UnitMismatchError",
     "WindowProfile",
     "ball_and_stick",
     "brian2_equations",

@@ -20,6 +20,10 @@
     scratch (said once on stderr). The device is reset after every run, so several runs work
     in one process.
 
+Brian2 is imported by :func:`import_brian2` without process-wide side effects, and set up
+for neurocomp's runs only inside :func:`brian2_session` (``brian_backend`` and
+:class:`~neurocomp.biophysics.pipeline_build.BuiltPipeline` enter it).
+
 ``<cache>`` is ``$NEUROCOMP_CACHE``, else ``$XDG_CACHE_HOME/neurocomp``, else
 ``~/.cache/neurocomp``. A cache directory owned by another user, or writable by group or
 others (or below such a directory without the sticky bit), is refused: code from it would
@@ -34,20 +38,23 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from neurocomp.biophysics.build_cache import (
     _WORK_DIRS,
+    _cython_cache_path,
     _discard_work_dir,
     _install_cython_checks,
 )
+from neurocomp.biophysics.progress import StatusLine
 from neurocomp.checks import check_choice
 
-__all__ = ["BACKENDS", "brian_backend", "import_brian2", "run_standalone_build"]
+__all__ = ["BACKENDS", "brian2_session", "brian_backend", "import_brian2", "run_standalone_build",
+           "runtime_target", "standalone_device"]
 
 BACKENDS = ("numpy", "cython", "cpp_standalone")
-_QUIET = False
 
 
 # -- compiling and running a standalone project ---------------------------------------------
@@ -63,16 +70,26 @@ def interrupted_status(status: int) -> bool:
     return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 128 + signal.SIGINT
 
 
-def run_standalone_build(directory: str | Path) -> None:
+def run_standalone_build(directory: str | Path, *, status: str | None = None) -> None:
     """``device.build`` (compile and run) in ``directory``; Ctrl-C stays a KeyboardInterrupt.
 
     Brian2 runs ``make`` with ``os.system``, which ignores SIGINT in Python while ``make``
     runs: Ctrl-C kills only ``make``, and Brian2 reports a compilation failure. Such a
-    failure is raised again as :class:`KeyboardInterrupt`.
+    failure is raised again as :class:`KeyboardInterrupt`. With ``status`` (a label such as
+    ``"[brian2] compiling cpp_standalone (cold build)"``), a
+    :class:`~neurocomp.biophysics.progress.StatusLine` shows the elapsed seconds while the
+    project is written and compiled, and the binary then runs on its own (printing the
+    run's report, if any).
     """
     b2 = import_brian2()
     try:
-        b2.device.build(directory=str(directory), compile=True, run=True, clean=False)
+        if status is None:
+            b2.device.build(directory=str(directory), compile=True, run=True, clean=False)
+        else:
+            with StatusLine(status):
+                b2.device.build(directory=str(directory), compile=True, run=False,
+                                clean=False)
+            b2.device.run(directory=str(directory), with_output=True, run_args=None)
     except RuntimeError as exc:
         m = _STATUS.search(str(exc))
         if m is not None and interrupted_status(int(m.group(1))):
@@ -89,7 +106,7 @@ class _OrderWarningFilter:
     The release code reads and writes per-synapse variables and then adds to postsynaptic
     ones (``A_ampa_post += w_ampa*released``); Brian2 sums such increments correctly on every
     target (``ufunc.at`` in numpy, a sequential loop in cython/C++), so the warning is moot
-    here. Warnings about any other code still pass.
+    here. Warnings about any other code still pass. Attached during neurocomp's runs only.
     """
 
     def filter(self, record) -> bool:  # logging.Filter protocol
@@ -98,70 +115,199 @@ class _OrderWarningFilter:
                     and "'dt_since := t - tlast" in msg)
 
 
-def import_brian2():
-    """Import Brian2 the way a library should: no debug log, script copy or excepthook.
+#: Who imported Brian2 in this process: "user" (before neurocomp asked for it),
+#: "neurocomp" (neurocomp's first :func:`import_brian2`), or None (not yet asked).
+_IMPORTED_BY: str | None = None
 
-    Brian2 opens a ``brian_debug_*.log`` in the temp dir on import, keeps it (and a copy of
-    the running script) whenever an exception passes through, and replaces
-    ``sys.excepthook`` (pitfall P9). neurocomp closes the log, deletes the file and restores
-    the interpreter's hook, once per process. The Cython cache becomes the private
-    :func:`cython_cache_dir`, whose modules are checked before import.
+
+def import_brian2():
+    """Import Brian2 leaving the process as it was: no excepthook, no signal handler.
+
+    If Brian2 is already imported (by the user, or by a library), nothing is changed: its
+    preferences, log handlers and ``sys.excepthook`` stay the user's. If this call imports
+    it, what Brian2's import installs process-wide is undone at once: ``sys.excepthook``
+    (Brian2's hook, which keeps a ``brian_debug_*.log`` after an error, pitfall P9) goes
+    back to the hook in place before the import, whatever it was; the SIGINT handler
+    (Brian2's turns Ctrl-C into a quiet "stop", or a ``TypeError`` when the previous
+    handler was ``SIG_IGN``/``SIG_DFL``) goes back to the previous one (from the main
+    thread); and Python warnings are no longer routed to logging unless they were before.
+
+    What stays, as after any ``import brian2``, and why: Brian2's preferences at their
+    defaults and its console log handler (Brian2 itself needs them); its temporary debug
+    log ``brian_debug_*.log`` (and, when the main script is a file, a ``brian_script_*.py``
+    copy of it) in the temp dir, made by the import itself before any code can stop it,
+    open for a user who calls Brian2 later, and deleted by Brian2 at exit (its excepthook,
+    which would keep them, is gone). neurocomp's own runs are not written to that log, and
+    the preferences neurocomp needs are set only for its runs (:func:`brian2_session`).
     """
-    global _QUIET
+    global _IMPORTED_BY
+    if _IMPORTED_BY is None:
+        if "brian2" in sys.modules:
+            _IMPORTED_BY = "user"
+        else:
+            _import_quietly()
+            _IMPORTED_BY = "neurocomp"
     import brian2
 
-    if not _QUIET:
-        import logging
-
-        from brian2.utils.logger import BrianLogger
-
-        brian2.prefs.logging.file_log = False
-        brian2.prefs.logging.save_script = False
-        handler = BrianLogger.file_handler
-        if handler is not None:
-            handler.close()
-            logging.getLogger("brian2").removeHandler(handler)
-            BrianLogger.file_handler = None
-        for attr in ("tmp_log", "tmp_script"):
-            path = getattr(BrianLogger, attr, None)
-            if path:
-                with contextlib.suppress(OSError):
-                    os.remove(path)
-                setattr(BrianLogger, attr, None)
-        logging.getLogger("brian2.codegen.generators.base").addFilter(_OrderWarningFilter())
-        if sys.excepthook is not sys.__excepthook__:
-            sys.excepthook = sys.__excepthook__
-        _install_cython_checks(brian2)
-        _restore_sigint()
-        _QUIET = True
     return brian2
 
 
-def _restore_sigint() -> None:
-    """Give Ctrl-C back to the caller's handler.
+def _import_quietly() -> None:
+    """``import brian2``, then put back the excepthook, SIGINT handler and warnings capture
+    it replaces process-wide."""
+    import logging
+    import warnings
 
-    Brian2 installs a SIGINT handler on import that turns Ctrl-C during a run into a quiet
-    "stop" (a truncated result) and otherwise calls the handler it replaced — which raises a
-    ``TypeError`` when that was ``SIG_IGN`` or ``SIG_DFL`` (integers, not callables). A
-    library run should be interrupted like any Python code, so the previous handler is put
-    back (possible from the main thread only; elsewhere Brian2's stays, with its stop
-    switched off).
-    """
-    import signal
-
+    hook = sys.excepthook
+    sigint = signal.getsignal(signal.SIGINT)
+    showwarning = warnings.showwarning
+    capturing = getattr(logging, "_warnings_showwarning", None) is not None
     import brian2
+    from brian2.utils.logger import BrianLogger
 
-    brian2.prefs.core.stop_on_keyboard_interrupt = False
-    current = signal.getsignal(signal.SIGINT)
-    previous = getattr(current, "previous_handler", None)
-    if type(current).__name__ == "_InterruptHandler" and previous is not None:
-        with contextlib.suppress(ValueError):  # not the main thread
-            signal.signal(signal.SIGINT, previous)
+    if sys.excepthook is not hook:
+        sys.excepthook = hook
+    if signal.getsignal(signal.SIGINT) is not sigint and sigint is not None:
+        with contextlib.suppress(ValueError, TypeError):  # not the main thread
+            signal.signal(signal.SIGINT, sigint)
+    if not capturing:
+        logging.captureWarnings(False)
+        warnings.showwarning = showwarning
+        if BrianLogger.console_handler is not None:
+            logging.getLogger("py.warnings").removeHandler(BrianLogger.console_handler)
+    del brian2
+
+
+_SESSION_DEPTH = 0
+
+
+@contextlib.contextmanager
+def brian2_session() -> Iterator[Any]:
+    """Brian2 set up for one of neurocomp's runs, and put back as it was afterwards.
+
+    Inside the block: the Cython cache is the private :func:`cython_cache_dir`, whose
+    modules are checked before import; Ctrl-C raises ``KeyboardInterrupt`` rather than
+    stopping the run quietly (``prefs.core.stop_on_keyboard_interrupt = False``); Brian2's
+    "order of execution" warning about neurocomp's release code is dropped; and, when
+    neurocomp imported Brian2, nothing is written to Brian2's temporary debug log. On exit
+    every preference, handler, filter and loader is restored (nested blocks nest).
+
+    Yields
+    ------
+    module
+        ``brian2``.
+    """
+    global _SESSION_DEPTH
+    b2 = import_brian2()
+    if _SESSION_DEPTH:
+        _SESSION_DEPTH += 1
+        try:
+            yield b2
+        finally:
+            _SESSION_DEPTH -= 1
+        return
+    with contextlib.ExitStack() as stack:
+        _enter_session(b2, stack)
+        _SESSION_DEPTH = 1
+        try:
+            yield b2
+        finally:
+            _SESSION_DEPTH = 0
+
+
+def _enter_session(b2: Any, stack: contextlib.ExitStack) -> None:
+    """Set neurocomp's preferences, log filter, file-log detachment and Cython checks,
+    each undone by ``stack`` (in reverse order)."""
+    import logging
+
+    from brian2.utils.logger import BrianLogger
+
+    prefs = b2.prefs
+    for name, value in (("codegen.runtime.cython.cache_dir", str(_cython_cache_path())),
+                        ("core.stop_on_keyboard_interrupt", False)):
+        stack.callback(prefs.__setitem__, name, prefs[name])
+        prefs[name] = value
+    codegen_log = logging.getLogger("brian2.codegen.generators.base")
+    order_filter = _OrderWarningFilter()
+    codegen_log.addFilter(order_filter)
+    stack.callback(codegen_log.removeFilter, order_filter)
+    handler = BrianLogger.file_handler
+    brian_log = logging.getLogger("brian2")
+    if _IMPORTED_BY == "neurocomp" and handler is not None and handler in brian_log.handlers:
+        brian_log.removeHandler(handler)
+        stack.callback(brian_log.addHandler, handler)
+    stack.enter_context(_cython_checks(b2))
+
+
+@contextlib.contextmanager
+def _cython_checks(b2: Any) -> Iterator[None]:
+    """Check each cached Cython module before Brian2 imports it (the loader is put back
+    afterwards); the cache directory is made with mode 0700 if missing."""
+    try:
+        from brian2.codegen.runtime.cython_rt.extension_manager import cython_extension_manager
+    except ImportError:  # no Cython: the cython target is unavailable anyway
+        yield
+        return
+    original = cython_extension_manager.__dict__.get("_load_module")
+    _install_cython_checks(b2)  # sets the cache pref again: restored by the caller
+    try:
+        yield
+    finally:
+        if original is None:
+            with contextlib.suppress(AttributeError):
+                del cython_extension_manager._load_module
+        else:
+            cython_extension_manager._load_module = original
+
+
+def _close_open_build() -> None:
+    """Close a cpp_standalone build left open (its device would capture new objects)."""
+    if _OPEN_STANDALONE:
+        close = _OPEN_STANDALONE.pop()
+        print("neurocomp: closing the open cpp_standalone build (BuiltPipeline) before a "
+              "new run; its monitors can no longer be read", file=sys.stderr, flush=True)
+        close()
+
+
+#: The close() of the cpp_standalone build holding Brian2's device, if one is open.
+_OPEN_STANDALONE: list[Callable[[], None]] = []
+
+
+@contextlib.contextmanager
+def runtime_target(backend: str) -> Iterator[None]:
+    """``prefs.codegen.target = backend`` (numpy or cython) inside the block, restored after."""
+    b2 = import_brian2()
+    previous = b2.prefs.codegen.target
+    b2.prefs.codegen.target = backend
+    try:
+        yield
+    finally:
+        b2.prefs.codegen.target = previous
+
+
+@contextlib.contextmanager
+def standalone_device(directory: Path | None = None) -> Iterator[None]:
+    """The cpp_standalone device (``build_on_run=False``) inside the block; afterwards the
+    runtime device again, even after an error, and a directory made by
+    :func:`standalone_directory` is deleted."""
+    b2 = import_brian2()
+    b2.set_device("cpp_standalone", build_on_run=False,
+                  **({} if directory is None else {"directory": str(directory)}))
+    try:
+        yield
+    finally:
+        try:
+            b2.device.reinit()
+            b2.set_device("runtime")
+        finally:
+            if directory is not None and Path(directory) in _WORK_DIRS:
+                _discard_work_dir(Path(directory))
 
 
 @contextlib.contextmanager
 def brian_backend(backend: str, *, directory: Path | None = None) -> Iterator[None]:
-    """Select a Brian2 backend for the objects created and run inside the block.
+    """Select a Brian2 backend for the objects created and run inside the block, in a
+    :func:`brian2_session`.
 
     Runtime targets set ``prefs.codegen.target`` and restore it afterwards; ``cpp_standalone``
     activates the standalone device on ``directory`` (``build_on_run=False``: the caller calls
@@ -170,30 +316,17 @@ def brian_backend(backend: str, *, directory: Path | None = None) -> Iterator[No
     deleted when the block ends.
     """
     check_choice("backend", backend, BACKENDS)
+    if backend == "cpp_standalone" and directory is None:
+        raise ValueError("backend 'cpp_standalone' needs a build directory")
+    _close_open_build()
     # Objects of an earlier run, kept alive by reference cycles, make Brian2 give the new
     # ones suffixed names ("neuron_stateupdater_1"): different code, so cython and the
     # standalone project would recompile (pitfall P7). Collect them first.
     gc.collect()
-    b2 = import_brian2()
-    device, prefs, set_device = b2.device, b2.prefs, b2.set_device
-    previous = prefs.codegen.target
-    if backend == "cpp_standalone":
-        if directory is None:
-            raise ValueError("backend 'cpp_standalone' needs a build directory")
-        set_device("cpp_standalone", directory=str(directory), build_on_run=False)
-        try:
-            yield
-        finally:
-            try:
-                device.reinit()
-                set_device("runtime")
-            finally:
-                if Path(directory) in _WORK_DIRS:
-                    _discard_work_dir(Path(directory))
-    else:
-        prefs.codegen.target = backend
-        try:
-            yield
-        finally:
-            prefs.codegen.target = previous
-
+    with brian2_session():
+        if backend == "cpp_standalone":
+            with standalone_device(directory):
+                yield
+        else:
+            with runtime_target(backend):
+                yield

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.optimize
 
+from neurocomp.biophysics.units import accepts_quantities, convert_quantity_fields
 from neurocomp.checks import check_finite_array, check_instance, check_real
 
 __all__ = [
@@ -58,6 +59,7 @@ class CableParameters:
     source: str = ""
 
     def __post_init__(self) -> None:
+        convert_quantity_fields(self)
         check_real("diameter_um", self.diameter_um, low=0, high=1000, low_inclusive=False,
                    unit="µm")
         check_real("Rm_ohm_cm2", self.Rm_ohm_cm2, low=0, high=1e7, low_inclusive=False,
@@ -91,6 +93,7 @@ class CableParameters:
         return r_a_ohm_per_cm * 1e-4 / 1e6
 
 
+@accepts_quantities
 def finite_cable_steady_state_mV(x_um: np.ndarray, *, cable: CableParameters, length_um: float,
                                  current_nA: float) -> np.ndarray:
     r"""Steady depolarisation of a sealed-end cable with current injected at x = 0, mV.
@@ -109,6 +112,7 @@ def finite_cable_steady_state_mV(x_um: np.ndarray, *, cable: CableParameters, le
     return current_nA * ra_lam_mohm * np.cosh((L - x) / lam) / np.sinh(L / lam)
 
 
+@accepts_quantities
 def finite_cable_input_resistance_mohm(*, cable: CableParameters, length_um: float) -> float:
     """R_in = r_a λ coth(L/λ) of a sealed-end cable, MΩ."""
     check_instance("cable", cable, CableParameters)
@@ -129,6 +133,7 @@ def _check_taus(**taus: float) -> None:
         check_real(name, tau, low=0, low_inclusive=False, unit="ms")
 
 
+@accepts_quantities
 def psp_waveform(t_ms: np.ndarray, *, tau_rise_ms: float, tau_decay_ms: float,
                  tau_m_ms: float) -> np.ndarray:
     r"""Shape of the PSP of a single passive compartment driven by a difference-of-exponentials
@@ -147,6 +152,7 @@ def psp_waveform(t_ms: np.ndarray, *, tau_rise_ms: float, tau_decay_ms: float,
     return np.where(t >= 0, term(tau_decay_ms) - term(tau_rise_ms), 0.0)
 
 
+@accepts_quantities
 def psp_peak_time_ms(*, tau_rise_ms: float, tau_decay_ms: float, tau_m_ms: float) -> float:
     """Time of the PSP peak after the synaptic event, ms (root of the waveform's slope)."""
     _check_taus(tau_rise_ms=tau_rise_ms, tau_decay_ms=tau_decay_ms, tau_m_ms=tau_m_ms)
@@ -167,6 +173,7 @@ def psp_peak_time_ms(*, tau_rise_ms: float, tau_decay_ms: float, tau_m_ms: float
     return float(scipy.optimize.brentq(slope, grid[max(k - 1, 0)], grid[k + 1], xtol=1e-12))
 
 
+@accepts_quantities
 def electrotonic_distance(morphology, *, Rm_ohm_cm2: float, Ri_ohm_cm: float) -> np.ndarray:
     """Electrotonic distance X = Σ Δx/λ(d) of each compartment centre from the root's start.
 

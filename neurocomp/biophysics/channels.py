@@ -25,6 +25,7 @@ import numpy as np
 
 from neurocomp.biophysics.mechanisms import Channel, ChannelDensity, Gate, Membrane
 from neurocomp.biophysics.mechanisms_expressions import evaluate
+from neurocomp.biophysics.units import accepts_quantities, convert_quantity_fields
 from neurocomp.checks import check_real
 
 __all__ = [
@@ -63,6 +64,7 @@ class ChannelDensities:
     Cm_uF_cm2: float = 1.0
 
     def __post_init__(self) -> None:
+        convert_quantity_fields(self)
         check_real("gNa_mS_cm2", self.gNa_mS_cm2, low=0, high=1e5, unit="mS/cm²")
         check_real("gK_mS_cm2", self.gK_mS_cm2, low=0, high=1e5, unit="mS/cm²")
         check_real("gL_mS_cm2", self.gL_mS_cm2, low=0, high=1e4, low_inclusive=False,
@@ -79,6 +81,7 @@ class ChannelDensities:
         """The same region with its voltage-gated channels removed."""
         return ChannelDensities(gL_mS_cm2=self.gL_mS_cm2, Cm_uF_cm2=self.Cm_uF_cm2)
 
+    @accepts_quantities
     def as_membrane(self, *, E_rest_mV: float) -> Membrane:
         """This region as a :class:`~neurocomp.biophysics.mechanisms.Membrane` of HH channel
         units (:func:`hh_sodium`, :func:`hh_potassium`) with the leak reversal that makes
@@ -106,6 +109,7 @@ def _u(E_rest_mV: float) -> str:
     return f"(v - ({float(E_rest_mV)!r}))"
 
 
+@accepts_quantities
 def hh_sodium(*, E_rest_mV: float = -65.0) -> Channel:
     """The HH (1952) Na⁺ channel, m³h, as a channel unit (kinetics written for rest
     ``E_rest_mV``; Q10 = 3 from 6.3 °C)."""
@@ -119,6 +123,7 @@ def hh_sodium(*, E_rest_mV: float = -65.0) -> Channel:
                                beta=f"1/(exp((30 - {u})/10) + 1)")))
 
 
+@accepts_quantities
 def hh_potassium(*, E_rest_mV: float = -65.0) -> Channel:
     """The HH (1952) delayed-rectifier K⁺ channel, n⁴, as a channel unit."""
     u = _u(E_rest_mV)
@@ -135,6 +140,7 @@ def temperature_factor(temperature_C: float) -> float:
     return Q10 ** ((t - T_REF_C) / 10.0)
 
 
+@accepts_quantities
 def hh_rates(u_mV: np.ndarray, *, temperature_C: float = T_REF_C) -> dict[str, np.ndarray]:
     """α and β (1/ms) of m, h, n at depolarisation ``u_mV`` above rest, evaluated from the
     channel units :func:`hh_sodium` and :func:`hh_potassium` (the one definition)."""
@@ -149,6 +155,7 @@ def hh_rates(u_mV: np.ndarray, *, temperature_C: float = T_REF_C) -> dict[str, n
     return out
 
 
+@accepts_quantities
 def resting_gates(u_mV: float = 0.0) -> dict[str, float]:
     """Steady-state m, h, n at ``u_mV`` above rest (temperature-independent)."""
     r = hh_rates(np.array(u_mV))
@@ -156,6 +163,7 @@ def resting_gates(u_mV: float = 0.0) -> dict[str, float]:
             for g in ("m", "h", "n")}
 
 
+@accepts_quantities
 def leak_reversal_for_rest_mV(densities: ChannelDensities, *, E_rest_mV: float) -> float:
     """Leak reversal that makes ``E_rest_mV`` the resting potential of a region, mV.
 

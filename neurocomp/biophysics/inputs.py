@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neurocomp.biophysics.units import accepts_quantities, convert_quantity_fields
 from neurocomp.checks import (
     check_finite_array,
     check_index_array,
@@ -59,6 +60,7 @@ def check_memory(need_bytes: float, *, what: str, arguments: str,
                          f"bound with max_memory_gib= (or $NEUROCOMP_MAX_MEMORY_GIB)")
 
 
+@accepts_quantities
 def expected_spikes(rates_hz: np.ndarray, duration_ms: float) -> float:
     """A high estimate of a Poisson draw's spike count: mean + 6 standard deviations."""
     mean = float(np.sum(rates_hz, dtype=np.float64)) * duration_ms / 1e3
@@ -87,6 +89,7 @@ class SpikeTrains:
     duration_ms: float
 
     def __post_init__(self) -> None:
+        convert_quantity_fields(self)
         idx = check_index_array("indices", self.indices)
         t = check_finite_array("times_ms", np.asarray(self.times_ms, dtype=np.float64))
         check_int("n_sources", self.n_sources, low=1)
@@ -113,6 +116,7 @@ class SpikeTrains:
         """Mean rate of each source, Hz."""
         return np.bincount(self.indices, minlength=self.n_sources) / (self.duration_ms / 1e3)
 
+    @accepts_quantities
     def dedupe(self, dt_ms: float) -> SpikeTrains:
         """Drop a source's second spike within one time step (Brian2 allows one per dt)."""
         bins = np.floor(self.times_ms / dt_ms).astype(np.int64)
@@ -123,6 +127,7 @@ class SpikeTrains:
                            n_sources=self.n_sources, duration_ms=self.duration_ms)
 
 
+@accepts_quantities
 def poisson(*, n_sources: int, rate_hz: float | Sequence[float], duration_ms: float,
             rng: np.random.Generator, max_memory_gib: float | None = None) -> SpikeTrains:
     """Homogeneous Poisson trains, one rate for all sources or one per source (Hz ≥ 0).
@@ -154,6 +159,7 @@ def poisson(*, n_sources: int, rate_hz: float | Sequence[float], duration_ms: fl
     return SpikeTrains(indices=idx, times_ms=times, n_sources=n, duration_ms=duration)
 
 
+@accepts_quantities
 def inhomogeneous_poisson(*, rates_hz: np.ndarray, dt_ms: float,
                           rng: np.random.Generator,
                           max_memory_gib: float | None = None) -> SpikeTrains:
@@ -197,6 +203,7 @@ def inhomogeneous_poisson(*, rates_hz: np.ndarray, dt_ms: float,
                        n_sources=n, duration_ms=duration)
 
 
+@accepts_quantities
 def from_rate_array(activations: np.ndarray, *, dt_ms: float, max_rate_hz: float,
                     rng: np.random.Generator,
                     max_memory_gib: float | None = None) -> SpikeTrains:
@@ -221,6 +228,7 @@ def from_rate_array(activations: np.ndarray, *, dt_ms: float, max_rate_hz: float
                                  max_memory_gib=max_memory_gib)
 
 
+@accepts_quantities
 def from_times(times_ms: Sequence[Sequence[float]], *, duration_ms: float) -> SpikeTrains:
     """Explicit spike times, one sequence per source (ms)."""
     idx = np.concatenate([np.full(len(t), i) for i, t in enumerate(times_ms)]) \

@@ -47,6 +47,7 @@ import numpy as np
 
 from neurocomp.biophysics.mechanisms_expressions import _IDENT, _check_expression, evaluate
 from neurocomp.biophysics.mechanisms_profiles import ExponentialProfile, Profile, WindowProfile
+from neurocomp.biophysics.units import accepts_quantities, convert_quantity_fields
 from neurocomp.checks import check_choice, check_int, check_real
 
 __all__ = [
@@ -119,10 +120,12 @@ class Gate:
         """Whether the gate depends on ``cai``."""
         return "cai" in _IDENT.findall(self.inf + " " + self.tau_ms)
 
+    @accepts_quantities
     def steady_state(self, v_mV: Any, cai_mM: Any = 1e-4) -> np.ndarray:
         """x∞ at ``v_mV`` (and ``cai_mM``)."""
         return np.asarray(evaluate(self.inf, v_mV=v_mV, cai_mM=cai_mM), dtype=np.float64)
 
+    @accepts_quantities
     def time_constant_ms(self, v_mV: Any, cai_mM: Any = 1e-4, *, rate_factor: float = 1.0
                          ) -> np.ndarray:
         """τ at ``v_mV`` divided by the temperature factor, ms."""
@@ -179,6 +182,7 @@ class Channel:
     source: str = ""
 
     def __post_init__(self) -> None:
+        convert_quantity_fields(self)
         if not self.name.isidentifier():
             raise ValueError(f"channel name must be an identifier; got {self.name!r}")
         check_choice(f"channel {self.name!r} ion", self.ion, IONS)
@@ -216,6 +220,7 @@ class Channel:
             out = out * states[g.name] ** g.power
         return out
 
+    @accepts_quantities
     def steady_state_current(self, v_mV: Any, *, gbar_S_cm2: float, cai_mM: Any = 1e-4
                              ) -> np.ndarray:
         """Inward current density with every gate at steady state, mA/cm²."""
@@ -223,6 +228,7 @@ class Channel:
         v = np.asarray(v_mV, dtype=np.float64)
         return gbar_S_cm2 * self.open_fraction(states) * (self.reversal_mV - v)
 
+    @accepts_quantities
     def steady_state_conductance(self, v_mV: Any, *, gbar_S_cm2: float,
                                  cai_mM: Any = 1e-4) -> np.ndarray:
         """Conductance density with every gate at steady state, S/cm²."""
@@ -244,6 +250,7 @@ class ChannelDensity:
             check_real(f"gbar of {self.channel.name}", self.gbar, low=0, high=100,
                        unit="S/cm²")
 
+    @accepts_quantities
     def at(self, distance_um: np.ndarray) -> np.ndarray:
         """Density at each compartment's path distance, S/cm²."""
         d = np.asarray(distance_um, dtype=np.float64)
@@ -274,6 +281,7 @@ class CalciumPool:
     rest_mM: float = 1e-4
 
     def __post_init__(self) -> None:
+        convert_quantity_fields(self)
         check_real("gamma", self.gamma, low=0, high=1, low_inclusive=False)
         check_real("decay_ms", self.decay_ms, low=0, low_inclusive=False, unit="ms")
         check_real("depth_um", self.depth_um, low=0, low_inclusive=False, unit="µm")
@@ -305,6 +313,7 @@ class Membrane:
     calcium: CalciumPool | None = None
 
     def __post_init__(self) -> None:
+        convert_quantity_fields(self)
         check_real("Cm_uF_cm2", self.Cm_uF_cm2, low=0, high=100, low_inclusive=False,
                    unit="µF/cm²")
         check_real("g_leak_S_cm2", self.g_leak_S_cm2, low=0, high=10, low_inclusive=False,
@@ -345,6 +354,7 @@ def _brian_expr(expr: str) -> str:
     return re.sub(r"\bv\b", "(v/mV)", expr)
 
 
+@accepts_quantities
 def brian2_equations(channels: Sequence[Channel], *, temperature_C: float,
                      calcium_reversal_mV: float | None = None, calcium: bool = False) -> str:
     """Brian2 SpatialNeuron equations for a leak and ``channels``.

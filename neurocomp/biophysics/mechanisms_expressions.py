@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from neurocomp.biophysics.units import accepts_quantities
+
 __all__ = ["evaluate", "exprel"]
 
 _ALLOWED_NAMES = {"v", "cai", "exp", "exprel", "log", "sqrt", "clip", "inf", "int"}
@@ -65,6 +67,7 @@ def _check_expression(what: str, expr: str) -> str:
     return expr
 
 
+@accepts_quantities
 def evaluate(expr: str, *, v_mV: Any, cai_mM: Any = 1e-4,
              functions: Mapping[str, Any] | None = None) -> Any:
     """Evaluate a gate expression at membrane potential ``v_mV`` and calcium ``cai_mM``.

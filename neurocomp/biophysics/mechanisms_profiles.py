@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neurocomp.biophysics.units import accepts_quantities, convert_quantity_fields
 from neurocomp.checks import check_real
 
 __all__ = ["ExponentialProfile", "WindowProfile"]
@@ -38,6 +39,7 @@ class ExponentialProfile:
     cap_um: float = math.inf
 
     def __post_init__(self) -> None:
+        convert_quantity_fields(self)
         check_real("base_S_cm2", self.base_S_cm2, low=0, unit="S/cm²")
         check_real("offset", self.offset, low=-1e3, high=1e3)
         check_real("amplitude", self.amplitude, low=-1e3, high=1e3)
@@ -45,6 +47,7 @@ class ExponentialProfile:
         if not (self.cap_um > 0):
             raise ValueError(f"cap_um must be > 0 µm; got {self.cap_um}")
 
+    @accepts_quantities
     def at(self, distance_um: np.ndarray) -> np.ndarray:
         """Density at each path distance (µm), S/cm²."""
         d = np.minimum(np.asarray(distance_um, dtype=np.float64), self.cap_um)
@@ -66,11 +69,13 @@ class WindowProfile:
     stop_um: float
 
     def __post_init__(self) -> None:
+        convert_quantity_fields(self)
         check_real("inside_S_cm2", self.inside_S_cm2, low=0, unit="S/cm²")
         check_real("outside_S_cm2", self.outside_S_cm2, low=0, unit="S/cm²")
         check_real("start_um", self.start_um, low=0, unit="µm")
         check_real("stop_um", self.stop_um, low=self.start_um, low_inclusive=False, unit="µm")
 
+    @accepts_quantities
     def at(self, distance_um: np.ndarray) -> np.ndarray:
         """Density at each path distance (µm), S/cm²."""
         d = np.asarray(distance_um, dtype=np.float64)

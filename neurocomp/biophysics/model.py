@@ -19,6 +19,7 @@ from neurocomp.biophysics.mechanisms import Channel, Membrane
 from neurocomp.biophysics.morphology_tree import Morphology
 from neurocomp.biophysics.receptors import RECEPTORS, ReceptorKinetics
 from neurocomp.biophysics.release import ReleaseParameters
+from neurocomp.biophysics.units import convert_quantity_fields
 from neurocomp.checks import (
     check_bool,
     check_choice,
@@ -71,6 +72,7 @@ class SynapseGroup:
     source: str = ""
 
     def __post_init__(self) -> None:
+        convert_quantity_fields(self)
         if not self.name.isidentifier() or self.name != self.name.lower():
             raise ValueError(f"synapse group name must be a lower-case identifier; "
                              f"got {self.name!r}")
@@ -175,6 +177,7 @@ class NeuronModel:
     sources: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        convert_quantity_fields(self)
         check_instance("morphology", self.morphology, Morphology)
         if not isinstance(self.densities, Mapping):
             raise TypeError(f"densities must be a mapping from region name to "

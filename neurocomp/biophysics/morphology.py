@@ -23,6 +23,7 @@ from typing import Any
 
 from neurocomp.biophysics.morphology_swc import _parse_swc, _swc_sections, _swc_tree
 from neurocomp.biophysics.morphology_tree import Morphology, MorphologyError, Section
+from neurocomp.biophysics.units import accepts_quantities
 from neurocomp.checks import check_bool, check_instance, check_int, check_real
 
 __all__ = [
@@ -71,6 +72,7 @@ def _check_sections(owner: str, n: float, sizes: str, max_sections: int | None) 
                               f"max_sections = {limit}{default}; use fewer{allow}")
 
 
+@accepts_quantities
 def tapered_section(name: str, region: str, parent: str | None, length_um: float,
                     start_diameter_um: float, end_diameter_um: float, n: int) -> Section:
     """A section of ``n`` equal compartments whose diameter changes linearly from
@@ -93,6 +95,7 @@ def _cyl(name: str, region: str, parent: str | None, length_um: float, diameter_
                    lengths_um=(length_um / n,) * n, diameters_um=(diameter_um,) * (n + 1))
 
 
+@accepts_quantities
 def cable(*, length_um: float, diameter_um: float, n_compartments: int,
           region: str = "dendrite") -> Morphology:
     """A single uniform cylinder without a soma (for cable-theory checks)."""
@@ -102,6 +105,7 @@ def cable(*, length_um: float, diameter_um: float, n_compartments: int,
                       source="neurocomp.biophysics.morphology.cable")
 
 
+@accepts_quantities
 def ball_and_stick(*, soma_diameter_um: float, dendrite_length_um: float,
                    dendrite_diameter_um: float, n_compartments: int) -> Morphology:
     """A spherical soma with one uniform dendrite."""
@@ -115,6 +119,7 @@ def ball_and_stick(*, soma_diameter_um: float, dendrite_length_um: float,
     return Morphology((soma, dend), source="neurocomp.biophysics.morphology.ball_and_stick")
 
 
+@accepts_quantities
 def rall_daughter_diameter_um(parent_diameter_um: float, sibling_diameter_um: float) -> float:
     """Diameter that satisfies Rall's 3/2 rule, d_p^{3/2} = d_1^{3/2} + d_2^{3/2}."""
     rest = parent_diameter_um**1.5 - sibling_diameter_um**1.5
@@ -124,6 +129,7 @@ def rall_daughter_diameter_um(parent_diameter_um: float, sibling_diameter_um: fl
     return rest ** (2 / 3)
 
 
+@accepts_quantities
 def symmetric_tree(*, levels: int, root_length_um: float, root_diameter_um: float,
                    n_per_section: int, branching: int = 2, rall: bool = True,
                    length_scale: float | None = None, soma_diameter_um: float | None = None,
@@ -178,6 +184,7 @@ def symmetric_tree(*, levels: int, root_length_um: float, root_diameter_um: floa
     return Morphology(tuple(sections), source="neurocomp.biophysics.morphology.symmetric_tree")
 
 
+@accepts_quantities
 def with_axon(morphology: Morphology, *, ais_length_um: float, ais_diameter_um: float,
               ais_compartments: int, axon_length_um: float, axon_diameter_um: float,
               axon_compartments: int, myelinated: bool = False,

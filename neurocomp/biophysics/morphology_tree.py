@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from neurocomp.biophysics.units import convert_quantity_fields
 from neurocomp.checks import check_bool, describe_value
 
 __all__ = ["Morphology", "MorphologyError", "Section"]
@@ -76,6 +77,7 @@ class Section:
     is_soma: bool = False
 
     def __post_init__(self) -> None:
+        convert_quantity_fields(self)
         if not isinstance(self.name, str) or not _NAME.match(self.name):
             raise MorphologyError(f"section name must be letters, digits and underscores "
                                   f"starting with a letter; got {self.name!r}")

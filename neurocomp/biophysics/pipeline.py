@@ -17,36 +17,26 @@ results in :mod:`~neurocomp.biophysics.pipeline_monitors`.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import re
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from neurocomp.biophysics.backend import BACKENDS, brian_backend, import_brian2
-from neurocomp.biophysics.build_cache import standalone_build
+from neurocomp.biophysics.backend import BACKENDS
 from neurocomp.biophysics.clamp import CurrentClamp, check_clamps
 from neurocomp.biophysics.inputs import SpikeTrains
 from neurocomp.biophysics.mechanisms import brian2_equations
 from neurocomp.biophysics.model import AXONAL_REGIONS, NeuronModel, Stages
+from neurocomp.biophysics.pipeline_build import BuiltPipeline, _RunSpec
 from neurocomp.biophysics.pipeline_checks import _check_size, _check_times
-from neurocomp.biophysics.pipeline_monitors import (
-    _monitors,
-    _raw_results,
-    _run_network,
-    _unit_of,
-)
-from neurocomp.biophysics.pipeline_neuron import _build_neuron
-from neurocomp.biophysics.pipeline_synapses import _build_synapses
 from neurocomp.biophysics.receptors import receptor_equations
 from neurocomp.biophysics.recording import Recording
 from neurocomp.checks import check_int
 
-__all__ = ["NeuronPipeline", "RecordSite"]
+__all__ = ["BuiltPipeline", "NeuronPipeline", "RecordSite"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +74,13 @@ class NeuronPipeline:
     >>> pipe = NeuronPipeline(ball_and_stick_model(), stages=Stages(release="deterministic"))
     >>> rec = pipe.run({"exc": trains}, duration=200*ms, backend="cython", seed=1)
     >>> rec.counts["vesicles_released"]
+
+    With the user's own Brian2 objects (:meth:`build`,
+    :class:`~neurocomp.biophysics.pipeline_build.BuiltPipeline`):
+
+    >>> built = pipe.build({"exc": trains}, duration=200*ms, backend="cython", seed=1)
+    >>> rate = PopulationRateMonitor(built.neuron, name="rate")
+    >>> rec = built.add(rate).run()
     """
 
     def __init__(self, model: NeuronModel, *, stages: Stages | None = None) -> None:
@@ -154,7 +151,8 @@ class NeuronPipeline:
             progress: bool = False, clamps: Sequence[CurrentClamp] = (),
             max_memory_gib: float | None = None,
             max_hours: float | None = None) -> Recording:
-        """Simulate and record.
+        """Simulate and record: :meth:`build`, then :meth:`BuiltPipeline.run
+        <neurocomp.biophysics.pipeline_build.BuiltPipeline.run>`.
 
         Parameters
         ----------
@@ -170,7 +168,8 @@ class NeuronPipeline:
         backend : {"numpy", "cython", "cpp_standalone"}
             Brian2 code generation target.
         seed : int
-            Seed of Brian2's random numbers (stochastic release).
+            Seed of Brian2's random numbers (stochastic release), set when the objects are
+            built.
         record : sequence of RecordSite, optional
             Compartments to record (default :meth:`default_sites`).
         record_dt : brian2 Quantity (time), optional
@@ -182,10 +181,15 @@ class NeuronPipeline:
         build_dir : str, optional
             Base directory of cpp_standalone builds.
         progress : bool
-            Show a progress bar (runtime targets) or Brian2's progress report (standalone).
+            Show what Brian2 is doing: a status line with the elapsed seconds while code is
+            generated and compiled (:class:`~neurocomp.biophysics.progress.StatusLine`),
+            then the run's progress (a bar on runtime targets, Brian2's report on
+            standalone).
         clamps : sequence of CurrentClamp
-            Currents injected at compartments (steps, EPSP-shaped currents); each must end
-            within ``duration``.
+            Currents injected at compartments: steps, EPSP-shaped currents, or any waveform
+            (:meth:`CurrentClamp.from_samples
+            <neurocomp.biophysics.clamp.CurrentClamp.from_samples>`); each must end within
+            ``duration``. Examples in :mod:`~neurocomp.biophysics.clamp`.
         max_memory_gib : float, optional
             Refuse a run whose recordings, inputs and clamps
             (:func:`~neurocomp.biophysics.pipeline_checks.estimate_run`) would need more
@@ -200,6 +204,52 @@ class NeuronPipeline:
             For any argument out of range (named in the message), and before any work
             when the run would exceed ``max_memory_gib`` or ``max_hours``.
         """
+        with self.build(inputs, duration=duration, dt=dt, backend=backend, seed=seed,
+                        record=record, record_dt=record_dt, variables=variables,
+                        build_dir=build_dir, progress=progress, clamps=clamps,
+                        max_memory_gib=max_memory_gib, max_hours=max_hours) as built:
+            return built.run()
+
+    def build(self, inputs: SpikeTrains | Mapping[str, SpikeTrains], *, duration: Any,
+              dt: Any = None, backend: str = "cython", seed: int = 0,
+              record: Sequence[RecordSite] | None = None, record_dt: Any = None,
+              variables: Sequence[str] | None = None, build_dir: str | None = None,
+              progress: bool = False, clamps: Sequence[CurrentClamp] = (),
+              max_memory_gib: float | None = None,
+              max_hours: float | None = None) -> BuiltPipeline:
+        """Check a run and build its Brian2 objects, unrun, for the user to extend.
+
+        Takes the arguments of :meth:`run`, checked the same way (before any work).
+
+        Returns
+        -------
+        BuiltPipeline
+            ``.neuron``, ``.synapses``, ``.generators``, ``.monitors``, ``.network``,
+            ``.add(*objects)`` and ``.run() -> Recording``; on cpp_standalone also
+            ``.close()`` (or use it in a ``with`` block), see
+            :mod:`~neurocomp.biophysics.pipeline_build`.
+
+        Examples
+        --------
+        >>> from brian2 import StateMonitor, ms
+        >>> with pipe.build(trains, duration=50*ms, backend="numpy") as built:
+        ...     gates = StateMonitor(built.neuron, ["m", "h"], record=[0],
+        ...                          clock=built.neuron.clock, name="gates")
+        ...     rec = built.add(gates).run()
+        ...     m_soma = gates.m[0]
+        """
+        spec = self._spec(inputs, duration=duration, dt=dt, backend=backend, seed=seed,
+                          record=record, record_dt=record_dt, variables=variables,
+                          build_dir=build_dir, progress=progress, clamps=clamps,
+                          max_memory_gib=max_memory_gib, max_hours=max_hours)
+        return BuiltPipeline(self, spec)
+
+    def _spec(self, inputs: SpikeTrains | Mapping[str, SpikeTrains], *, duration: Any,
+              dt: Any, backend: str, seed: int, record: Sequence[RecordSite] | None,
+              record_dt: Any, variables: Sequence[str] | None, build_dir: str | None,
+              progress: bool, clamps: Sequence[CurrentClamp], max_memory_gib: float | None,
+              max_hours: float | None) -> _RunSpec:
+        """The checked arguments of a run (:meth:`run`), or the error naming the bad one."""
         duration_ms, dt_ms, rec_dt_ms = _check_times(self.model, duration=duration, dt=dt,
                                                      record_dt=record_dt)
         clamps = check_clamps(clamps, n_compartments=self.model.morphology.n_compartments,
@@ -216,20 +266,10 @@ class NeuronPipeline:
                     rec_dt_ms=rec_dt_ms, n_sites=len(sites), n_variables=len(trace_vars),
                     n_clamps=len(clamps), backend=backend, max_memory_gib=max_memory_gib,
                     max_hours=max_hours)
-        start = time.perf_counter()
-        with contextlib.ExitStack() as stack:  # the build directory is deleted afterwards
-            directory = (stack.enter_context(standalone_build(
-                self.structure_key(sites, n_clamps=len(clamps)), base=build_dir))
-                if backend == "cpp_standalone" else None)
-            with brian_backend(backend, directory=directory):
-                raw = self._simulate(trains, duration_ms=duration_ms, dt_ms=dt_ms,
-                                     rec_dt_ms=rec_dt_ms, backend=backend, seed=seed,
-                                     sites=sites, trace_vars=trace_vars, directory=directory,
-                                     progress=progress, clamps=clamps)
-        raw["timing"]["wall_s"] = time.perf_counter() - start
-        return Recording.from_raw(raw, model=self.model, stages=self.stages, sites=sites,
-                                  duration_ms=duration_ms, dt_ms=dt_ms, backend=backend,
-                                  seed=seed)
+        return _RunSpec(trains=trains, duration_ms=duration_ms, dt_ms=dt_ms,
+                        rec_dt_ms=rec_dt_ms, backend=backend, seed=seed, sites=sites,
+                        trace_vars=trace_vars, clamps=clamps, build_dir=build_dir,
+                        progress=bool(progress))
 
     def _trace_variables(self, variables: Sequence[str] | None) -> list[str]:
         """The variables to record: ``v`` first, then ``variables`` (default: each used
@@ -292,60 +332,3 @@ class NeuronPipeline:
     def _dropped_groups(self) -> list[str]:
         kept = {g.name for g in self.model.synapse_groups}
         return [g.name for g in self.base_model.synapse_groups if g.name not in kept]
-
-    def _simulate(self, trains: dict[str, SpikeTrains], *, duration_ms: float, dt_ms: float,
-                  rec_dt_ms: float, backend: str, seed: int, sites: list[RecordSite],
-                  trace_vars: list[str], directory: Any, progress: bool,
-                  clamps: Sequence[CurrentClamp] = ()) -> dict[str, Any]:
-        """Build the Brian2 network of a checked run, run it, and read what it recorded.
-
-        Parameters
-        ----------
-        trains : dict of str to SpikeTrains
-            The input spikes of each synapse group.
-        duration_ms, dt_ms, rec_dt_ms : float
-            Duration, integration step and sampling step of the traces, ms.
-        backend : str
-            The Brian2 target (already selected by the caller).
-        seed : int
-            Seed of Brian2's random numbers.
-        sites : list of RecordSite
-            Compartments whose ``trace_vars`` are recorded.
-        trace_vars : list of str
-            Variables to record.
-        directory : path or None
-            The ``cpp_standalone`` build directory (None on runtime targets).
-        progress : bool
-            Show the run's progress.
-        clamps : sequence of CurrentClamp
-            Currents injected at compartments.
-
-        Returns
-        -------
-        dict
-            The raw results (:func:`~neurocomp.biophysics.pipeline_monitors._raw_results`).
-        """
-        b2 = import_brian2()
-        m = self.model
-        b2.seed(seed)
-        has_axon = any(r in m.morphology.regions for r in AXONAL_REGIONS[1:])
-        neuron = _build_neuron(m, self.equations(n_clamps=len(clamps)), dt_ms=dt_ms,
-                               duration_ms=duration_ms, clamps=clamps, has_axon=has_axon)
-        objects: list[Any] = [neuron]
-        synapses, input_monitors = {}, {}
-        for g in m.synapse_groups:
-            gen, syn, mon = _build_synapses(g, trains[g.name], neuron,
-                                            compartments=self.synapse_compartments[g.name],
-                                            dt_ms=dt_ms, stages=self.stages)
-            synapses[g.name], input_monitors[g.name] = syn, mon
-            objects += [gen, syn, mon]
-        monitors = _monitors(neuron, synapses,
-                             n_synapses={n: len(c) for n, c in self.synapse_compartments.items()},
-                             indices=[s.index for s in sites], trace_vars=trace_vars,
-                             rec_dt_ms=rec_dt_ms, has_axon=has_axon)
-        objects += monitors.objects
-        trace_units = {var: _unit_of(neuron, var) for var in trace_vars}
-        timing = _run_network(objects, duration_ms=duration_ms, backend=backend,
-                              directory=directory, progress=progress)
-        return _raw_results(neuron, monitors, trace_units=trace_units,
-                            input_monitors=input_monitors, synapses=synapses, timing=timing)

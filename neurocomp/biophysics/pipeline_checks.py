@@ -20,6 +20,7 @@ from neurocomp.biophysics.backend import import_brian2
 from neurocomp.biophysics.channels import ChannelDensities, max_stable_dt_ms
 from neurocomp.biophysics.inputs import SpikeTrains, check_memory
 from neurocomp.biophysics.model import NeuronModel
+from neurocomp.biophysics.units import accepts_quantities
 from neurocomp.checks import setting
 
 __all__ = ["DEFAULT_MAX_HOURS", "RunEstimate", "check_quantity", "estimate_run", "max_dt_ms"]
@@ -90,6 +91,7 @@ def _n_intervals(duration_ms: float, step_ms: float) -> int:
     return math.ceil(ratio)
 
 
+@accepts_quantities
 def estimate_run(*, duration_ms: float, dt_ms: float, record_dt_ms: float, n_sites: int,
                  n_variables: int, n_compartments: int, n_input_spikes: int,
                  n_release_traces: int, n_clamps: int, backend: str) -> RunEstimate:

@@ -2,10 +2,10 @@
 
 :func:`_monitors` records the traces at the chosen compartments, the vesicle counts of up to
 20 synapses per group and the output spikes at the axon terminal; :func:`_run_network` runs
-every Brian2 object (building and running the C++ project on ``cpp_standalone``) and times
-it; :func:`_raw_results` reads the monitors into the plain arrays
-:meth:`~neurocomp.biophysics.recording.Recording.from_raw` takes (times in ms, traces in the
-display units of :func:`_unit_of`).
+the network on a runtime target and times it (``cpp_standalone`` runs are in
+:mod:`~neurocomp.biophysics.pipeline_build`); :func:`_raw_results` reads the monitors into
+the plain arrays :meth:`~neurocomp.biophysics.recording.Recording.from_raw` takes (times in
+ms, traces in the display units of :func:`_unit_of`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from neurocomp.biophysics.backend import import_brian2, run_standalone_build
-from neurocomp.biophysics.build_cache import store_standalone_build
+from neurocomp.biophysics.backend import import_brian2
+from neurocomp.biophysics.progress import StatusLine
 
 __all__: list[str] = []
 
@@ -96,14 +96,21 @@ def _unit_of(neuron: Any, var: str) -> Any:
     return None
 
 
-def _tqdm_report(duration_ms: float):
+def _tqdm_report(status: Any = None):
     """A Brian2 ``report`` callback that shows the run's progress (0–100 %) as a tqdm bar,
-    closed when the run completes."""
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=100, desc="simulating", unit="%", leave=False)
+    made at the first call (when the run starts: code generation and compilation are
+    over, and ``status``, a :class:`~neurocomp.biophysics.progress.StatusLine` about them,
+    is stopped) and closed when the run completes."""
+    bar: Any = None
 
     def report(elapsed, completed, start, duration):  # Brian2's report callback signature
+        nonlocal bar
+        if bar is None:
+            if status is not None:
+                status.stop()
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=100, desc="simulating", unit="%", leave=False)
         bar.n = round(float(completed) * 100)
         bar.refresh()
         if completed >= 1:
@@ -112,38 +119,34 @@ def _tqdm_report(duration_ms: float):
     return report
 
 
-def _run_network(objects: Sequence[Any], *, duration_ms: float, backend: str, directory: Any,
-                 progress: bool) -> dict[str, float]:
-    """Run ``objects`` as one Brian2 network for ``duration_ms`` (ms) of biological time.
+def _run_network(net: Any, *, duration_ms: float, backend: str, progress: bool,
+                 namespace: Mapping[str, Any] | None = None) -> dict[str, float]:
+    """Run the network ``net`` for ``duration_ms`` (ms) of biological time on a runtime
+    target (numpy or cython, already selected).
 
-    On ``cpp_standalone`` the run only writes the C++ project to ``directory``, which is then
-    built, run and stored in the build cache. ``progress`` shows a progress bar (runtime
-    targets) or Brian2's report on stderr (standalone).
+    ``progress`` shows a status line with the elapsed seconds while Brian2 generates (and,
+    on cython, compiles) the code, then a progress bar of the run. ``namespace`` resolves
+    external names of objects without their own (default: none, pitfall P8).
 
     Returns
     -------
     dict of str to float
-        Wall times, s: ``run_s`` (the simulation), and on ``cpp_standalone`` also
-        ``build_and_run_s`` and ``compile_s`` (the build and run less ``run_s``).
+        Wall times, s: ``run_s`` (code generation, compilation and the simulation).
     """
     b2 = import_brian2()
-    net = b2.Network(*objects)
+    t0 = time.perf_counter()
+    status: Any = None
     report: Any = None
     if progress:
-        report = "stderr" if backend == "cpp_standalone" else _tqdm_report(duration_ms)
-    t0 = time.perf_counter()
-    net.run(duration_ms * b2.ms, report=report, namespace={})
-    timing: dict[str, float] = {}
-    if backend == "cpp_standalone":
-        t1 = time.perf_counter()
-        run_standalone_build(directory)  # Ctrl-C while compiling: KeyboardInterrupt
-        store_standalone_build(directory)
-        timing["build_and_run_s"] = time.perf_counter() - t1
-        timing["run_s"] = float(b2.device._last_run_time)
-        timing["compile_s"] = timing["build_and_run_s"] - timing["run_s"]
-    else:
-        timing["run_s"] = time.perf_counter() - t0
-    return timing
+        what = "generating and compiling code" if backend == "cython" else "generating code"
+        status = StatusLine(f"[brian2] {what} ({backend})").start()
+        report = _tqdm_report(status)
+    try:
+        net.run(duration_ms * b2.ms, report=report, namespace=dict(namespace or {}))
+    finally:
+        if status is not None:
+            status.stop()
+    return {"run_s": time.perf_counter() - t0}
 
 
 def _raw_results(neuron: Any, monitors: _Monitors, *, trace_units: Mapping[str, Any],

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neurocomp.biophysics.units import accepts_quantities
 from neurocomp.checks import check_finite_array, check_int, check_real
 
 __all__ = ["PlateauEvents", "detect_plateaus", "plateau_rate_hz"]
@@ -81,6 +82,7 @@ class PlateauEvents:
         return np.bincount(np.asarray(self.site, dtype=np.int64), minlength=self.n_sites)
 
 
+@accepts_quantities
 def detect_plateaus(v_mV: np.ndarray, *, bin_ms: float, threshold_mV: float = -40.0,
                     min_duration_ms: float = 20.0, merge_gap_ms: float = 0.0) -> PlateauEvents:
     """Find plateaus: runs above ``threshold_mV`` lasting at least ``min_duration_ms``.

@@ -27,6 +27,7 @@ from typing import Literal
 
 import numpy as np
 
+from neurocomp.biophysics.units import accepts_quantities, convert_quantity_fields
 from neurocomp.checks import check_bool, check_choice, check_real
 
 __all__ = [
@@ -75,6 +76,7 @@ class ReceptorKinetics:
     source: str = ""
 
     def __post_init__(self) -> None:
+        convert_quantity_fields(self)
         if (not isinstance(self.name, str) or not self.name.isidentifier()
                 or self.name != self.name.lower()):
             raise ValueError(f"name must be a lower-case identifier; got {self.name!r}")
@@ -106,6 +108,7 @@ GABA_A = ReceptorKinetics(name="gaba_a", tau_rise_ms=0.2, tau_decay_ms=8.0,
 RECEPTORS = {r.name: r for r in (AMPA, NMDA, GABA_A)}
 
 
+@accepts_quantities
 def peak_time_ms(tau_rise_ms: float, tau_decay_ms: float) -> float:
     """Peak time of e^{-t/τd} − e^{-t/τr}, ms."""
     tr = check_real("tau_rise_ms", tau_rise_ms, low=0, low_inclusive=False, unit="ms")
@@ -113,12 +116,14 @@ def peak_time_ms(tau_rise_ms: float, tau_decay_ms: float) -> float:
     return tr * td / (td - tr) * math.log(td / tr)
 
 
+@accepts_quantities
 def peak_normalisation(tau_rise_ms: float, tau_decay_ms: float) -> float:
     """The factor f with max_t f (e^{-t/τd} − e^{-t/τr}) = 1."""
     tp = peak_time_ms(tau_rise_ms, tau_decay_ms)
     return 1.0 / (math.exp(-tp / tau_decay_ms) - math.exp(-tp / tau_rise_ms))
 
 
+@accepts_quantities
 def receptor_waveform(t_ms: np.ndarray, receptor: ReceptorKinetics) -> np.ndarray:
     """Peak-normalised response to one release at t = 0 (0 for t < 0)."""
     t = np.asarray(t_ms, dtype=np.float64)
@@ -127,6 +132,7 @@ def receptor_waveform(t_ms: np.ndarray, receptor: ReceptorKinetics) -> np.ndarra
     return np.where(t >= 0, wave, 0.0)
 
 
+@accepts_quantities
 def mg_block(v_mV: np.ndarray | float, *, mg_mM: float = 1.0) -> np.ndarray:
     """Jahr–Stevens (1990) fraction of NMDA conductance unblocked at voltage ``v_mV``."""
     mg = check_real("mg_mM", mg_mM, low=0, high=100, unit="mM")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from neurocomp.biophysics.units import accepts_quantities
 from neurocomp.plotting import PALETTE
 from neurocomp.results import Result
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["Recording", "detect_spikes"]
 
 
+@accepts_quantities
 def detect_spikes(t_ms: np.ndarray, v_mV: np.ndarray, threshold_mV: float) -> np.ndarray:
     """Times (ms) of upward crossings of ``threshold_mV``, linearly interpolated."""
     v = np.asarray(v_mV)

@@ -26,6 +26,7 @@ from typing import Literal
 
 import numpy as np
 
+from neurocomp.biophysics.units import accepts_quantities, convert_quantity_fields
 from neurocomp.checks import check_choice, check_int, check_real
 
 __all__ = ["ReleaseParameters", "release_code", "release_model", "simulate_release"]
@@ -58,12 +59,14 @@ class ReleaseParameters:
     source: str = ""
 
     def __post_init__(self) -> None:
+        convert_quantity_fields(self)
         check_real("U", self.U, low=0.0, high=1.0, low_inclusive=False)
         check_real("tau_rec_ms", self.tau_rec_ms, low=0.0, low_inclusive=False, unit="ms")
         check_real("tau_facil_ms", self.tau_facil_ms, low=0.0, unit="ms")
         check_int("n_sites", self.n_sites, low=1, high=20)
 
 
+@accepts_quantities
 def simulate_release(spike_times_ms: np.ndarray, params: ReleaseParameters, *,
                      mode: ReleaseMode, rng: np.random.Generator | None = None) -> np.ndarray:
     """Vesicles released at each presynaptic spike of one synapse (numpy reference).

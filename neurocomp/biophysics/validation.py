@@ -24,11 +24,13 @@ from neurocomp.biophysics.channels import (
 from neurocomp.biophysics.mechanisms import brian2_equations
 from neurocomp.biophysics.morphology import cable
 from neurocomp.biophysics.morphology_tree import Morphology
+from neurocomp.biophysics.units import accepts_quantities
 from neurocomp.checks import check_int, check_real
 
 __all__ = ["AxonVelocity", "hh_axon_velocity", "passive_steady_state"]
 
 
+@accepts_quantities
 def passive_steady_state(morphology: Morphology, *, Rm_ohm_cm2: float, Ri_ohm_cm: float,
                          inject_at: int, current_nA: float, duration_ms: float = 200.0,
                          dt_ms: float = 0.1, backend: str = "numpy") -> np.ndarray:
@@ -91,6 +93,7 @@ class AxonVelocity:
     v_mV: np.ndarray
 
 
+@accepts_quantities
 def hh_axon_velocity(*, diameter_um: float = 476.0, Ri_ohm_cm: float = 35.4,
                      temperature_C: float = 18.5, length_um: float = 25_000.0,
                      dx_um: float = 100.0, dt_ms: float = 0.005, duration_ms: float = 3.0,
