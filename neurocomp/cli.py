@@ -337,6 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="force GPUDirect RDMA on or off (default: as each system is built)")
     p_sys.add_argument("--list", action="store_true", help="list the systems and models")
     p_sys.set_defaults(func=_cmd_plan_system)
+
+    from neurocomp.cli_count import add_count_parser  # `neurocomp count` (issue 15)
+    add_count_parser(sub)
     return parser
 
 

@@ -25,7 +25,7 @@ from models.dettmers_neurons import AMPA, granule_cell, purkinje_cell
 from models.workloads import ALEXNET_2012_LAYERS
 from neurocomp.accounting import count
 from neurocomp.accounting.counting import (
-    UncountedOp,
+    UncountedOpWarning,
     UntraceableModuleError,
     compare_with_flop_counter_mode,
     conv_output_length,
@@ -36,6 +36,7 @@ from neurocomp.accounting.counting.conv_formulas import (
     conv_flop,
     conv_transpose_output_length,
 )
+from neurocomp.accounting.counting.count_report import UncountedOp
 from neurocomp.accounting.counting.formulas import fft_r2c_flop
 from neurocomp.accounting.counting.layer_formulas import dendritic_conv_flop, dettmers_neuron_flop
 from neurocomp.accounting.counting.op_registry import REGISTRY, UnknownOpError, op_formula
@@ -385,8 +386,9 @@ def test_ops_without_a_formula_are_listed_not_silently_zero():
         def forward(self, x):
             return torch.special.bessel_j0(x)
 
-    report = count(nn.Sequential(nn.Linear(3, 3), Bessel()), torch.randn(2, 3),
-                   backward=False)
+    with pytest.warns(UncountedOpWarning, match=r"aten\.special_bessel_j0 .*module '1'"):
+        report = count(nn.Sequential(nn.Linear(3, 3), Bessel()), torch.randn(2, 3),
+                       backward=False)
     assert report.uncounted == (UncountedOp(op="aten.special_bessel_j0", calls=1,
                                             modules=("1",), phases=("forward",),
                                             reason="no formula"),)
@@ -464,21 +466,21 @@ def test_flop_count_check_analysis_runs_and_saves(tmp_path):
     from analyses import flop_count_check
 
     result = flop_count_check.run(quick=True, seed=0,
-                                  models=["cifar_net", "granule_train", "conv_zoo"])
+                                  cases=["conv2d_depthwise", "linear", "max_pool2d"])
     h = result.headline
-    assert h["max_rel_diff_vs_flop_counter_mode"] == 0.0           # exact, by the rules
-    assert h["max_rel_diff_vs_flop_counter_mode_per_module_forward"] == 0.0
-    assert h["ops_counted_only_by_flop_counter_mode"] == []
-    assert h["ops_where_library_count_differs"] == ["aten.convolution_backward"]
-    assert h["cifar_net_forward_gflop"] > h["cifar_net_forward_flop_counter_mode_gflop"] > 0
+    assert h["library_max_abs_rel_error"] == 0.0                # the library = the truth
+    assert h["fcm_rules_reproduction_max_abs_rel_diff"] == 0.0  # sanity check of the rules
+    assert (h["fcm_worst_case"], h["fcm_worst_phase"]) == ("conv2d_depthwise", "weight grad")
+    assert h["fcm_worst_products_rel_error"] == 5.0             # 6 groups: counted 6×
+    assert "6 times over" in result.claim
     out = result.save(tmp_path / "flop-count-check")
     # the saved files and neurocomp's marker (neurocomp.results), nothing else
     assert {p.name for p in out.iterdir()} == {"figure.png", "figure.pdf", "data.csv",
                                                "meta.json", ".neurocomp-result.json"}
     meta = json.loads((out / "meta.json").read_text())
-    assert meta["headline"]["models_compared_count"] == 3
-    with pytest.raises(ValueError, match="unknown model 'vgg'"):
-        flop_count_check.run(quick=True, models=["vgg"])
+    assert meta["headline"]["cases_count"] == 3
+    with pytest.raises(ValueError, match="unknown case 'vgg'"):
+        flop_count_check.run(quick=True, cases=["vgg"])
 
 
 def test_cpu_attention_is_counted_where_flop_counter_mode_sees_nothing():
@@ -490,7 +492,12 @@ def test_cpu_attention_is_counted_where_flop_counter_mode_sees_nothing():
     report = count(Attention(), (q, k, v))
     reference = flop_counter_mode_counts(Attention(), (q, k, v))
     # the CPU kernel (_scaled_dot_product_flash_attention_for_cpu) is not in FlopCounterMode's
-    # registry (torch 2.13): it counts 0; the library counts QKᵀ and SV, 2·(2·b·h·s·d·s)
+    # registry (torch 2.13): it counts 0; the library counts the dense algorithm of the
+    # ground truth (truth.layers): QKᵀ and SV, 2·(2·b·h·s·d·s), per score a scaling
+    # multiply and the softmax (max, subtract, exp, sum, divide), per row the log-sum-exp
+    # (log, add); backward five products, per score 6 (recompute: multiply, subtract, exp;
+    # P·(dP − D)·s: 3), per output value D's multiply and add
     assert reference.forward == {} and reference.backward == {}
-    assert report.forward_flop == 2 * (2 * 2 * 3 * 8 * 4 * 8)
-    assert report.backward_flop == 5 * (2 * 2 * 3 * 8 * 4 * 8)   # five products
+    products, scores, rows = 2 * 2 * 3 * 8 * 4 * 8, 2 * 3 * 8 * 8, 2 * 3 * 8
+    assert report.forward_flop == 2 * products + 6 * scores + 2 * rows
+    assert report.backward_flop == 5 * products + 6 * scores + 2 * rows * 4

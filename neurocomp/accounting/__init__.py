@@ -8,6 +8,11 @@ counting
     ground truth that computes each op by explicit loops and counts what it does), its
     per-op formula registry, the hand formulas of convolutions, attention, FFTs, pointwise
     and pooling ops and of the paper's layers, count reports.
+truth
+    The ground truth the counter is checked against: convolutions, matrix products,
+    attention, pooling, norms and recurrent cells computed by explicit loops that count what
+    they do, independent of the counter's formulas
+    (:func:`~neurocomp.accounting.truth.ground_truth_table`).
 estimates
     :class:`~neurocomp.accounting.estimates.Factor` (a cited value with a range and a
     distribution), the parameter-set base

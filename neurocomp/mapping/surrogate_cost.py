@@ -54,7 +54,7 @@ def flops_per_ms(model: nn.Module, in_channels: int, *, bins: int = 1000,
     except (RuntimeError, NotImplementedError):
         where = "cpu"
         cpu = copy.deepcopy(model).eval().to("cpu")
-        report = count(cpu, torch.zeros(1, c, n, dtype=dtype), backward=False)
+        report = count(cpu, torch.zeros(1, c, n, dtype=dtype), backward=False, device="real")
     return ForwardCost(flop_per_ms=report.forward_flop / (n * dt), bins=n, bin_ms=dt,
                        counted_on=where, uncounted_ops=tuple(u.op for u in report.uncounted),
                        convention=FLOP_CONVENTION)

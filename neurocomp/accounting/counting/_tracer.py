@@ -40,7 +40,7 @@ from neurocomp.accounting.counting.count_report import UntraceableModuleError
 from neurocomp.accounting.counting.formulas import NotCountable, OpFormula
 from neurocomp.accounting.scalar_ops import ScalarOpCosts
 
-__all__ = ["ACTIVATION", "GRADIENT", "PARAMETER", "Trace"]
+__all__ = ["ACTIVATION", "GRADIENT", "PARAMETER", "Trace", "shape_of"]
 
 PARAMETER, ACTIVATION, GRADIENT = 0, 1, 2
 #: Accumulator slots of one (module, op, phase) record.
@@ -59,11 +59,17 @@ _PRIM_DEVICE = torch.ops.prim.device.default
 _CIA = torch._C.DispatchKey.CompositeImplicitAutograd
 
 
+#: Namespaces of ops that compute nothing (the profiler's ``record_function`` markers, which
+#: ``torch.optim`` emits): run, not recorded.
+BOOKKEEPING_NAMESPACES = frozenset({"profiler"})
+
+
 class _OpInfo:
-    __slots__ = ("compute_flop", "decomposes", "entry", "moves_data", "name")
+    __slots__ = ("bookkeeping", "compute_flop", "decomposes", "entry", "moves_data", "name")
 
     def __init__(self, name: str, entry: OpFormula | None, decomposes: bool) -> None:
         self.name = name
+        self.bookkeeping = name.split(".", 1)[0] in BOOKKEEPING_NAMESPACES
         self.entry = entry
         self.decomposes = decomposes
         self.moves_data = entry is None or entry.moves_data
@@ -71,7 +77,10 @@ class _OpInfo:
 
 
 def _storage_ptr(t: torch.Tensor) -> int:
-    return t.untyped_storage().data_ptr()
+    """The identity of ``t``'s storage (shared by its views): the address of the storage
+    object, which, unlike the data pointer, also tells apart storages on the ``meta``
+    device and fake tensors (whose data pointers are all 0)."""
+    return t.untyped_storage()._cdata
 
 
 def _bytes_of(t: torch.Tensor, dtype_bytes: float | None) -> tuple[float, bool, bool]:
@@ -101,6 +110,18 @@ def _out_shape(out: Any) -> Any:
     return out
 
 
+def shape_of(value: Any) -> Any:
+    """The shape of a module's output: a tuple for a tensor, a list (or dict) of them for a
+    sequence (mapping) holding tensors, ``None`` for anything else."""
+    if isinstance(value, torch.Tensor):
+        return tuple(value.shape)
+    if isinstance(value, Mapping):
+        return {k: shape_of(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [shape_of(v) for v in value]
+    return None
+
+
 def _tensors(values: Any, into: list[torch.Tensor]) -> None:
     for v in values:
         if isinstance(v, torch.Tensor):
@@ -122,11 +143,16 @@ class Trace(TorchDispatchMode):
         Scalar costs passed to the formulas.
     dtype_bytes : float or None
         Bytes per floating-point element (``None``: each tensor's own element size).
+    run_op : callable, optional
+        ``run_op(func, args, kwargs)`` computes an op's result in place of ``func(*args,
+        **kwargs)`` (the meta run's constant folding); ``None`` calls the op.
     """
 
     def __init__(self, root: torch.nn.Module, *, registry: Mapping[str, OpFormula],
-                 costs: ScalarOpCosts, dtype_bytes: float | None) -> None:
+                 costs: ScalarOpCosts, dtype_bytes: float | None,
+                 run_op: Any = None) -> None:
         super().__init__()
+        self.run_op = run_op
         self.registry = registry
         self.costs = costs
         self.dtype_bytes = dtype_bytes
@@ -145,6 +171,10 @@ class Trace(TorchDispatchMode):
         self.first_call = [-1] * len(self.names)
         self.in_elements = [0] * len(self.names)
         self.out_elements = [0] * len(self.names)
+        #: output shape of each module's first call (by module index)
+        self.out_shapes: dict[int, Any] = {}
+        #: input shapes of the module calls on the stack (for error messages)
+        self.arg_shapes: list[Any] = [None]
         self._order = 0
         self._node_module: dict[int, int] = {}
         self._owner: np.ndarray | None = None
@@ -184,6 +214,7 @@ class Trace(TorchDispatchMode):
         if i is None:
             return
         self.stack.append(i)
+        self.arg_shapes.append(shape_of(inputs))
         self.starts.append(torch._C._autograd._get_sequence_nr())
         self.calls[i] += 1
         if self.first_call[i] < 0:
@@ -196,6 +227,9 @@ class Trace(TorchDispatchMode):
         if i is None:
             return
         self.stack.pop()
+        self.arg_shapes.pop()
+        if i not in self.out_shapes:
+            self.out_shapes[i] = shape_of(output)
         self.intervals.append((self.starts.pop(), torch._C._autograd._get_sequence_nr(), i))
         found: list[torch.Tensor] = []
         _tensors(output if isinstance(output, list | tuple) else (output,), found)
@@ -215,9 +249,13 @@ class Trace(TorchDispatchMode):
     def register_inputs(self, tensors: list[torch.Tensor], *, kind: int = ACTIVATION) -> None:
         """Mark the storage of tensors made outside the trace (the example inputs; the
         output gradients seeding the backward pass) before any op reads them."""
-        for t in tensors:
-            self.storage.setdefault(_storage_ptr(t), kind)
+        for t in tensors:  # a storage freed earlier may have left its address behind
+            self._mark(_storage_ptr(t), kind)
             self.produced[t] = True
+
+    def _mark(self, key: int, kind: int) -> None:
+        if self.storage.get(key) != PARAMETER:
+            self.storage[key] = kind
 
     # -- backward attribution -----------------------------------------------------------
     def start_backward(self) -> None:
@@ -268,7 +306,7 @@ class Trace(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        if func in METADATA_OPS:
+        if func in METADATA_OPS or func is _PRIM_DEVICE:  # the device of a fake tensor
             return NotImplemented
         if isinstance(func, torch._ops.HigherOrderOperator):
             name = self.names[self.stack[-1]] or "(root)"
@@ -276,12 +314,15 @@ class Trace(TorchDispatchMode):
                 f"module {name!r} uses the higher-order operator {func}, which the counter "
                 f"cannot trace", module=name)
         info = self.ops.get(func) or self._info(func)
+        if info.bookkeeping:
+            return func(*args, **kwargs)
         if info.decomposes:
             with self:
                 result = func.decompose(*args, **kwargs)
             if result is not NotImplemented:
                 return result
-        out = func(*args, **kwargs)
+        out = (func(*args, **kwargs) if self.run_op is None
+               else self.run_op(func, args, kwargs))
         if info.name == "aten.lift_fresh":  # data from outside torch (numpy, Python lists)
             pass
         elif isinstance(out, torch.Tensor):
@@ -309,7 +350,7 @@ class Trace(TorchDispatchMode):
             u["phases"].add(self.phase)
         if not info.moves_data:
             if info.name == "aten.lift_fresh" and isinstance(out, torch.Tensor):
-                self.storage.setdefault(_storage_ptr(out), ACTIVATION)  # torch.tensor(...)
+                self._mark(_storage_ptr(out), ACTIVATION)  # torch.tensor(...)
             return
         inputs: list[torch.Tensor] = []
         _tensors(args, inputs)

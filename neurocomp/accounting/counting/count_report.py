@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from neurocomp.accounting.convention import flops_to_macs
+from neurocomp.accounting.counting.count_errors import UntraceableModuleError
 from neurocomp.accounting.layer_cost import LayerCost
 from neurocomp.accounting.scalar_ops import ScalarOpCosts
 from neurocomp.checks import check_int
@@ -26,15 +27,6 @@ __all__ = ["BYTE_KINDS", "LOSS_MODULE", "PHASES", "ROOT_LABEL", "CountReport", "
            "ModuleInfo", "OpCount", "UncountedOp", "UntraceableModuleError"]
 
 PHASES = ("forward", "backward")
-
-
-class UntraceableModuleError(RuntimeError):
-    """A module the counter cannot trace; the message and ``module`` (its path) name it."""
-
-    def __init__(self, message: str, *, module: str) -> None:
-        super().__init__(message)
-        self.module = module
-
 
 BYTE_KINDS = ("parameter", "activation", "gradient")
 ROOT_LABEL = "(root)"
@@ -78,7 +70,11 @@ class OpCount:
 
 @dataclass(frozen=True, kw_only=True)
 class ModuleInfo:
-    """One submodule of the counted model (``name`` is its path; ``""`` is the root)."""
+    """One submodule of the counted model (``name`` is its path; ``""`` is the root).
+
+    ``output_shape`` is the shape of what its first call returned: a tuple for a tensor, a
+    list (dict) of them for a sequence (mapping), ``None`` if it did not run.
+    """
 
     name: str
     type: str
@@ -91,6 +87,7 @@ class ModuleInfo:
     first_call: int
     input_elements: int
     output_elements: int
+    output_shape: Any = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -170,6 +167,8 @@ class CountReport:
         FLOPs per division, transcendental, comparison and random draw.
     convention : str
         The FLOP convention (1 multiply-add = 2 FLOPs).
+    counted_on : str
+        ``"meta"`` (fake tensors, nothing computed) or ``"real"`` (the tensors were run).
     """
 
     model: str
@@ -182,6 +181,7 @@ class CountReport:
     dtype_bytes: float | None
     costs: ScalarOpCosts
     convention: str = FLOP_CONVENTION
+    counted_on: str = "real"
     _by_name: Mapping[str, ModuleInfo] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -195,6 +195,34 @@ class CountReport:
         return (f"CountReport(model={self.model!r}, forward={self.forward_flop:.4g} FLOP, "
                 f"backward={self.backward_flop:.4g} FLOP, parameters={self.parameter_count}, "
                 f"uncounted={[u.op for u in self.uncounted]})")
+
+    def __str__(self) -> str:
+        """The per-module table of :meth:`summary` (depth 3, per batch)."""
+        return self.summary()
+
+    def summary(self, depth: int | None = 3, per_sample: bool = False) -> str:
+        """A printable per-module table, like ``torchinfo`` or ``fvcore``'s.
+
+        One row per module down to ``depth`` (its name indented by depth): type, output
+        shape (of its first call), parameters, forward and backward FLOPs, bytes moved (read
+        and written, both phases) — inclusive of submodules —, then the totals and, if ops
+        went uncounted, the note that the FLOPs are lower bounds.
+
+        Parameters
+        ----------
+        depth : int or None
+            Deepest module level shown (0: the model alone; ``None``: every module).
+        per_sample : bool
+            FLOPs and bytes per sample (divided by ``batch_size``) instead of per batch.
+        """
+        from neurocomp.accounting.counting.count_summary import summary_table
+
+        return summary_table(self, depth=depth, per_sample=per_sample)
+
+    @property
+    def is_lower_bound(self) -> bool:
+        """Whether some ops had no formula, so the FLOP totals are lower bounds."""
+        return bool(self.uncounted)
 
     # -- totals -----------------------------------------------------------------------
     @property

@@ -1,7 +1,7 @@
 r"""Count a PyTorch module's FLOPs, bytes and parameters, forward and backward, per module.
 
-:func:`count` runs the module once on an example input (and its backward pass) under a
-``TorchDispatchMode`` that sees every aten op — the design of
+:func:`count` traces the module once on example inputs or input shapes (and its backward
+pass) under a ``TorchDispatchMode`` that sees every aten op — the design of
 ``torch.utils.flop_counter.FlopCounterMode`` and fvcore: a registry of per-op formulas
 (:mod:`neurocomp.accounting.counting.op_registry`), ops attributed to the innermost module running
 (in backward: the module whose forward created the autograd node being executed), and a
@@ -12,9 +12,9 @@ list of the ops it could not count. The result is a frozen :class:`CountReport`:
   (:mod:`~neurocomp.accounting.counting.formulas` explains the two deliberate differences,
   both in ``convolution_backward``);
 * per-module totals, inclusive of submodules (:meth:`CountReport.module`,
-  :meth:`CountReport.to_frame`), with parameter counts, bytes read and written by kind
-  (parameters, activations, gradients) at ``dtype_bytes`` per element, and arithmetic
-  intensity;
+  :meth:`CountReport.to_frame`), with parameter counts, output shapes, bytes read and
+  written by kind (parameters, activations, gradients) at ``dtype_bytes`` per element, and
+  arithmetic intensity; :meth:`CountReport.summary` prints them as a table;
 * :meth:`CountReport.layer_costs`: :class:`~neurocomp.accounting.LayerCost`
   rows for the parallel step-time models.
 
@@ -22,23 +22,45 @@ Bytes are op-level traffic: every op reads its tensor arguments and writes its r
 (views move nothing). That is the traffic of an unfused execution with no cache reuse — the
 usual roofline input (``anchors_accounting.md`` §1.4, Paleo) — not a measurement.
 
-Sizes are checked before work: for a module or input on a real device the forward pass
-is first run on the ``meta`` device (shapes only, no memory; about half the cost of the
-count's own tracing) to add up the bytes its ops would write; beyond ``max_bytes`` (8 GiB
-by default) :func:`count` refuses before touching real memory. Inputs and a module on the ``meta``
-device are counted as they are — the way to count a model too large for the machine.
+**Where it runs.** By default (``device="meta"``) nothing is computed: parameters, buffers
+and inputs are replaced, for the count only, by fake tensors on the ``meta`` device that
+report the device of the tensors they stand for (:mod:`~neurocomp.accounting.counting._meta`),
+so the same kernels are chosen and the counts equal those of a real run op for op, at a
+fraction of its time and no memory — any model size counts on a laptop. A model that cannot
+run there (an output shape or a branch that depends on tensor values: ``nonzero`` of an
+input, ``.item()``) is run on real tensors instead, with a :class:`MetaFallbackWarning`
+naming the module (``fallback=False``: an :class:`UntraceableModuleError` naming it).
+``device="real"`` runs the real tensors from the start. A module and inputs already on the
+``meta`` device are counted as they are.
+
+Sizes are checked before real work: the forward pass is first run on the ``meta`` device
+(shapes only) to add up the bytes its ops would write; beyond ``max_bytes`` (8 GiB by
+default) a real count refuses before touching real memory.
+
+**Never a silent zero.** Ops without a formula are listed in ``report.uncounted``, the report
+says its FLOPs are a lower bound (:attr:`CountReport.is_lower_bound`), and one
+:class:`UncountedOpWarning` per count names the ops and modules (``strict=True``: an
+:class:`UncountedOpError` instead).
 
 Side effects: none on the module. Gradients go to ``torch.autograd.grad`` (``.grad`` is
-untouched), buffers (batch-norm running statistics) are restored, and the global random
-generator is forked. FLOP convention: :data:`~neurocomp.accounting.FLOP_CONVENTION`.
+untouched), buffers (batch-norm running statistics) are restored after a real run (a meta
+run never touches them), and the global random generator is forked. FLOP convention:
+:data:`~neurocomp.accounting.FLOP_CONVENTION`.
 """
 
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from neurocomp.accounting.counting.count_errors import (
+    MetaFallbackWarning,
+    UncountedOpError,
+    UncountedOpWarning,
+    UntraceableModuleError,
+)
 from neurocomp.accounting.counting.count_report import (
     LOSS_MODULE,
     ROOT_LABEL,
@@ -46,16 +68,19 @@ from neurocomp.accounting.counting.count_report import (
     ModuleInfo,
     OpCount,
     UncountedOp,
-    UntraceableModuleError,
 )
 from neurocomp.accounting.counting.formulas import OpFormula
 from neurocomp.accounting.scalar_ops import DEFAULT_SCALAR_OP_COSTS, ScalarOpCosts
-from neurocomp.checks import check_bytes, check_int, check_real
+from neurocomp.checks import check_bytes, check_choice, check_real
 
 if TYPE_CHECKING:  # torch is imported inside count(), so importing accounting stays light
     import torch
 
-__all__ = ["as_args", "count", "flat_tensors", "forward_bytes_estimate"]
+__all__ = ["DEVICES", "as_args", "count", "flat_tensors", "forward_bytes_estimate"]
+
+#: Where :func:`count` runs the model: ``"meta"`` (fake tensors, nothing computed) or
+#: ``"real"`` (the module's own tensors).
+DEVICES = ("meta", "real")
 
 # -- counting --------------------------------------------------------------------------------
 
@@ -133,19 +158,35 @@ def forward_bytes_estimate(module: torch.nn.Module, args: tuple[Any, ...]) -> in
     return written.total
 
 
-def count(module: torch.nn.Module, example_input: Any, *, backward: bool = True,
+def count(module: torch.nn.Module, example_input: Any = None, *,
+          input_shape: Any = None, dtype: Any = None, device: str = "meta",
+          fallback: bool = True, strict: bool = False, backward: bool = True,
           dtype_bytes: float | None = 4, costs: ScalarOpCosts = DEFAULT_SCALAR_OP_COSTS,
           loss: Callable[[Any], torch.Tensor] | None = None, batch_size: int | None = None,
           extra_formulas: Mapping[str, OpFormula] | None = None,
           max_bytes: float | None = None) -> CountReport:
-    """Count FLOPs, bytes and parameters of ``module(*example_input)``, per module.
+    """Count FLOPs, bytes and parameters of ``module(*inputs)``, per module.
 
     Parameters
     ----------
     module : torch.nn.Module
         The model, in the mode (train/eval) and on the device it should be counted in.
-    example_input : tensor or tuple
-        The positional arguments of one call (a tensor for a single argument).
+    example_input : tensor or tuple, optional
+        The positional arguments of one call (a tensor for a single argument). Give this or
+        ``input_shape``.
+    input_shape : tuple of int or torch.Size, or a tuple of them, optional
+        The shape of the one tensor argument — ``(8, 3, 224, 224)``, batch first — or of
+        each tensor argument; every dimension >= 1.
+    dtype : torch.dtype or tuple of torch.dtype, optional
+        The dtype of the ``input_shape`` tensors (default: the module's floating dtype).
+    device : {"meta", "real"}
+        ``"meta"`` (default): count without computing, on fake tensors of the same shapes
+        and dtypes (module docstring); ``"real"``: run the module's own tensors.
+    fallback : bool
+        With ``device="meta"``: run real tensors, with a :class:`MetaFallbackWarning`
+        naming the module, when the model cannot run on meta (``False``: raise).
+    strict : bool
+        Raise :class:`UncountedOpError` for ops without a formula instead of warning.
     backward : bool
         Also count the backward pass: gradients of every trainable parameter (and of inputs
         that require grad), seeded with ones — the gradient of the sum of the outputs —
@@ -162,9 +203,9 @@ def count(module: torch.nn.Module, example_input: Any, *, backward: bool = True,
     extra_formulas : mapping of str to OpFormula, optional
         Formulas for ops the registry lacks (custom ops), or replacements.
     max_bytes : float or None
-        Refuse (``ValueError``) a count whose forward pass would write more than this,
+        Refuse (``ValueError``) a real count whose forward pass would write more than this,
         bytes, twice that with ``backward`` (``None``: 8 GiB); estimated on the ``meta``
-        device first (see the module docstring).
+        device first. A meta count allocates nothing and is not limited.
 
     Returns
     -------
@@ -174,22 +215,31 @@ def count(module: torch.nn.Module, example_input: Any, *, backward: bool = True,
     ------
     UntraceableModuleError
         If a module returns a tensor no traced op produced (numpy inside the forward, an
-        extension bypassing the dispatcher), uses a higher-order operator, or fails while
-        being counted; the message names the module. (Work done outside torch whose result
-        goes through further torch ops before the module returns cannot be detected: only
-        the ops are seen.)
+        extension bypassing the dispatcher), uses a higher-order operator, fails while
+        being counted (shapes that do not fit: the message names the module and the shapes
+        it was called with), or cannot run on meta with ``fallback=False``.
+    UncountedOpError
+        With ``strict=True``, for ops without a formula (named, with their modules).
     TypeError, ValueError
-        For a module that is not an ``nn.Module`` or bad options.
+        For a module that is not an ``nn.Module``, bad inputs or options (the message
+        names the argument, its value and what is allowed).
+
+    Warns
+    -----
+    UncountedOpWarning
+        Ops without a formula: the FLOP totals are lower bounds (without ``strict``).
+    MetaFallbackWarning
+        The model was counted on real tensors because it cannot run on meta.
     """
     import torch
 
-    from neurocomp.accounting.counting._tracer import Trace
-    from neurocomp.accounting.counting.count_report import PHASES as _PHASES
+    from neurocomp.accounting.counting._count_inputs import batch_size_of, resolve_args
     from neurocomp.accounting.counting.op_registry import registry_with
 
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"module must be a torch.nn.Module; got {type(module).__name__}")
-    args = as_args(example_input)
+    check_choice("device", device, DEVICES)
+    args, from_shape = resolve_args(module, example_input, input_shape, dtype)
     if dtype_bytes is not None:
         dtype_bytes = check_real("dtype_bytes", dtype_bytes, low=0.0, low_inclusive=False,
                                  high=64.0, unit="B")
@@ -197,31 +247,98 @@ def count(module: torch.nn.Module, example_input: Any, *, backward: bool = True,
         raise TypeError(f"costs must be a ScalarOpCosts; got {type(costs).__name__}")
     if loss is not None and not callable(loss):
         raise TypeError("loss must be callable (output -> scalar tensor) or None")
-    inputs = flat_tensors(args)
-    if batch_size is None:
-        batch_size = int(inputs[0].shape[0]) if inputs[0].dim() else 1
-    batch_size = check_int("batch_size", batch_size, low=1)
-    if any(t.device.type != "meta" for t in (*inputs, *module.parameters())):
-        written = forward_bytes_estimate(module, args)
-        if written is not None:
-            shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
-            check_bytes("count", written * (2 if backward else 1), max_bytes=max_bytes,
-                             what="activations (forward" + (" and backward)" if backward
-                                                            else ")"),
-                             sizes=f"{type(module).__name__} on example_input of shape "
-                                   f"{shapes}")
-    registry = registry_with(extra_formulas)
+    options = {"registry": registry_with(extra_formulas), "costs": costs, "loss": loss,
+               "dtype_bytes": dtype_bytes, "backward": backward,
+               "batch_size": batch_size_of(flat_tensors(args), batch_size)}
+    state = (*flat_tensors(args), *module.parameters(), *module.buffers())
+    if not from_shape and all(t.device.type == "meta" for t in state):
+        report = _traced(module, args, counted_on="meta", **options)  # as given
+    elif device == "meta":
+        report = _count_on_meta(module, args, fallback=fallback, max_bytes=max_bytes,
+                                options=options)
+    else:
+        report = _count_real(module, args, max_bytes=max_bytes, options=options)
+    _check_uncounted(report, strict=strict)
+    return report
 
-    trace = Trace(module, registry=registry, costs=costs, dtype_bytes=dtype_bytes)
+
+def _count_real(module, args, *, max_bytes, options) -> CountReport:
+    """Run the module's own tensors (``meta`` inputs made real first), sizes checked."""
+    from neurocomp.accounting.counting._count_inputs import materialize, shapes_text
+    from neurocomp.accounting.counting._meta import module_device
+
+    args = materialize(args, module_device(module))
+    written = forward_bytes_estimate(module, args)
+    if written is not None:
+        backward = options["backward"]
+        check_bytes("count", written * (2 if backward else 1), max_bytes=max_bytes,
+                    what="activations (forward" + (" and backward)" if backward else ")"),
+                    sizes=f"{type(module).__name__} on example_input of shape "
+                          f"{shapes_text(flat_tensors(args))}")
+    return _traced(module, args, counted_on="real", **options)
+
+
+def _count_on_meta(module, args, *, fallback, max_bytes, options) -> CountReport:
+    """Count on fake tensors; if the model cannot run there, on real ones (or raise)."""
+    from neurocomp.accounting.counting._meta import meta_failure, meta_run
+
+    try:
+        with meta_run(module, args) as (fake_args, folder):
+            return _traced(module, fake_args, counted_on="meta", run_op=folder, **options)
+    except Exception as exc:
+        why = meta_failure(exc)
+        if why is None:
+            raise
+        where = getattr(exc, "module", ROOT_LABEL) or ROOT_LABEL
+        label = f"module {where!r} of {type(module).__name__}"
+        if not fallback:
+            raise UntraceableModuleError(
+                f"{label} cannot be counted on the meta device ({why}): a shape or value "
+                f"depends on tensor data; pass device='real' (or fallback=True) to count it "
+                f"by running real tensors", module=where) from exc
+    report = _count_real(module, args, max_bytes=max_bytes, options=options)
+    warnings.warn(MetaFallbackWarning(
+        f"count: {label} cannot run on the meta device ({why}); counted by running real "
+        f"tensors instead (pass device='real' to skip the meta attempt, or fallback=False "
+        f"to raise)"), stacklevel=3)
+    return report
+
+
+def _check_uncounted(report: CountReport, *, strict: bool) -> None:
+    """One warning (or, ``strict``, an error) naming the ops without a formula."""
+    if not report.uncounted:
+        return
+    from neurocomp.accounting.counting.count_summary import uncounted_text
+
+    text = uncounted_text(report)
+    if strict:
+        raise UncountedOpError(f"count({report.model}, strict=True): {text}",
+                               ops=tuple(u.op for u in report.uncounted))
+    warnings.warn(UncountedOpWarning(
+        f"count({report.model}): {text}; its FLOP totals are lower bounds (pass "
+        f"strict=True to raise)"), stacklevel=3)
+
+
+def _traced(module, args, *, registry, costs, dtype_bytes, backward, loss, batch_size,
+            counted_on, run_op=None) -> CountReport:
+    """One traced run (forward, then backward) and its report."""
+    import torch
+
+    from neurocomp.accounting.counting._tracer import Trace
+
+    inputs = flat_tensors(args)
+    trace = Trace(module, registry=registry, costs=costs, dtype_bytes=dtype_bytes,
+                  run_op=run_op)
     loss_index = len(trace.names)
     trace.names.append(LOSS_MODULE)
     trace.module_types.append("loss")
     for lst in (trace.calls, trace.first_call, trace.in_elements, trace.out_elements):
         lst.append(0)
     trace.register_inputs(inputs)
-    saved = [(b, b.detach().clone()) for b in module.buffers()]
+    real = run_op is None and counted_on == "real"
+    saved = [(b, b.detach().clone()) for b in module.buffers()] if real else []
     devices = sorted({t.device.index or 0 for t in (*inputs, *module.parameters())
-                      if t.device.type == "cuda"})
+                      if t.device.type == "cuda"}) if real else []
     try:
         with torch.random.fork_rng(devices=devices), torch.set_grad_enabled(backward):
             outputs = _forward(module, args, trace, loss, loss_index, UntraceableModuleError)
@@ -233,7 +350,7 @@ def count(module: torch.nn.Module, example_input: Any, *, backward: bool = True,
             for buf, value in saved:
                 buf.copy_(value)
     return _report(module, trace, batch_size=batch_size, backward=backward,
-                   dtype_bytes=dtype_bytes, costs=costs, phases=_PHASES)
+                   dtype_bytes=dtype_bytes, costs=costs, counted_on=counted_on)
 
 
 def _forward(module, args, trace, loss, loss_index, error_type) -> list:
@@ -250,7 +367,13 @@ def _forward(module, args, trace, loss, loss_index, error_type) -> list:
     except Exception as exc:
         i = trace.stack[-1]
         name = trace.names[i] or ROOT_LABEL
-        raise error_type(f"counting failed inside module {name!r} ({trace.module_types[i]}): "
+        from neurocomp.accounting.counting._count_inputs import shapes_text
+
+        called = (f" called with input shape(s) {shapes_text(trace.arg_shapes[-1])}"
+                  if 1 < len(trace.stack) == len(trace.arg_shapes) else "")
+        given = shapes_text(flat_tensors(args))
+        raise error_type(f"counting failed inside module {name!r} ({trace.module_types[i]})"
+                         f"{called}, model input shape(s) {given}: "
                          f"{type(exc).__name__}: {exc}", module=name) from exc
     finally:
         trace.hooks_off()
@@ -279,8 +402,10 @@ def _backward(module, inputs, outputs, trace, error_type) -> None:
                          module=ROOT_LABEL) from exc
 
 
-def _report(module, trace, *, batch_size, backward, dtype_bytes, costs, phases) -> CountReport:
+def _report(module, trace, *, batch_size, backward, dtype_bytes, costs,
+            counted_on) -> CountReport:
     from neurocomp.accounting.counting._tracer import CALLS, FCM_FLOP, FLOP, READ, WRITTEN
+    from neurocomp.accounting.counting.count_report import PHASES as phases
 
     registry = trace.registry
     ops = []
@@ -305,7 +430,8 @@ def _report(module, trace, *, batch_size, backward, dtype_bytes, costs, phases) 
             own_trainable_parameters=sum(p.numel() for p in sub.parameters(recurse=False)
                                          if p.requires_grad),
             calls=trace.calls[i], first_call=trace.first_call[i],
-            input_elements=trace.in_elements[i], output_elements=trace.out_elements[i]))
+            input_elements=trace.in_elements[i], output_elements=trace.out_elements[i],
+            output_shape=trace.out_shapes.get(i)))
     uncounted = tuple(
         UncountedOp(op=op, calls=u["calls"],
                     modules=tuple(sorted({trace.names[i] or ROOT_LABEL for i in u["modules"]})),
@@ -313,4 +439,5 @@ def _report(module, trace, *, batch_size, backward, dtype_bytes, costs, phases) 
         for op, u in sorted(trace.uncounted.items()))
     return CountReport(model=type(module).__name__, ops=tuple(ops), modules=tuple(infos),
                        uncounted=uncounted, batch_size=batch_size, backward=backward,
-                       training=module.training, dtype_bytes=dtype_bytes, costs=costs)
+                       training=module.training, dtype_bytes=dtype_bytes, costs=costs,
+                       counted_on=counted_on)

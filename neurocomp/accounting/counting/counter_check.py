@@ -7,8 +7,10 @@ for the forward pass — by module. :func:`compare_with_flop_counter_mode` sets 
 :class:`~neurocomp.accounting.counting.CountReport` beside them, op by op and module by
 module: the column ``flop_counter_mode_rules`` (the counter's reproduction of
 ``FlopCounterMode``'s rules) must equal ``flop_counter_mode`` exactly on every op either
-counts; the column ``flop`` (the library's count) differs only where the library counts on
-purpose what ``FlopCounterMode`` does not (:mod:`neurocomp.accounting.counting.formulas`).
+counts — a check of the reproduction, not of either count; the column ``flop`` (the
+library's count) differs where the ground truth
+(:mod:`~neurocomp.accounting.truth.zoo`) shows ``FlopCounterMode`` wrong or
+silent (:mod:`neurocomp.accounting.counting.formulas`).
 """
 
 from __future__ import annotations

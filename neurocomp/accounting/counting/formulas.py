@@ -8,20 +8,22 @@ costs as ``costs``, and returns a FLOP count — the calling convention of
 by op. No formula imports torch.
 
 Convention (:mod:`neurocomp.accounting.convention`): a multiply-add is 2 FLOPs, and a
-k-long dot product counts 2k (rounded from 2k − 1) — which is exactly 2k − 1 products and
-sums plus the one addition of a bias, so bias adds are inside these counts. Convolutions are
-counted densely: taps that fall on zero padding are multiplied too, as every counter does.
+k-long dot product counts 2k — k multiply-adds into an accumulator that starts at the bias
+(or at 0), so a bias costs no extra add. Convolutions are counted densely: taps that fall on
+zero padding are multiplied too. Every formula is checked against an independent count:
+:mod:`~neurocomp.accounting.truth.loops` computes each op by explicit loops and
+counts what it does (``truth.zoo`` sets the two side by side).
 
-For ``aten.convolution_backward`` the library's count and ``FlopCounterMode``'s differ on
-purpose in two places: (1) the weight gradient of a grouped convolution has
-:math:`C_\text{out} \cdot C_\text{in}/g \cdot K` entries, each a sum over
-:math:`N P` products, but ``FlopCounterMode`` (torch 2.13) multiplies the input's full
-channel count, so it counts the weight gradient ``groups`` times over (see
-``anchors_accounting.md`` §1.5, PR #183405, which fixes the transposed case); (2) the bias
-gradient (a sum of the output gradient over batch and positions) is a reduction the library
-counts and ``FlopCounterMode`` ignores. Each op therefore has two formulas: ``flop`` (the
-library's) and ``flop_counter_mode`` (what ``FlopCounterMode`` counts, reproduced rule for
-rule), and reports carry both.
+Where the library's count and ``FlopCounterMode``'s differ, ``FlopCounterMode`` is the one
+the ground truth contradicts: (1) the weight gradient of a grouped convolution has
+:math:`C_\text{out} \cdot C_\text{in}/g \cdot K` entries, each a sum over :math:`N P`
+products, but ``FlopCounterMode`` (torch 2.13) multiplies the input's full channel count, so
+it counts the weight gradient ``groups`` times over (``anchors_accounting.md`` §1.5, PR
+#183405 fixes the transposed case); (2) the bias gradient (a sum of the output gradient over
+batch and positions) it ignores; (3) fused attention it counts as its products alone
+(softmax and scaling left out), and the CPU kernel not at all. Each op therefore has two
+formulas: ``flop`` (the library's) and ``flop_counter_mode`` (``FlopCounterMode``'s rule,
+reproduced so that the two can be compared op by op), and reports carry both.
 
 The convolutions' formulas, and the hand calculations from layer hyper-parameters, are in
 :mod:`~neurocomp.accounting.counting.conv_formulas`.
@@ -34,6 +36,7 @@ from dataclasses import dataclass
 from math import log2, prod
 from typing import Any
 
+from neurocomp.accounting.scalar_ops import DEFAULT_SCALAR_OP_COSTS, ScalarOpCosts
 from neurocomp.checks import check_choice
 
 __all__ = [
@@ -42,13 +45,16 @@ __all__ = [
     "NotCountable",
     "OpFormula",
     "addmm_flop",
-    "attention_backward_flop",
-    "attention_flop",
+    "attention",
+    "attention_backward_flop_counter_mode",
+    "attention_flop_counter_mode",
     "bmm_flop",
     "fft_c2c_flop",
     "fft_c2r_flop",
     "fft_r2c_flop",
     "first_shape",
+    "mkldnn_rnn_layer_backward_flop",
+    "mkldnn_rnn_layer_flop",
     "mm_flop",
     "numel",
 ]
@@ -196,49 +202,100 @@ def addr_flop(_bias: Shape, u: Shape, v: Shape, *_: Any, out_shape: Any = None,
 
 
 # -- attention (scaled dot-product kernels) ---------------------------------------------------
+#
+# FlopCounterMode counts the products alone (``*_flop_counter_mode`` below). The library
+# counts the dense algorithm of ``truth.layers`` (the masked products of a causal mask
+# included): per score a scaling multiply, an add for a float mask, the softmax's comparison,
+# subtract, exp, add and division, and per query row the log-sum-exp the kernels return (a log
+# and an add); backward: five products, per score the recomputed probabilities (multiply,
+# [mask add,] subtract, exp) and dS = P(dP − D)·s (3), per output value D's multiply and add.
+# Dropout's draws and multiplies are not counted.
 
-def _sdpa_forward(q: Shape, k: Shape, v: Shape) -> int:
+def _heads(q: Shape, k: Shape, v: Shape) -> tuple[int, int, int, int, int]:
+    """(batch·heads, s_q, s_k, d, d_v) of ``(b, h, s, d)`` shapes."""
     b, h_q, s_q, d_q = q
     _, h_kv, s_k, _ = k
-    d_v = v[-1]
     if h_q % h_kv:
         raise ValueError(f"attention: {h_q} query heads are not a multiple of {h_kv}")
-    return bmm_flop((b * h_q, s_q, d_q), (b * h_q, d_q, s_k)) + bmm_flop(
-        (b * h_q, s_q, s_k), (b * h_q, s_k, d_v))
+    return b * h_q, s_q, s_k, d_q, v[-1]
+
+
+def _sdpa_forward(q: Shape, k: Shape, v: Shape) -> int:
+    bh, s_q, s_k, d, d_v = _heads(q, k, v)
+    return bmm_flop((bh, s_q, d), (bh, d, s_k)) + bmm_flop((bh, s_q, s_k), (bh, s_k, d_v))
 
 
 def _sdpa_backward(q: Shape, k: Shape, v: Shape) -> int:
-    b, h_q, s_q, d_q = q
-    s_k, d_v = k[2], v[-1]
-    bh = b * h_q
+    bh, s_q, s_k, d_q, d_v = _heads(q, k, v)
     return (bmm_flop((bh, s_q, d_q), (bh, d_q, s_k)) + bmm_flop((bh, s_q, d_v), (bh, d_v, s_k))
             + bmm_flop((bh, s_k, s_q), (bh, s_q, d_v)) + bmm_flop((bh, s_q, s_k), (bh, s_k, d_q))
             + bmm_flop((bh, d_q, s_q), (bh, s_q, s_k)))
 
 
-def attention_flop(q: Shape, k: Shape, v: Shape, *args: Any, out_shape: Any = None,
-                   **__: Any) -> int:
-    """Scaled dot-product attention forward: the two batched products
-    :math:`QK^\\top` and :math:`SV` (softmax and scaling not counted; a causal mask is not
-    discounted — FlopCounterMode's rule)."""
+def _sdpa_elements(q: Shape, k: Shape, v: Shape, masked: bool, costs: ScalarOpCosts,
+                   backward: bool) -> float:
+    bh, s_q, s_k, _, d_v = _heads(q, k, v)
+    if backward:  # scale, subtract, dP − D, ·P, ·s (5), the mask's add, exp
+        per_score = 5.0 + masked + costs.transcendental_flop
+        return bh * s_q * s_k * per_score + 2.0 * bh * s_q * d_v
+    # scale, subtract and sum (3), the mask's add, the maximum, exp and division
+    per_score = (3.0 + masked + costs.comparison_flop + costs.transcendental_flop
+                 + costs.division_flop)
+    return bh * s_q * s_k * per_score + bh * s_q * (1.0 + costs.transcendental_flop)
+
+
+def _bshd(shape: Shape) -> Shape:
+    """The low-level kernels' ``(batch, seq, heads, dim)`` read as ``(batch, heads, seq, dim)``."""
+    return (shape[0], shape[2], shape[1], shape[3])
+
+
+def attention_flop_counter_mode(q: Shape, k: Shape, v: Shape, *_: Any, out_shape: Any = None,
+                                **__: Any) -> int:
+    """FlopCounterMode's rule for the fused forward kernels: :math:`QK^\\top` and :math:`SV`."""
     if len(q) != 4:
         raise NotCountable("attention on nested (jagged) tensors is not counted")
     return _sdpa_forward(q, k, v)
 
 
-def attention_backward_flop(grad_out: Shape, q: Shape, k: Shape, v: Shape, *args: Any,
-                            out_shape: Any = None, **__: Any) -> int:
-    """Scaled dot-product attention backward: five batched products (scores recomputed)."""
+def attention_backward_flop_counter_mode(grad_out: Shape, q: Shape, k: Shape, v: Shape,
+                                         *_: Any, out_shape: Any = None, **__: Any) -> int:
+    """FlopCounterMode's rule for the fused backward kernels: five batched products."""
     if len(q) != 4:
         raise NotCountable("attention on nested (jagged) tensors is not counted")
     return _sdpa_backward(q, k, v)
 
 
+def attention(*, backward: bool, mask_at: int | None = None, layout: str = "bhsd",
+              nested_at: int | None = None) -> Callable[..., float]:
+    """The library's formula of one fused attention kernel (forward or backward).
+
+    ``mask_at``: position, after ``q, k, v``, of the kernel's additive mask argument (``None``:
+    the ``attn_mask`` keyword, if any); ``layout``: ``"bshd"`` for the low-level
+    ``_flash/_efficient_attention_*`` kernels, which take ``(batch, seq, heads, dim)``;
+    ``nested_at``: position, after ``q, k, v``, of a cumulative-length argument that marks
+    nested (jagged) inputs, which are not counted.
+    """
+    check_choice("layout", layout, ("bhsd", "bshd"))
+
+    def flop(*args: Any, out_shape: Any = None, costs: ScalarOpCosts = DEFAULT_SCALAR_OP_COSTS,
+             **kwargs: Any) -> float:
+        q, k, v, *rest = args[1:] if backward else args
+        if len(q) != 4 or (nested_at is not None and len(rest) > nested_at
+                           and rest[nested_at] is not None):
+            raise NotCountable("attention on nested (jagged) tensors is not counted")
+        if layout == "bshd":
+            q, k, v = _bshd(q), _bshd(k), _bshd(v)
+        mask = rest[mask_at] if mask_at is not None and len(rest) > mask_at else kwargs.get(
+            "attn_mask")
+        products = _sdpa_backward(q, k, v) if backward else _sdpa_forward(q, k, v)
+        return products + _sdpa_elements(q, k, v, mask is not None, costs, backward)
+    return flop
+
+
 def flash_attention_flop(q: Shape, k: Shape, v: Shape, cum_seq_q: Any, *args: Any,
                          out_shape: Any = None, **__: Any) -> int:
-    """``_flash_attention_forward`` / ``_efficient_attention_forward`` on dense inputs
-    (``(batch, seq, heads, dim)`` layout of the kernels is not used: FlopCounterMode reads
-    the shapes as given)."""
+    """FlopCounterMode's rule for ``_flash_attention_forward`` on dense inputs (it reads the
+    kernel's ``(batch, seq, heads, dim)`` shapes as ``(batch, heads, seq, dim)``)."""
     if cum_seq_q is not None:
         raise NotCountable("attention on nested (jagged) tensors is not counted")
     return _sdpa_forward(q, k, v)
@@ -246,7 +303,7 @@ def flash_attention_flop(q: Shape, k: Shape, v: Shape, cum_seq_q: Any, *args: An
 
 def flash_attention_backward_flop(grad_out: Shape, q: Shape, k: Shape, v: Shape, *args: Any,
                                   out_shape: Any = None, **__: Any) -> int:
-    """``_flash_attention_backward`` / ``_efficient_attention_backward`` on dense inputs."""
+    """FlopCounterMode's rule for ``_flash_attention_backward`` on dense inputs."""
     cum_seq = args[2] if len(args) > 2 else None
     if cum_seq is not None:
         raise NotCountable("attention on nested (jagged) tensors is not counted")
@@ -256,7 +313,7 @@ def flash_attention_backward_flop(grad_out: Shape, q: Shape, k: Shape, v: Shape,
 def efficient_attention_backward_flop(grad_out: Shape, q: Shape, k: Shape, v: Shape,
                                       _bias: Any, _out: Any, cu_seqlens_q: Any, *args: Any,
                                       out_shape: Any = None, **__: Any) -> int:
-    """``_efficient_attention_backward`` on dense inputs."""
+    """FlopCounterMode's rule for ``_efficient_attention_backward`` on dense inputs."""
     if cu_seqlens_q is not None:
         raise NotCountable("attention on nested (jagged) tensors is not counted")
     return _sdpa_backward(q, k, v)
@@ -264,10 +321,62 @@ def efficient_attention_backward_flop(grad_out: Shape, q: Shape, k: Shape, v: Sh
 
 def efficient_attention_flop(q: Shape, k: Shape, v: Shape, _bias: Any, cu_seqlens_q: Any,
                              *args: Any, out_shape: Any = None, **__: Any) -> int:
-    """``_efficient_attention_forward`` on dense inputs."""
+    """FlopCounterMode's rule for ``_efficient_attention_forward`` on dense inputs."""
     if cu_seqlens_q is not None:
         raise NotCountable("attention on nested (jagged) tensors is not counted")
     return _sdpa_forward(q, k, v)
+
+
+# -- recurrent layers (the CPU's oneDNN kernels) ----------------------------------------------
+
+#: Per hidden unit and step, by ``mode`` (cuDNN's numbering, which ``mkldnn_rnn_layer``
+#: takes: 0 ReLU RNN, 1 tanh RNN, 2 LSTM, 3 GRU): gates, then the element operations as
+#: (adds and multiplies, divisions, transcendentals, comparisons) — ``truth.rnn``.
+RNN_MODES: dict[int, tuple[int, int, int, int, int]] = {
+    0: (1, 1, 0, 0, 1), 1: (1, 1, 0, 1, 0), 2: (4, 11, 3, 5, 0), 3: (3, 9, 2, 3, 0)}
+_LSTM = 2
+
+
+def _rnn_sizes(x: Shape, w_ih: Shape, hidden: int) -> tuple[int, int, int]:
+    """(steps × samples, input size, hidden size) of one layer call."""
+    if not x or x[-1] != w_ih[1]:
+        raise ValueError(f"recurrent layer: input {x} does not match w_ih {w_ih}")
+    return numel(x) // x[-1], x[-1], hidden
+
+
+def mkldnn_rnn_layer_flop(x: Shape, w_ih: Shape, _w_hh: Shape, _b_ih: Any, _b_hh: Any,
+                          _hx: Any, _cx: Any, _reverse: bool, _batch_sizes: Any, mode: int,
+                          hidden_size: int, *_: Any, out_shape: Any = None,
+                          costs: ScalarOpCosts = DEFAULT_SCALAR_OP_COSTS, **__: Any) -> float:
+    """``aten.mkldnn_rnn_layer``: one layer, one direction, over all steps.
+
+    Per step and sample :math:`2 G H (I + H)` FLOPs of products (G gates) and the cell's
+    element operations (:data:`RNN_MODES`; for an LSTM 19 per hidden unit).
+    """
+    if mode not in RNN_MODES:
+        raise NotCountable(f"mkldnn_rnn_layer mode {mode!r} is not one of {sorted(RNN_MODES)}")
+    rows, n_in, h = _rnn_sizes(x, w_ih, hidden_size)
+    gates, arith, div, trans, cmp = RNN_MODES[mode]
+    per_unit = (arith + div * costs.division_flop + trans * costs.transcendental_flop
+                + cmp * costs.comparison_flop)
+    return rows * (2.0 * gates * h * (n_in + h) + h * per_unit)
+
+
+def mkldnn_rnn_layer_backward_flop(x: Shape, w_ih: Shape, *args: Any, out_shape: Any = None,
+                                   costs: ScalarOpCosts = DEFAULT_SCALAR_OP_COSTS,
+                                   **__: Any) -> float:
+    """``aten.mkldnn_rnn_layer_backward`` of an LSTM layer: every gradient at once.
+
+    Per step and sample: :math:`4 G H (I + H)` FLOPs of products (input, recurrent-state
+    and both weight gradients), 23 element operations per hidden unit, and 4 adds for the
+    bias gradient (one, shared by ``b_ih`` and ``b_hh``) when the layer has biases.
+    """
+    mode, hidden_size, has_biases = args[12], args[13], args[15]
+    if mode != _LSTM:
+        raise NotCountable(f"mkldnn_rnn_layer_backward of mode {mode!r} (only the LSTM's, "
+                           f"mode {_LSTM}, is counted)")
+    rows, n_in, h = _rnn_sizes(x, w_ih, hidden_size)
+    return rows * (4.0 * 4 * h * (n_in + h) + h * (23.0 + (4.0 if has_biases else 0.0)))
 
 
 # -- fast Fourier transforms -------------------------------------------------------------------

@@ -62,31 +62,50 @@ def _core() -> list[OpFormula]:
                        C.slow_conv2d_flop),
              OpFormula("aten.convolution_backward", "convolution", C.convolution_backward_flop,
                        C.convolution_backward_flop_counter_mode)]
-    attention = [OpFormula(f"aten._scaled_dot_product_{k}_attention", "attention",
-                           F.attention_flop, F.attention_flop)
-                 for k in ("efficient", "flash", "cudnn")]
-    attention += [OpFormula(f"aten._scaled_dot_product_{k}_attention_backward", "attention",
-                            F.attention_backward_flop, F.attention_backward_flop)
-                  for k in ("efficient", "flash", "cudnn")]
-    attention += [
-        OpFormula("aten._flash_attention_forward", "attention", F.flash_attention_flop,
+    fwd_rule, bwd_rule = F.attention_flop_counter_mode, F.attention_backward_flop_counter_mode
+    attention = [
+        # the fused kernels: (argument index after q, k, v of the additive mask, or None)
+        OpFormula("aten._scaled_dot_product_efficient_attention", "attention",
+                  F.attention(backward=False, mask_at=0), fwd_rule),
+        OpFormula("aten._scaled_dot_product_flash_attention", "attention",
+                  F.attention(backward=False), fwd_rule),
+        OpFormula("aten._scaled_dot_product_cudnn_attention", "attention",
+                  F.attention(backward=False, mask_at=0), fwd_rule),
+        OpFormula("aten._scaled_dot_product_efficient_attention_backward", "attention",
+                  F.attention(backward=True, mask_at=0), bwd_rule),
+        OpFormula("aten._scaled_dot_product_flash_attention_backward", "attention",
+                  F.attention(backward=True), bwd_rule),
+        OpFormula("aten._scaled_dot_product_cudnn_attention_backward", "attention",
+                  F.attention(backward=True, mask_at=4), bwd_rule),
+        # the low-level kernels take (batch, seq, heads, dim); FlopCounterMode reads them as
+        # (batch, heads, seq, dim), the library transposes
+        OpFormula("aten._flash_attention_forward", "attention",
+                  F.attention(backward=False, layout="bshd", nested_at=0),
                   F.flash_attention_flop),
-        OpFormula("aten._efficient_attention_forward", "attention", F.efficient_attention_flop,
+        OpFormula("aten._efficient_attention_forward", "attention",
+                  F.attention(backward=False, mask_at=0, layout="bshd", nested_at=1),
                   F.efficient_attention_flop),
-        OpFormula("aten._flash_attention_backward", "attention", F.flash_attention_backward_flop,
+        OpFormula("aten._flash_attention_backward", "attention",
+                  F.attention(backward=True, layout="bshd", nested_at=2),
                   F.flash_attention_backward_flop),
         OpFormula("aten._efficient_attention_backward", "attention",
-                  F.efficient_attention_backward_flop, F.efficient_attention_backward_flop),
+                  F.attention(backward=True, mask_at=0, layout="bshd", nested_at=2),
+                  F.efficient_attention_backward_flop),
         # the CPU kernel of scaled_dot_product_attention, which FlopCounterMode does not list
         OpFormula("aten._scaled_dot_product_flash_attention_for_cpu", "attention",
-                  F.attention_flop),
+                  F.attention(backward=False)),
         OpFormula("aten._scaled_dot_product_flash_attention_for_cpu_backward", "attention",
-                  F.attention_backward_flop),
+                  F.attention(backward=True)),
     ]
+    # recurrent layers on the CPU (oneDNN), which FlopCounterMode does not list
+    recurrent = [OpFormula("aten.mkldnn_rnn_layer", "matmul", F.mkldnn_rnn_layer_flop),
+                 OpFormula("aten.mkldnn_rnn_layer_backward", "matmul",
+                           F.mkldnn_rnn_layer_backward_flop)]
     fft = [OpFormula("aten._fft_r2c", "fft", F.fft_r2c_flop, complex_factor=1.0),
            OpFormula("aten._fft_c2r", "fft", F.fft_c2r_flop, complex_factor=1.0),
            OpFormula("aten._fft_c2c", "fft", F.fft_c2c_flop, complex_factor=1.0)]
-    return [dataclasses.replace(e, complex_factor=4.0) for e in mm + conv + attention] + fft
+    return [dataclasses.replace(e, complex_factor=4.0) for e in mm + conv + attention
+            ] + recurrent + fft
 
 
 #: Real FLOPs per FLOP of element-wise ops on complex numbers: (a+bi)(c+di) takes 4

@@ -224,6 +224,7 @@ def reduction_formulas() -> dict[str, Callable[..., float]]:
         "logsumexp": _reduction(lambda c: c.comparison_flop + 2.0 + c.transcendental_flop,
                                 lambda c: c.transcendental_flop + 1.0),
         "_softmax": _softmax_flop,
+        "_safe_softmax": _softmax_flop,  # softmax; rows that are all −∞ give 0 (a selection)
         "_log_softmax": _log_softmax_flop,
         "_softmax_backward_data": _reduction(lambda c: 4.0),      # g·y − y·Σ(g·y)
         "_log_softmax_backward_data": _reduction(lambda c: c.transcendental_flop + 3.0),
@@ -263,7 +264,8 @@ VIEW_OPS: tuple[str, ...] = (
     "view_as_complex", "real", "imag", "numpy_T", "mT", "mH", "adjoint", "_conj", "conj",
     "_neg_view", "lift_fresh", "t_", "transpose_", "unsqueeze_", "squeeze_", "as_strided_",
     "detach_", "movedim", "swapaxes", "swapdims", "expand_as", "view_as", "flatten",
-    "unflatten", "tensor_split", "positive",
+    "unflatten", "tensor_split", "positive", "unsafe_split", "unsafe_split_with_sizes",
+    "unsafe_chunk",
 )
 
 #: Ops that copy, fill, pad, gather or rearrange data: 0 FLOPs, bytes counted.

@@ -9,6 +9,10 @@ leaves them at 0). Calling convention and rules:
   (4 FLOPs per element), then :math:`y = x\,s + t` with the per-channel scale
   :math:`s = \gamma/\sqrt{\sigma^2 + \epsilon}` and shift :math:`t = \beta - \mu s`
   (2 per element) — 6 per element plus a few per channel; in evaluation only the affine map.
+  A reciprocal square root is one ``sqrt_flop``. Batch and layer norm, forward and backward,
+  and pooling are the algorithms of
+  :mod:`~neurocomp.accounting.truth.layers`, which computes them by loops and
+  counts them (group norm is not checked there).
 """
 
 from __future__ import annotations
@@ -133,21 +137,24 @@ def _channels(x: Sequence[int], weight: Any) -> int:
     return x[1] if len(x) > 1 else 1
 
 
-def _per_channel_stats(c: Costs) -> float:
-    """μ = Σ/m, σ² = Σ/m, 1/√(σ² + ε), s = γ·rstd, t = β − μ·s."""
-    return 2.0 * c.division_flop + 1.0 + c.sqrt_flop + c.division_flop + 1.0 + 2.0
+def _scale_shift(c: Costs, affine: bool) -> float:
+    """Per channel: r = 1/√(σ² + ε) (an add and a root), s = γ·r, t = β − μ·s (3; without
+    an affine map s = r and t = μ·s, 1)."""
+    return 1.0 + c.sqrt_flop + (3.0 if affine else 1.0)
 
 
 def _batch_norm_flop(x: Any, weight: Any, bias: Any, running_mean: Any, running_var: Any,
                      training: bool, *_: Any, out_shape: Any, costs: Costs,
                      **__: Any) -> float:
-    """Training: statistics (4/element) and the affine map (2/element), plus per channel the
-    statistics and the running-average updates (3 each, ×2); evaluation: the affine map."""
+    """Training: statistics (4/element, 2 divisions per channel) and the affine map
+    :math:`y = x s + t` (2/element), the per-channel scale and shift, and the two
+    running-average updates (3 per channel each); evaluation: scale, shift and the map."""
     n, ch = numel(x), _channels(x, weight)
+    per_channel = _scale_shift(costs, weight is not None)
     if training:
         running = 6.0 if running_mean is not None else 0.0
-        return 6.0 * n + ch * (_per_channel_stats(costs) + running)
-    return 2.0 * n + ch * (1.0 + costs.sqrt_flop + costs.division_flop + 3.0)
+        return 6.0 * n + ch * (2.0 * costs.division_flop + per_channel + running)
+    return 2.0 * n + ch * per_channel
 
 
 def _batch_norm_legit_flop(x: Any, weight: Any, bias: Any, running_mean: Any,
@@ -165,31 +172,57 @@ def _batch_norm_backward_flop(grad_out: Any, x: Any, weight: Any, running_mean: 
                               running_var: Any, save_mean: Any, save_invstd: Any,
                               training: bool, eps: Any, output_mask: Sequence[bool], *_: Any,
                               out_shape: Any, costs: Costs, **__: Any) -> float:
-    """x̂ (2/element), Σg (1), Σg·x̂ (2); grad_input in training
-    :math:`\\frac{\\gamma\\,r}{m}(m g - \\Sigma g - \\hat x\\,\\Sigma g\\hat x)` (4 more),
-    in evaluation :math:`g\\,\\gamma\\,r` (1)."""
-    n = numel(x)
-    need_stats = training or output_mask[1] or output_mask[2]
-    flop = (2.0 + 1.0 + 2.0) * n if need_stats else 0.0
-    if output_mask[0]:
-        flop += (4.0 if training else 1.0) * n
-    return flop + _channels(x, weight) * 4.0
+    """With :math:`d = x - \\mu`: :math:`\\Sigma g` (1/element) for dβ or a training dx;
+    :math:`d` and :math:`\\Sigma d g` (3/element) for dγ or a training dx; training
+    :math:`dx = (g - \\Sigma g/m - d\\,r^2\\Sigma dg/m)\\,\\gamma r` (4/element, per channel 3
+    and 2 divisions), evaluation :math:`dx = g\\,\\gamma r` (1/element, r from the running
+    variance: an add and a root per channel); :math:`d\\gamma = r\\,\\Sigma d g` (1 per
+    channel) — ``truth.layers.batch_norm_backward``."""
+    n, ch = numel(x), _channels(x, weight)
+    want_x, want_w, want_b = (bool(b) for b in output_mask[:3])
+    gamma = 1.0 if weight is not None else 0.0
+    flop = 0.0
+    if not training and (want_x or want_w):
+        flop += ch * (1.0 + costs.sqrt_flop)
+    if want_b or (want_x and training):
+        flop += n
+    if want_w or (want_x and training):
+        flop += 3.0 * n
+    if want_x and training:
+        flop += 4.0 * n + ch * (gamma + 2.0 + 2.0 * costs.division_flop)
+    elif want_x:
+        flop += n + ch * gamma
+    if want_w:
+        flop += ch
+    return flop
 
 
-def _layer_norm_flop(x: Any, normalized_shape: Sequence[int], weight: Any, *_: Any,
-                     out_shape: Any, costs: Costs, **__: Any) -> float:
-    """Statistics per row (4/element), normalise and scale (2/element without affine, 4 with
-    it: (x − μ)·r, then ·γ + β), per row a root and two divisions."""
+def _layer_norm_flop(x: Any, normalized_shape: Sequence[int], weight: Any, bias: Any = None,
+                     *_: Any, out_shape: Any, costs: Costs, **__: Any) -> float:
+    """Statistics per row (4/element), :math:`(x - \\mu)\\,r` (2/element, the centred values
+    recomputed), then :math:`\\cdot\\gamma` and :math:`+\\beta` where given (1/element each);
+    per row two divisions, an add and a root."""
     n = numel(x)
     rows = n // max(numel(normalized_shape), 1)
-    per = 4.0 + (4.0 if weight is not None else 2.0)
+    per = 6.0 + (weight is not None) + (bias is not None)
     return per * n + rows * (2.0 * costs.division_flop + costs.sqrt_flop + 1.0)
 
 
-def _layer_norm_backward_flop(grad_out: Any, x: Any, normalized_shape: Any, *_: Any,
-                              out_shape: Any, costs: Costs, **__: Any) -> float:
-    """As batch-norm backward in training, per row."""
-    return 9.0 * numel(x)
+def _layer_norm_backward_flop(grad_out: Any, x: Any, normalized_shape: Any, mean: Any,
+                              rstd: Any, weight: Any, bias: Any, output_mask: Sequence[bool],
+                              *_: Any, out_shape: Any, costs: Costs, **__: Any) -> float:
+    """:math:`\\hat x = (x-\\mu)\\,r` (2/element) for dx or dγ; dγ = Σ g x̂ (2), dβ = Σ g
+    (1); dx with :math:`g' = g\\gamma` (1): the two row means (3/element, 2 divisions per
+    row) and :math:`(g' - \\overline{g'} - \\hat x\\,\\overline{g'\\hat x})\\,r` (4) —
+    ``truth.layers.layer_norm_backward``."""
+    n = numel(x)
+    rows = n // max(numel(normalized_shape), 1)
+    want_x, want_w, want_b = (bool(b) for b in output_mask[:3])
+    flop = 2.0 * n if want_x or want_w else 0.0
+    flop += 2.0 * n * want_w + 1.0 * n * want_b
+    if want_x:
+        flop += (7.0 + (weight is not None)) * n + 2.0 * rows * costs.division_flop
+    return flop
 
 
 def _group_norm_flop(x: Any, weight: Any, bias: Any, n: int, c: int, hw: int, group: int,
