@@ -1,0 +1,273 @@
+"""``simulate``: a :class:`~neurocomp.biophysics.NeuronModel` run by the PyTorch engine.
+
+:func:`run_cell` is the differentiable core (tensors in, tensors out: voltages at chosen
+nodes and output-spike flags), with time windows optionally checkpointed
+(``torch.utils.checkpoint``) so a long backward pass keeps one window's intermediate values
+instead of the whole run's. :func:`simulate` wraps it with the pipeline's interface and
+returns the library's :class:`~neurocomp.biophysics.Recording` (one per batch row), so
+``NeuronPipeline(...).run(..., backend="torch")`` can delegate to it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.checkpoint import checkpoint
+
+from neurocomp.biophysics import (
+    CurrentClamp,
+    NeuronModel,
+    Recording,
+    RecordSite,
+    SpikeTrains,
+    Stages,
+)
+from neurocomp.engine.cell import CellSpec, cell_spec
+from neurocomp.engine.checks import check_inputs, check_params, check_run, max_dt_ms
+from neurocomp.engine.dynamics import CellDynamics, State
+from neurocomp.engine.inputs import Events, build_events
+
+__all__ = ["EngineRun", "base_parameters", "run_cell", "simulate"]
+
+
+def base_parameters(spec: CellSpec) -> dict[str, np.ndarray | float]:
+    """The model's own parameter values (the defaults of every run), by name.
+
+    ``Ri_ohm_cm`` (Ω·cm); per compartment (Brian2's order) ``cm_uF_cm2`` (µF/cm²),
+    ``g_leak_S_cm2`` (S/cm²) and ``E_leak_mV`` (mV); ``gbar_<channel>`` (S/cm², at the
+    channel's nodes ``spec.channels[k].nodes``, where the model's density is not zero) and
+    ``w_<group>_<receptor>`` (nS, or pA for current synapses).
+    """
+    comp = spec.tree.node_of_compartment
+    out: dict[str, Any] = {"Ri_ohm_cm": spec.Ri_ohm_cm, "cm_uF_cm2": spec.cm_uF_cm2[comp],
+                           "g_leak_S_cm2": spec.g_leak_S_cm2[comp],
+                           "E_leak_mV": spec.E_leak_mV[comp]}
+    out |= {f"gbar_{c.channel.name}": c.gbar_S_cm2 for c in spec.channels}
+    out |= {f"w_{s.group}_{s.receptor}": s.weight for s in spec.slots}
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class EngineRun:
+    """Tensors of one engine run.
+
+    Attributes
+    ----------
+    v_mV : torch.Tensor, (B, n_record, n_samples)
+        Voltage at the recorded nodes, sampled at the start of every ``record_every``-th step.
+    spikes : torch.Tensor of bool, (B, n_steps)
+        Output spikes (axon terminal) per step.
+    g_nS : dict of str to torch.Tensor (B, n_record, n_samples)
+        Receptor conductances (before the Mg²⁺ block) at the recorded nodes.
+    """
+
+    v_mV: torch.Tensor
+    spikes: torch.Tensor
+    g_nS: dict[str, torch.Tensor]
+
+
+def _window(dyn: CellDynamics, der: dict[str, Any], state: State, drive: torch.Tensor | None,
+            i_ext: torch.Tensor | None, rec_nodes: torch.Tensor, every: int, start: int,
+            recv: list[torch.Tensor]) -> tuple[State, list[torch.Tensor]]:
+    """Steps of one window (recording before each sampled step, as Brian2's monitor)."""
+    spikes = []
+    n = drive.shape[0] if drive is not None else i_ext.shape[0] if i_ext is not None else 0
+    for k in range(n):
+        if (start + k) % every == 0:
+            recv.append(state.v.index_select(-1, rec_nodes))
+        ev = drive[k] if drive is not None else None
+        ie = i_ext[k] if i_ext is not None else None
+        state, sp = dyn.step(state, der, ev, ie)
+        spikes.append(sp)
+    return state, spikes
+
+
+def run_cell(dyn: CellDynamics, params: Mapping[str, torch.Tensor], events: Events,
+             *, n_steps: int, batch: int, record_nodes: Sequence[int], record_every: int = 1,
+             i_ext: torch.Tensor | None = None, v0_mV: torch.Tensor | None = None,
+             window: int = 400, checkpoint_windows: bool = False) -> EngineRun:
+    """Run ``n_steps`` of a batch of cells (the differentiable core).
+
+    Parameters
+    ----------
+    dyn : CellDynamics
+        The cell on a device and dtype.
+    params : mapping of str to torch.Tensor
+        Every parameter of :func:`base_parameters`, each with or without a leading batch dim.
+    events : Events
+        Synaptic events.
+    n_steps, batch : int
+        Steps and batch rows.
+    record_nodes : sequence of int
+        Nodes whose voltage is recorded.
+    record_every : int
+        Sample every this many steps.
+    i_ext : torch.Tensor, (n_steps, B or 1, n_nodes), optional
+        Injected current, nA.
+    v0_mV : torch.Tensor, (n_nodes,) or (B, n_nodes), optional
+        Initial voltage (default the model's); gates start at steady state there.
+    window : int
+        Steps per window (events are made dense, and checkpointed, per window).
+    checkpoint_windows : bool
+        Recompute each window in the backward pass instead of storing it.
+    """
+    der = dyn.derived(dict(params))
+    state = dyn.initial_state(batch, v0_mV)
+    rec_nodes = torch.as_tensor(list(record_nodes), dtype=torch.long, device=dyn.device)
+    recv: list[torch.Tensor] = []
+    spikes: list[torch.Tensor] = []
+    n_gates, calcium = len(state.gates), state.cai is not None
+    for start in range(0, n_steps, window):
+        stop = min(n_steps, start + window)
+        drive = events.window(start, stop, dyn.dtype, dyn.device)
+        ie = (i_ext[start:stop] if i_ext is not None else None)
+        if drive is None and ie is None:
+            ie = torch.zeros(stop - start, 1, 1, dtype=dyn.dtype, device=dyn.device)
+        if checkpoint_windows and torch.is_grad_enabled():
+            def body(*flat: torch.Tensor, _d=drive, _i=ie, _s=start) -> tuple[torch.Tensor, ...]:
+                st = State.from_tuple(flat, n_gates, calcium)
+                rv: list[torch.Tensor] = []
+                st, sp = _window(dyn, der, st, _d, _i, rec_nodes, record_every, _s, rv)
+                return (*st.as_tuple(), torch.stack(sp, -1), *rv)
+            out = checkpoint(body, *state.as_tuple(), use_reentrant=False)
+            k = 4 + n_gates + int(calcium)
+            state = State.from_tuple(out[:k], n_gates, calcium)
+            spikes.append(out[k])
+            recv += list(out[k + 1:])
+        else:
+            state, sp = _window(dyn, der, state, drive, ie, rec_nodes, record_every, start,
+                                recv)
+            spikes.append(torch.stack(sp, -1))
+    return EngineRun(v_mV=torch.stack(recv, -1), spikes=torch.cat(spikes, -1), g_nS={})
+
+
+def simulate(model: NeuronModel, inputs: Any = None, *, duration_ms: float, dt_ms: float = 0.025,
+             stages: Stages | None = None, batch: int | None = None,
+             params: Mapping[str, Any] | None = None, record: Sequence[RecordSite] | None = None,
+             record_dt_ms: float | None = None, clamps: Sequence[CurrentClamp] = (),
+             v_init_mV: Any = None, seed: int = 0, dtype: torch.dtype = torch.float64,
+             device: Any = "cpu", window: int = 400) -> Recording | list[Recording]:
+    """Simulate ``model`` with the PyTorch engine; the pipeline's result type.
+
+    Parameters
+    ----------
+    model : NeuronModel
+        The neuron.
+    inputs : SpikeTrains, mapping of group name to SpikeTrains / sequence of SpikeTrains /
+        tensor (B, n_steps, n_sources), optional
+        Presynaptic input per synapse group (as ``NeuronPipeline.run``); a sequence gives one
+        input pattern per batch row.
+    duration_ms, dt_ms : float
+        Simulated time and step, ms (0 < dt ≤ the model's stability bound, dt ≤ duration).
+    stages : Stages, optional
+        Stage switches (default: ``Stages()``).
+    batch : int, optional
+        Batch rows (default: from the inputs or parameters, else 1).
+    params : mapping of str to array or tensor, optional
+        Overrides of :func:`base_parameters` values; a leading batch dim gives one parameter
+        set per row.
+    record : sequence of RecordSite, optional
+        Compartments to record (default: soma, the terminal if any).
+    record_dt_ms : float, optional
+        Sampling step (a multiple of dt; default dt).
+    clamps : sequence of CurrentClamp
+        Injected currents.
+    v_init_mV : float or array (n_compartments,), optional
+        Initial voltage (default the model's); gates start at steady state at the model's
+        initial voltage, so a different value acts as a kick.
+    seed : int
+        Seed of stochastic release.
+    dtype : torch.dtype
+        ``torch.float64`` (validation) or ``torch.float32`` (speed).
+    device : str or torch.device
+        Where to run (CUDA unchanged).
+    window : int
+        Steps per window of densified events.
+
+    Returns
+    -------
+    Recording or list of Recording
+        One per batch row (a single Recording when the batch is 1).
+    """
+    t0 = time.perf_counter()
+    stages = stages if stages is not None else Stages()
+    spec = cell_spec(model, stages)
+    n_steps, every = check_run(duration_ms=duration_ms, dt_ms=dt_ms, record_dt_ms=record_dt_ms,
+                               dt_max_ms=max_dt_ms(spec), dtype=dtype)
+    m = model.with_stages(stages)
+    inputs, batch = check_inputs(inputs, m, duration_ms=duration_ms, batch=batch,
+                                 n_steps=n_steps)
+    dyn = CellDynamics(spec, dt_ms=dt_ms, dtype=dtype, device=device)
+    p, batch = check_params(params, base_parameters(spec), dyn.tensor, batch=batch)
+    events = build_events(inputs, groups=m.synapse_groups,
+                          slot_groups=[s.group for s in spec.slots],
+                          synapse_nodes=spec.synapse_nodes, n_nodes=spec.tree.n_nodes,
+                          batch=batch, stages=stages, dt_ms=dt_ms, n_steps=n_steps, seed=seed,
+                          device=device)
+    sites = list(record) if record is not None else _default_sites(m)
+    rec_nodes = [int(spec.tree.node_of_compartment[s.index]) for s in sites]
+    i_ext = _clamp_currents(clamps, spec, dyn, n_steps=n_steps, dt_ms=dt_ms,
+                            duration_ms=duration_ms)
+    v0 = None
+    if v_init_mV is not None:
+        v0 = dyn.tensor(np.zeros(spec.tree.n_nodes))
+        v0[torch.as_tensor(spec.tree.node_of_compartment)] = dyn.tensor(
+            np.broadcast_to(np.asarray(v_init_mV, dtype=float), (spec.tree.n_compartments,)))
+    with torch.no_grad():
+        run = run_cell(dyn, p, events, n_steps=n_steps, batch=batch, record_nodes=rec_nodes,
+                       record_every=every, i_ext=i_ext, v0_mV=v0, window=window)
+    wall = time.perf_counter() - t0
+    recs = [_recording(run, b, m, stages, sites, inputs, duration_ms=duration_ms, dt_ms=dt_ms,
+                       every=every, seed=seed, wall=wall, n_comp=spec.tree.n_compartments)
+            for b in range(batch)]
+    return recs[0] if batch == 1 else recs
+
+
+def _default_sites(model: NeuronModel) -> list[RecordSite]:
+    sites = [RecordSite(label="soma", index=0)]
+    if any(r in model.morphology.regions for r in ("axon", "node", "internode")):
+        sites.append(RecordSite(label="axon terminal", index=model.terminal_index))
+    return sites
+
+
+def _clamp_currents(clamps: Sequence[CurrentClamp], spec: CellSpec, dyn: CellDynamics, *,
+                    n_steps: int, dt_ms: float, duration_ms: float) -> torch.Tensor | None:
+    if not clamps:
+        return None
+    out = np.zeros((n_steps, 1, spec.tree.n_nodes))
+    for k, c in enumerate(clamps):
+        if not isinstance(c, CurrentClamp):
+            raise TypeError(f"clamps[{k}] must be a CurrentClamp; got {type(c).__name__}")
+        if not 0 <= c.index < spec.tree.n_compartments:
+            raise ValueError(f"clamps[{k}].index = {c.index} does not exist (compartments 0 "
+                             f"to {spec.tree.n_compartments - 1})")
+        wave = c.waveform(dt_ms=dt_ms, duration_ms=duration_ms)[:n_steps]
+        out[:wave.size, 0, spec.tree.node_of_compartment[c.index]] += c.amplitude_nA * wave
+    return dyn.tensor(out)
+
+
+def _recording(run: EngineRun, b: int, model: NeuronModel, stages: Stages,
+               sites: list[RecordSite], inputs: Mapping[str, Any], *, duration_ms: float,
+               dt_ms: float, every: int, seed: int, wall: float, n_comp: int) -> Recording:
+    v = run.v_mV[b].double().cpu().numpy()
+    steps = np.flatnonzero(run.spikes[b].cpu().numpy())
+    ins, events = {}, {}
+    for name, value in inputs.items():
+        tr = value if isinstance(value, SpikeTrains) else (
+            value[b] if isinstance(value, Sequence) else None)
+        ins[name] = ((tr.indices, tr.times_ms) if tr is not None
+                     else (np.zeros(0, np.int64), np.zeros(0)))
+        events[name] = np.zeros(1)
+    raw = {"t_ms": np.arange(v.shape[-1]) * every * dt_ms, "traces": {"v": v},
+           "trace_units": {"v": "mV"}, "inputs": ins, "events": events,
+           "vesicles": {k: np.zeros(1) for k in events},
+           "release": {k: (np.zeros(0), np.zeros((0, 0))) for k in events},
+           "output_ms": steps * dt_ms, "n_compartments": n_comp,
+           "timing": {"wall_s": wall, "run_s": wall}}
+    return Recording.from_raw(raw, model=model, stages=stages, sites=sites,
+                              duration_ms=duration_ms, dt_ms=dt_ms, backend="torch", seed=seed)
