@@ -11,7 +11,9 @@ along the dendrite), ``channels`` (HH squid units), ``clamp`` (current clamps), 
 ``pipeline_checks``, ``pipeline_neuron``, ``pipeline_synapses`` and ``pipeline_monitors``
 the checks, neuron, synapses and recording of a run; ``pipeline_build`` the BuiltPipeline a
 user extends with their own Brian2 objects), ``recording`` (Recording), ``backend`` (numpy /
-cython / cpp_standalone; Brian2 imported without process-wide side effects), ``progress``
+cython / cpp_standalone; Brian2 imported without process-wide side effects), ``engines``
+(other simulators behind ``run(backend=NAME)``, found by entry point: ``"torch"`` is
+:mod:`neurocomp.engine`), ``progress``
 (status lines during code generation and compilation), ``units`` (a float in the unit a
 parameter's name ends with, or a Brian2 quantity), ``cable`` (analytic cable theory),
 ``validation`` (Brian2 set-ups checked against theory).

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from neurocomp.biophysics.backend import BACKENDS
+from neurocomp.biophysics.engines import engine_names, load_engine
 from neurocomp.biophysics.clamp import CurrentClamp, check_clamps
 from neurocomp.biophysics.inputs import SpikeTrains
 from neurocomp.biophysics.mechanisms import brian2_equations
@@ -165,8 +166,10 @@ class NeuronPipeline:
         dt : brian2 Quantity (time), optional
             Integration step; default 25 µs. Must resolve the fastest HH gate at the model's
             temperature (see :func:`~neurocomp.biophysics.channels.max_stable_dt_ms`).
-        backend : {"numpy", "cython", "cpp_standalone"}
-            Brian2 code generation target.
+        backend : {"cython", "numpy", "cpp_standalone"} or a registered simulator
+            Brian2 code generation target, or the name of another simulator registered in
+            :mod:`~neurocomp.biophysics.engines` — ``"torch"``: neurocomp's PyTorch engine
+            (:mod:`neurocomp.engine`), which records ``v`` only.
         seed : int
             Seed of Brian2's random numbers (stochastic release), set when the objects are
             built.
@@ -204,6 +207,12 @@ class NeuronPipeline:
             For any argument out of range (named in the message), and before any work
             when the run would exceed ``max_memory_gib`` or ``max_hours``.
         """
+        if backend not in BACKENDS:  # another simulator (neurocomp.engines), no Brian2 build
+            spec = self._spec(inputs, duration=duration, dt=dt, backend=backend, seed=seed,
+                              record=record, record_dt=record_dt, variables=variables,
+                              build_dir=build_dir, progress=progress, clamps=clamps,
+                              max_memory_gib=max_memory_gib, max_hours=max_hours)
+            return load_engine(backend)(self, spec)
         with self.build(inputs, duration=duration, dt=dt, backend=backend, seed=seed,
                         record=record, record_dt=record_dt, variables=variables,
                         build_dir=build_dir, progress=progress, clamps=clamps,
@@ -254,8 +263,9 @@ class NeuronPipeline:
                                                      record_dt=record_dt)
         clamps = check_clamps(clamps, n_compartments=self.model.morphology.n_compartments,
                               duration_ms=duration_ms)
-        if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}; "
+        if backend not in BACKENDS and backend not in engine_names():
+            raise ValueError(f"backend must be one of "
+                             f"{', '.join(map(repr, BACKENDS + engine_names()))}; "
                              f"got {backend!r}")
         seed = check_int("seed", seed, low=0)
         trains = self._match_inputs(inputs, duration_ms=duration_ms)

@@ -111,7 +111,8 @@ def estimate_run(*, duration_ms: float, dt_ms: float, record_dt_ms: float, n_sit
     release = 2.0 * release_samples * (n_release_traces + 1) * 8
     inputs = 4.0 * n_input_spikes * 16
     clamps = 2.0 * n_clamps * n_steps * 8
-    rate, per_step = _THROUGHPUT[backend]
+    # another simulator: no rate known, so no time bound (the memory bound still holds)
+    rate, per_step = _THROUGHPUT.get(backend, (float("inf"), 0.0))
     seconds = n_steps * (n_compartments / rate + per_step)
     return RunEstimate(n_steps=n_steps, n_samples=n_samples,
                        memory_bytes=traces + release + inputs + clamps, trace_bytes=traces,
