@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from neurocomp.biophysics.backend import BACKENDS
-from neurocomp.biophysics.engines import engine_names, load_engine
 from neurocomp.biophysics.clamp import CurrentClamp, check_clamps
+from neurocomp.biophysics.engines import engine_names, load_engine
 from neurocomp.biophysics.inputs import SpikeTrains
 from neurocomp.biophysics.mechanisms import brian2_equations
 from neurocomp.biophysics.model import AXONAL_REGIONS, NeuronModel, Stages
