@@ -7,8 +7,14 @@ same model with the post's own regional numbers, Sandberg & Bostrom's spiking-ne
 (2020). Each is rebuilt here as a pure function of its cited factors
 (``models.brain_estimates``), set beside its published value, and given a Monte-Carlo
 interval over its factors' stated ranges. The second panel splits the Dettmers rebuild into
-its terms: the Purkinje dendritic convolution alone gives 1.0×10²¹; 7.0 % of the published
-value stays unexplained, because the post's formula image is lost.
+its terms (the Purkinje dendritic convolution carries nearly all of it); part of the
+published value stays unexplained, because the post's formula image is lost.
+
+The rebuild rests on two choices the post does not make for it: the firing rate (200 Hz,
+which the post gives for the Kurzweil-style model it rejects, where it states 50–1000 Hz
+for real neurons) and the FLOPs per multiply-add (2, this library's convention; the post
+does not say). The third panel and :func:`dettmers_choice_grid` show the rebuild under
+each: the post's rates × 1 or 2 FLOP per multiply-add. The claim names both choices.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,10 +32,11 @@ from models.brain_estimates import (
     DETTMERS_2015,
     DETTMERS_2015_STATED_UNUSED,
     DISTRIBUTION_NOTE,
+    LITERATURE_ESTIMATES,
     SANDBERG_BOSTROM_2008_LEVELS,
 )
 from neurocomp.accounting import FLOP_CONVENTION, estimate, monte_carlo
-from neurocomp.accounting.brain import dettmers_decomposition
+from neurocomp.accounting.brain import DettmersParameters, dettmers_decomposition
 from neurocomp.accounting.estimates import input_range, method_rng, relative_error, select
 from neurocomp.analysis import Analysis
 from neurocomp.plotting import PALETTE
@@ -39,9 +46,13 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 NAME = "brain-estimates"
-CLAIM = ("Rebuilt from their cited inputs, the published brain-compute estimates span "
-         "1e14–1e18 FLOP/s, while Dettmers' (2015) lower bound of 1.075e21 sits three or more "
-         "orders above them; its stated factors give 1.0e21 and leave 7 % unexplained.")
+CLAIM = ("The published brain-compute estimates rebuilt from their cited inputs, beside "
+         "Dettmers' (2015) lower bound and its rebuild under each choice of firing rate and "
+         "FLOPs per multiply-add.")
+
+#: FLOPs per multiply-add the Dettmers rebuild is shown at: a multiply-add counted as one
+#: operation (a fused MAC) and as two (this library's convention). The post states neither.
+FLOP_PER_MAC_READINGS = (1.0, 2.0)
 
 #: Highlighted threshold: the post's "at least 10^21 operations per second".
 DETTMERS_THRESHOLD_FLOP_PER_S = 1e21
@@ -93,6 +104,107 @@ def remainder_search(published_flop_per_s: float, purkinje_flop_per_s: float,
     return pd.DataFrame(rows)
 
 
+def dettmers_choice_grid(params: DettmersParameters = DETTMERS_2015) -> pd.DataFrame:
+    """The Dettmers rebuild at every firing rate the post gives × 1 or 2 FLOP per MAC.
+
+    The rates are the rebuild's own (``params.rate_hz.value``, the 200 Hz of the
+    Kurzweil-style model the post describes and rejects) and the two ends of the post's
+    "50–1000 times per second" (the factor's cited range); the FLOPs per multiply-add are
+    :data:`FLOP_PER_MAC_READINGS`. Every other factor stays at its central value.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per choice: ``rate_hz``, ``rate_source`` (and a short ``rate_label``),
+        ``flop_per_mac``, ``flop_per_s``, ``vs_published_rel`` and ``rebuild_choice`` (True
+        for the pair the rebuild uses).
+    """
+    rate = params.rate_hz
+    rates = {rate.low: ("the low end of the post's range", "post's low end"),
+             rate.value: ("the Kurzweil-style model the post rejects", "Kurzweil-style"),
+             rate.high: ("the high end of the post's range", "post's high end")}
+    central = params.central_values()
+    published = params.published.flop_per_s if params.published is not None else np.nan
+    rows = []
+    for r, (source, label) in rates.items():
+        for k in FLOP_PER_MAC_READINGS:
+            flop = float(params.evaluate({**central, "rate_hz": r, "flop_per_mac": k}))
+            rows.append({"rate_hz": float(r), "rate_source": source, "rate_label": label,
+                         "flop_per_mac": k, "flop_per_s": flop,
+                         "vs_published_rel": relative_error(flop, published),
+                         "rebuild_choice": bool(r == central["rate_hz"]
+                                                and k == central["flop_per_mac"])})
+    return pd.DataFrame(rows)
+
+
+def _sci(x: float, digits: int) -> str:
+    """``x`` in scientific notation with ``digits`` significant digits: ``1.0e21``."""
+    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def _key(x: float) -> str:
+    """A number for a headline key: ``200`` → ``"200"``, ``0.5`` → ``"0p5"``."""
+    return f"{x:g}".replace(".", "p")
+
+
+def claim_from(headline: Mapping[str, Any]) -> str:
+    """The claim sentence, written from the run's headline numbers.
+
+    Parameters
+    ----------
+    headline : mapping
+        The headline of :func:`run`: the literature's span, the published Dettmers value,
+        the rebuild with its rate and FLOPs per multiply-add, and the choice grid.
+
+    Returns
+    -------
+    str
+        One sentence; it names the rebuild's two choices beside its number, and says so
+        where the run contradicts the expected shape (Dettmers not above the others, the
+        rebuild above the published value).
+    """
+    pub = headline["dettmers_2015_published_flop_per_s"]
+    parts = []
+    if "literature_central_max_flop_per_s" in headline:
+        lo, hi = (headline["literature_central_min_flop_per_s"],
+                  headline["literature_central_max_flop_per_s"])
+        gap = headline["dettmers_2015_published_over_literature_max_decades"]
+        parts.append(f"Rebuilt from their cited inputs, the other published brain-compute "
+                     f"estimates span {_sci(lo, 1)}–{_sci(hi, 1)} FLOP/s, while Dettmers' "
+                     f"(2015) lower bound of {_sci(pub, 4)} sits "
+                     + (f"{gap:.1f} orders of magnitude above the highest" if gap > 0 else
+                        f"inside that span, not above it ({-gap:.1f} orders of magnitude "
+                        f"below the highest)"))
+    else:
+        parts.append(f"Dettmers' (2015) lower bound is {_sci(pub, 4)} FLOP/s")
+    rate = headline["dettmers_2015_rebuild_rate_hz"]
+    k = headline["dettmers_2015_rebuild_flop_per_mac"]
+    rebuilt = headline["dettmers_2015_rebuild_flop_per_s"]
+    left = headline["dettmers_2015_unexplained_fraction_of_published"]
+    parts.append(f"the reference notes' probe of its stated factors, at {rate:.0f} Hz (the rate "
+                 f"of the Kurzweil-style model the post rejects) and {k:.0f} FLOP per multiply-add "
+                 f"(which the post does not state), gives {_sci(rebuilt, 2)} and "
+                 + (f"leaves {100 * left:.0f} % of it unexplained" if left > 0 else
+                    f"overshoots it by {100 * -left:.0f} %"))
+    other = [x for x in FLOP_PER_MAC_READINGS if x != k]
+    lo_r, hi_r = (headline["dettmers_2015_stated_rate_low_hz"],
+                  headline["dettmers_2015_stated_rate_high_hz"])
+    grid = [v for key, v in headline.items()
+            if key.startswith("dettmers_2015_rebuild_at_")]
+    tail = []
+    for x in other:
+        at = headline[f"dettmers_2015_rebuild_at_{_key(rate)}_hz_{_key(x)}_flop_per_mac_flop_per_s"]
+        tail.append(f"at {x:.0f} FLOP per multiply-add it gives {_sci(at, 2)}")
+    tail.append(f"over the post's {lo_r:.0f}–{hi_r:.0f} Hz and both readings it spans "
+                f"{_sci(min(grid), 2)}–{_sci(max(grid), 2)}")
+    match = [(x, headline[f"dettmers_2015_rate_matching_published_at_{_key(x)}_flop_per_mac_hz"])
+             for x in FLOP_PER_MAC_READINGS]
+    tail.append("the published value needs " + " or ".join(
+        f"{r:.0f} Hz at {x:.0f} FLOP per multiply-add" for x, r in match))
+    return "; ".join(parts) + "; " + "; ".join(tail) + "."
+
+
 @dataclass(kw_only=True)
 class BrainEstimatesResult(Result):
     """Central values, ranges and published values of every estimate, and the Dettmers split."""
@@ -101,19 +213,23 @@ class BrainEstimatesResult(Result):
     decomposition: pd.DataFrame
     levels: pd.DataFrame
     remainder: pd.DataFrame
+    choices: pd.DataFrame
 
-    layout = (("estimates",),) * 5 + (("dettmers",),) * 2
+    layout = (("estimates",),) * 5 + (("dettmers",),) * 2 + (("choices",),) * 3
     row_height_in = 0.45
 
     def to_frame(self) -> pd.DataFrame:
         return stack_frames({"estimates": self.table, "dettmers_decomposition":
                              self.decomposition, "sandberg_bostrom_levels": self.levels,
-                             "dettmers_remainder_search": self.remainder})
+                             "dettmers_remainder_search": self.remainder,
+                             "dettmers_choices": self.choices})
 
     def _draw(self, axes: Sequence[Axes]) -> None:
         self._draw_estimates(axes[0])
         if len(axes) > 1:
             self._draw_decomposition(axes[1])
+        if len(axes) > 2:
+            self._draw_choices(axes[2])
 
     def _draw_estimates(self, ax: Axes) -> None:
         from matplotlib.lines import Line2D
@@ -192,17 +308,56 @@ class BrainEstimatesResult(Result):
                     fontsize=5.2),
             ax.text(pub, -0.55, f"unexplained (hatched) {rest:.3f} = {rest / pub:.1%}",
                     ha="right", va="top", fontsize=5.2, color=DETTMERS_COLOR),
-            ax.text(0.01, -1.15, f"granule term 2·(15·5)·(3·4·5)·5×10¹⁰·200 Hz = "
-                    f"{gran * 1e5:.0f}×10¹⁶", ha="left", va="top", fontsize=5.2,
+            ax.text(1.15, -1.2, f"granule {self._granule_formula()}\n= "
+                    f"{_sci(gran * 1e21, 1)}", ha="right", va="top", fontsize=5.2,
                     color=BOTTOM_UP_COLOR),
         ]
         for text in texts:
             text.set_in_layout(False)
         ax.set_xlim(0, 1.15)
-        ax.set_ylim(-1.75, 1.05)
+        ax.set_ylim(-2.6, 1.05)
         ax.set_yticks([])
-        ax.set_xlabel("Dettmers 2015 rebuilt (10²¹ FLOP/s)")
-        ax.set_ylabel("terms")
+        used = self.choices[self.choices["rebuild_choice"]].iloc[0]
+        ax.set_xlabel(f"Dettmers 2015 rebuilt (10²¹ FLOP/s) at {used['rate_hz']:g} Hz\nand "
+                      f"{used['flop_per_mac']:g} FLOP per multiply-add", loc="right")
+        ax.set_ylabel("terms", labelpad=10)
+
+    def _granule_formula(self) -> str:
+        """The granule term's product, written from the factors (k·(I·T)·(B·D·T)·N·r)."""
+        v = DETTMERS_2015.central_values()
+        t = v["time_steps"]
+        return (f"{v['flop_per_mac']:g}·({v['granule_inputs']:g}·{t:g})·"
+                f"({v['granule_filter_branches']:g}·{v['granule_filter_dendrites']:g}·{t:g})·"
+                f"{v['granule_count']:.0e}·{v['rate_hz']:g} Hz").replace("e+", "e")
+
+    def _draw_choices(self, ax: Axes) -> None:
+        """The Dettmers rebuild under each rate × FLOPs-per-MAC choice, beside the target."""
+        c = self.choices.sort_values(["rate_hz", "flop_per_mac"], kind="stable")
+        c = c.reset_index(drop=True)
+        pub = float(self.decomposition.set_index("part").loc["published", "flop_per_s"])
+        ax.axvline(pub, color="black", lw=0.8, zorder=1)
+        ax.text(pub / 1.15, len(c) - 1, f"published {_sci(pub, 4)}", fontsize=5.2,
+                va="center", ha="right").set_in_layout(False)  # the last row's left is free
+        for y, r in c.iterrows():
+            ax.plot([pub, r["flop_per_s"]], [y, y], color="0.75", lw=0.6, zorder=2)
+            ax.plot(r["flop_per_s"], y, "o", ms=4.5, color=DETTMERS_COLOR, mew=0.8,
+                    mfc=DETTMERS_COLOR if r["rebuild_choice"] else "white", zorder=4)
+            right = r["flop_per_s"] >= pub  # the value's label on the side away from the line
+            ax.text(r["flop_per_s"] * (1.35 if right else 1 / 1.35), y,
+                    _sci(r["flop_per_s"], 2) + (" (the rebuild)" if r["rebuild_choice"]
+                                                else ""),
+                    ha="left" if right else "right", va="center",
+                    fontsize=5.0).set_in_layout(False)
+        ax.set_yticks(range(len(c)), [f"{r.rate_hz:g} Hz ({r.rate_label}), "
+                                      f"{r.flop_per_mac:g} FLOP/MAC"
+                                      for r in c.itertuples()], fontsize=5.5)
+        ax.set_ylim(len(c) - 0.4, -0.6)
+        ax.set_xscale("log")
+        lo, hi = c["flop_per_s"].min(), c["flop_per_s"].max()
+        ax.set_xlim(min(lo, pub) / 12, max(hi, pub) * 12)
+        ax.set_xlabel("Dettmers 2015 rebuilt (FLOP/s) under each choice\n(the post's own "
+                      "rate and FLOP per multiply-add are not stated)", loc="right")
+        ax.set_ylabel("choice")
 
 
 def _color(name: str) -> str:
@@ -271,6 +426,29 @@ def run(*, quick: bool = True, seed: int = 0,
     dec = dettmers_decomposition(DETTMERS_2015)
     remainder = remainder_search(dec.published_flop_per_s, dec.purkinje_flop_per_s,
                                  dec.granule_flop_per_s)
+    grid = dettmers_choice_grid(DETTMERS_2015)
+    used = grid[grid["rebuild_choice"]].iloc[0]
+    literature = table[table["name"].isin(set(LITERATURE_ESTIMATES) - {DETTMERS_2015.name})]
+    if len(literature):
+        top = float(literature["central_flop_per_s"].max())
+        headline.update({
+            "literature_central_min_flop_per_s": float(literature["central_flop_per_s"].min()),
+            "literature_central_max_flop_per_s": top,
+            "dettmers_2015_published_over_literature_max_decades": math.log10(
+                dec.published_flop_per_s / top)})
+    headline.update({
+        "dettmers_2015_rebuild_flop_per_s": float(used["flop_per_s"]),
+        "dettmers_2015_rebuild_rate_hz": float(used["rate_hz"]),
+        "dettmers_2015_rebuild_flop_per_mac": float(used["flop_per_mac"]),
+        "dettmers_2015_stated_rate_low_hz": float(DETTMERS_2015.rate_hz.low),
+        "dettmers_2015_stated_rate_high_hz": float(DETTMERS_2015.rate_hz.high),
+        **{f"dettmers_2015_rebuild_at_{_key(r.rate_hz)}_hz_{_key(r.flop_per_mac)}"
+           f"_flop_per_mac_flop_per_s": float(r.flop_per_s) for r in grid.itertuples()},
+        # the formula is linear in the rate: the rate at which each reading meets the target
+        **{f"dettmers_2015_rate_matching_published_at_{_key(r.flop_per_mac)}_flop_per_mac_hz":
+           float(r.rate_hz * dec.published_flop_per_s / r.flop_per_s)
+           for r in grid[grid["rate_hz"] == used["rate_hz"]].itertuples()},
+    })
     headline.update({
         "dettmers_2015_published_flop_per_s": dec.published_flop_per_s,
         "dettmers_2015_central_mc_percentile": float(
@@ -299,27 +477,37 @@ def run(*, quick: bool = True, seed: int = 0,
         "Monte-Carlo interval lies mostly on one side of the central value; the data table "
         "gives the central value's percentile in the draws.",
         "Dettmers (2015): the rebuild is the reference notes' arithmetic probe, not the "
-        "post's formula (an image, lost). Of the published 1.075e21, "
+        f"post's formula (an image, lost), at {used['rate_hz']:g} Hz (the rate the post "
+        "gives for the Kurzweil-style model it rejects) and "
+        f"{used['flop_per_mac']:g} FLOP per multiply-add (this library's convention; the "
+        "post does not say). Under the post's other rates and "
+        f"{' or '.join(f'{x:g}' for x in FLOP_PER_MAC_READINGS)} FLOP per multiply-add "
+        "(the 'dettmers_choices' table, panel C): "
+        + "; ".join(f"{r.rate_hz:g} Hz × {r.flop_per_mac:g} → {r.flop_per_s:.3g}"
+                    for r in grid.itertuples()) + ". "
+        f"Of the published {dec.published_flop_per_s:.4g}, "
         f"{dec.purkinje_flop_per_s:.4g} is the Purkinje dendritic convolution, "
         f"{dec.granule_flop_per_s:.3g} the granule one, and {dec.unexplained_flop_per_s:.4g}"
         f" ({dec.unexplained_fraction:.2%}) is unexplained.",
         f"The {r0['target_flop_per_s']:.3g} FLOP/s beyond the Purkinje term equals the "
         f"product of a subset of the post's stated numbers in {r0['matches']} of "
         f"{r0['subsets_searched']} subsets ({r0['matches_with_count_rate_and_flop_per_mac']}"
-        f" of them of the form cell count × 200 Hz × 2 × dimensions, e.g. {r0['example']})"
+        f" of them of the form cell count × rate × FLOP per MAC × dimensions, e.g. "
+        f"{r0['example']})"
         ", so the arithmetic alone cannot identify the missing term.",
         "Sandberg & Bostrom: only level 4 is rebuilt from inputs ([R]); levels 3, 5, 6 are "
         "marked at their Table 9 values ([S]); levels 7–10 (1e26–1e43) lie off the axis.",
     ]
     return BrainEstimatesResult(
-        name=NAME, claim=CLAIM, seed=seed, headline=headline,
+        name=NAME, claim=claim_from(headline), seed=seed, headline=headline,
         notes=[*notes, "This library's bottom-up rows (green): the reduced L5 cell's Brian2 "
                "simulation cost for every neuron; a fitted surrogate for every neuron only "
                "if one passes the accuracy bar; DettmersNeuron layers for the post's granule "
                "and Purkinje counts, once as the post's direct sums and once as the layer "
                "computes them by FFT.", surrogate_status()[1]],
         params={"n_samples": n_samples, "methods": list(chosen)},
-        table=table, decomposition=dec.to_frame(), levels=levels, remainder=remainder)
+        table=table, decomposition=dec.to_frame(), levels=levels, remainder=remainder,
+        choices=grid)
 
 
 ANALYSIS = Analysis(name=NAME, claim=CLAIM, run=run, order=60)

@@ -24,9 +24,9 @@ mammalian cell are the subject of :mod:`neurocomp.biophysics.plateaus`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -50,10 +50,56 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 NAME = "dendritic-spikes"
-CLAIM = ("Clustered NMDA-rich input on one thin dendrite sums supralinearly (an NMDA spike) "
-         "where the same input without NMDA or spread over branches sums linearly or "
-         "sublinearly, and the spike depolarises neighbouring dendrite beyond its linear "
-         "expectation — amplification, not max-pooling's overwrite.")
+CLAIM = ("Summation of clustered NMDA-rich input on one thin dendrite against the same input "
+         "without NMDA and spread over branches, and what the dendritic spike does to its "
+         "neighbours (amplification or max-pooling's overwrite).")
+#: Smallest measured / linear ratio at the soma called an NMDA spike (the test's bound).
+NMDA_SPIKE_MIN = 1.3
+#: Largest measured / linear ratio called about linear (above 1: supralinear).
+ABOUT_LINEAR_MAX = 1.15
+#: Smallest measured / linear ratio at the sibling branch called amplified (the test's bound).
+AMPLIFIED_MIN = 1.2
+
+
+def _summation(ratio: float) -> str:
+    """Measured / linear sum in words."""
+    return ("sublinearly" if ratio < 1.0 else "about linearly" if ratio <= ABOUT_LINEAR_MAX
+            else "supralinearly")
+
+
+def claim_from(headline: Mapping[str, Any]) -> str:
+    """The claim sentence, written from the run's headline numbers.
+
+    Parameters
+    ----------
+    headline : mapping
+        The headline of :func:`run` (measured / linear ratios at the soma and at the
+        neighbouring sites).
+
+    Returns
+    -------
+    str
+        One sentence; where the run contradicts the expected shape (no NMDA spike, the
+        controls not linear or sublinear, the neighbours not amplified) it says so.
+    """
+    peak, k = headline["max_supralinearity_clustered_nmda"], headline[
+        "k_synapses_at_max_supralinearity"]
+    spike = ("an NMDA spike" if peak > NMDA_SPIKE_MIN else "too little for an NMDA spike")
+    no_nmda = headline["supralinearity_clustered_no_nmda_at_same_k"]
+    spread = headline["supralinearity_distributed_nmda_at_same_k"]
+    controls = (f"the same input without NMDA ({no_nmda:.2f}×) sums {_summation(no_nmda)} and "
+                f"spread over branches ({spread:.2f}×) {_summation(spread)}")
+    sib, parent = (headline["sibling_branch_measured_over_linear"],
+                   headline["parent_dendrite_measured_over_linear"])
+    neighbours = (f"the spike depolarises the sibling branch {sib:.2f}× and the parent dendrite "
+                  f"{parent:.2f}× their linear expectation — amplification, not max-pooling's "
+                  f"overwrite" if sib > AMPLIFIED_MIN else
+                  f"the spike depolarises the sibling branch only {sib:.2f}× and the parent "
+                  f"dendrite {parent:.2f}× their linear expectation — no amplification")
+    return (f"Clustered NMDA-rich input on one thin dendrite sums {_summation(peak)}, "
+            f"{peak:.2f}× the linear sum at {k:.0f} synapses ({spike}), where {controls}; "
+            f"{neighbours}.")
+
 
 #: Per-synapse conductances: AMPA 0.25 nS and NMDA 1.0 nS (NMDA:AMPA = 4, NMDA-rich basal
 #: synapses as used to study basal NMDA spikes, e.g. Major, Polsky et al. 2008, J
@@ -247,7 +293,7 @@ def run(*, quick: bool = True, seed: int = 0) -> DendriticSpikesResult:
              "morphology); deterministic release, one vesicle per activation.",
              "Max-pool reading: the branch value passes, every other site is set to zero."]
     return DendriticSpikesResult(
-        name=NAME, claim=CLAIM, seed=seed, headline=headline, notes=notes,
+        name=NAME, claim=claim_from(headline), seed=seed, headline=headline, notes=notes,
         params={"max_synapses": n, "trial_ms": TRIAL_MS, "ampa_nS": AMPA_NS,
                 "nmda_nS": NMDA_NS, "backend": "cpp_standalone"},
         summation=summation, branch_traces=branch_traces, neighbourhood=neighbourhood,

@@ -12,9 +12,9 @@ power law, the swing equals the exponent times the decades of its range.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -36,9 +36,12 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 NAME = "estimate-sensitivity"
-CLAIM = ("Moved one at a time across its cited range, the firing rate, the Purkinje count "
-         "and T (squared) each shift the Dettmers (2015) rebuild by 0.8–1.3 orders of "
-         "magnitude; the swings match the formulas' partial derivatives.")
+CLAIM = ("Each factor of each brain-compute estimate moved alone across its cited range "
+         "(tornado), for Dettmers (2015) the firing rate, the Purkinje count and T; the "
+         "swings against the formulas' partial derivatives.")
+#: The Dettmers (2015) factors the claim names, in its order, with their names in words.
+DETTMERS_CLAIM_FACTORS = {"rate_hz": "firing rate", "purkinje_count": "Purkinje count",
+                          "time_steps": "number of time steps T"}
 
 LOW_COLOR = PALETTE[0]
 HIGH_COLOR = PALETTE[4]
@@ -77,6 +80,47 @@ def power_law_check(params: EstimateParameters, bars: pd.DataFrame) -> pd.DataFr
                      "exponent_times_decades": predicted,
                      "abs_difference_decades": abs(b["swing_decades"] - predicted)})
     return pd.DataFrame(rows)
+
+
+def claim_from(headline: Mapping[str, Any]) -> str:
+    """The claim sentence, written from the run's headline numbers.
+
+    Parameters
+    ----------
+    headline : mapping
+        The headline of :func:`run` (the Dettmers swings and exponents, the largest-swing
+        factor, and the power-law check).
+
+    Returns
+    -------
+    str
+        One sentence; where the run contradicts the expected shape (another factor moves
+        the rebuild most, a swing off exponent × decades) it says so.
+    """
+    check = headline["max_abs_error_tornado_vs_partial_derivative_decades"]
+    n = headline["power_law_factors_checked_count"]
+    tail = (f"the swings match the formulas' partial derivatives (exponent × decades of the "
+            f"range) for all {n:.0f} power-law factors, to {check:.0e} decades"
+            if check < POWER_LAW_TOL else
+            f"the swings miss the formulas' partial derivatives (exponent × decades of the "
+            f"range) by up to {check:.1e} decades over {n:.0f} power-law factors")
+    if "dettmers_2015_rate_hz_swing_decades" not in headline:
+        return tail[0].upper() + tail[1:] + "."
+    labels = {k: f.label for k, f in ALL_ESTIMATES["dettmers_2015"].factors().items()}
+    labels.update(DETTMERS_CLAIM_FACTORS)
+    names = list(DETTMERS_CLAIM_FACTORS)
+    swings = [headline[f"dettmers_2015_{k}_swing_decades"] for k in names]
+    powers = [headline[f"dettmers_2015_{k}_elasticity"] for k in names]
+    top = headline["dettmers_2015_largest_swing_factor_name"]
+    most = (f"the {labels[top]} most of all its factors" if top in names else
+            f"though the {labels[top]} moves it most "
+            f"({headline['dettmers_2015_largest_swing_decades']:.1f})")
+    return (f"Moved one at a time across its cited range, the "
+            f"{', the '.join(labels[k] for k in names[:-1])} and the "
+            f"{labels[names[-1]]} shift the Dettmers (2015) rebuild by "
+            f"{', '.join(f'{x:.1f}' for x in swings[:-1])} and {swings[-1]:.1f} orders of "
+            f"magnitude (exponents {', '.join(f'{e:.3g}' for e in powers[:-1])} and "
+            f"{powers[-1]:.3g} in its formula), {most}; {tail}.")
 
 
 @dataclass(kw_only=True)
@@ -182,8 +226,11 @@ def run(*, quick: bool = True, seed: int = 0,
         power["abs_difference_decades"].max()) if len(power) else np.nan
     if "dettmers_2015" in chosen:
         d = bar_frame[bar_frame["estimate"] == "dettmers_2015"].set_index("factor")
-        for k in ("rate_hz", "purkinje_count", "time_steps"):
+        e = check[check["estimate"] == "dettmers_2015"].set_index("factor")["elasticity"]
+        for k in DETTMERS_CLAIM_FACTORS:
             headline[f"dettmers_2015_{k}_swing_decades"] = float(d.loc[k, "swing_decades"])
+        for k in DETTMERS_CLAIM_FACTORS:
+            headline[f"dettmers_2015_{k}_elasticity"] = float(e[k])
     notes = [
         f"FLOP convention: {FLOP_CONVENTION}.",
         "Tornado: one factor at a time at the low or high end of its cited range, every "
@@ -196,7 +243,7 @@ def run(*, quick: bool = True, seed: int = 0,
     if no_range:
         notes.append(f"No stated ranges, so no bars: {', '.join(no_range)}.")
     return SensitivityResult(
-        name=NAME, claim=CLAIM, seed=seed, headline=headline, notes=notes,
+        name=NAME, claim=claim_from(headline), seed=seed, headline=headline, notes=notes,
         params={"n_samples": n_samples, "methods": list(chosen)},
         bars=bar_frame, check=check, spread=pd.DataFrame(spread),
         labels={k: p.label for k, p in chosen.items()})

@@ -14,9 +14,9 @@ the post.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -51,9 +51,57 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 NAME = "forecast"
-CLAIM = ("From Tianhe-2's 0.58 PFLOPS (HPCG, 2015) to Dettmers' 1.075e21 FLOPS takes 20.8 "
-         "doublings: the post's 2053 (1.8 y) and 2078 (3 y) follow once it rounds them to 21; "
-         "the HPCG number one has doubled every 1.9 years since 2014, which points to ~2054.")
+CLAIM = ("The post's forecast from Tianhe-2 on HPCG to Dettmers' lower bound rebuilt from its "
+         "inputs (doublings, rounding, stated years), beside fits to the TOP500 and HPCG "
+         "number one.")
+#: The post's doubling periods the claim names (keys of ``POST_DOUBLING_PERIODS_Y``).
+CLAIM_PERIODS = ("trend", "pessimistic")
+
+
+def claim_from(headline: Mapping[str, Any]) -> str:
+    """The claim sentence, written from the run's headline numbers.
+
+    Parameters
+    ----------
+    headline : mapping
+        The headline of :func:`run`.
+
+    Returns
+    -------
+    str
+        One sentence; where the post's stated years do not follow from its inputs (with or
+        without rounding the doublings) it says so.
+    """
+    d, d_post = headline["post_doublings_needed"], headline["post_doublings_rounded"]
+    rows = []
+    for name in CLAIM_PERIODS:
+        period = headline[f"post_doubling_period_{name}_y"]
+        k = _period_key(period)
+        rows.append((period, headline[f"post_stated_year_doubling_{k}"],
+                     headline[f"year_reached_rounded_doublings_{k}"],
+                     headline[f"year_reached_doubling_{k}"]))
+    stated = " and ".join(f"{s:.0f} ({p:g} y)" for p, s, _, _ in rows)
+    rounded_ok = all(round(r) == s for _, s, r, _ in rows)
+    exact_ok = all(round(u) == s for _, s, _, u in rows)
+    if rounded_ok and not exact_ok:
+        follow = f"the post's {stated} follow once it rounds them to {d_post:.0f}"
+    elif exact_ok:
+        follow = f"the post's {stated} follow without rounding them"
+    else:
+        follow = (f"the post's {stated} do not follow from them: rounded to {d_post:.0f} they "
+                  f"give {' and '.join(f'{r:.1f}' for _, _, r, _ in rows)}")
+    hpcg = (headline["hpcg_2014_2025_fit_doubling_period_y"],
+            headline["hpcg_2014_2025_fit_first_year"],
+            headline["hpcg_2014_2025_fit_year_reached_dettmers_2015"])
+    trend = (f"the HPCG number one has doubled every {hpcg[0]:.1f} years since {hpcg[1]:.0f}, "
+             f"which points to ~{hpcg[2]:.0f}" if np.isfinite(hpcg[2]) else
+             f"the HPCG number one has doubled every {hpcg[0]:.1f} years since {hpcg[1]:.0f}, "
+             f"which never reaches it")
+    return (f"From Tianhe-2's {headline['post_start_flop_per_s'] / 1e15:.2f} PFLOPS on HPCG in "
+            f"{headline['post_start_year']:.0f} to Dettmers' "
+            f"{headline['post_target_flop_per_s']:.4g} FLOPS takes {d:.1f} doublings: "
+            f"{follow}; {trend}.").replace("e+", "e")
+
 
 #: Doubling periods tabulated (years); the post's 1.8 and 3 are among them.
 DOUBLING_PERIODS_Y = (1.0, 1.5, 1.8, 2.0, 2.5, 3.0)
@@ -318,7 +366,8 @@ def run(*, quick: bool = True, seed: int = 0) -> ForecastResult:
         growth_per_year=FAB_COST_GROWTH_PER_YEAR_HIGH.value)})
 
     headline: dict[str, float] = {
-        "post_start_flop_per_s": start, "post_target_flop_per_s": target,
+        "post_start_flop_per_s": start, "post_start_year": start_year,
+        "post_target_flop_per_s": target,
         "post_doublings_needed": d, "post_doublings_rounded": float(d_post),
         "moore_2037_implied_doubling_period_y": moore_period,
     }
@@ -331,7 +380,10 @@ def run(*, quick: bool = True, seed: int = 0) -> ForecastResult:
         headline[f"year_reached_doubling_{_period_key(period)}"] = year_reached(
             start_year=start_year, start_flop_per_s=start, target_flop_per_s=target,
             doubling_period_y=period)
+    for name, c in POST_DOUBLING_PERIODS_Y.items():
+        headline[f"post_doubling_period_{name}_y"] = c.value
     for r in fit_rows:
+        headline[f"{r['name']}_fit_first_year"] = r["first_year"]
         headline[f"{r['name']}_fit_doubling_period_y"] = r["doubling_period_y"]
         headline[f"{r['name']}_fit_year_reached_dettmers_2015"] = r["year_reached_dettmers_2015"]
     for g, key in ((FAB_COST_GROWTH_PER_YEAR_LOW, "7pct"), (FAB_COST_GROWTH_PER_YEAR_HIGH,
@@ -358,7 +410,7 @@ def run(*, quick: bool = True, seed: int = 0) -> ForecastResult:
         "FLOPs of unstated precision.",
     ]
     return ForecastResult(
-        name=NAME, claim=CLAIM, seed=seed, headline=headline, notes=notes,
+        name=NAME, claim=claim_from(headline), seed=seed, headline=headline, notes=notes,
         params={"quick": quick, "n_samples": n_samples, "start_year": start_year,
                 "doubling_periods_y": list(DOUBLING_PERIODS_Y)},
         history=history, fits=pd.DataFrame(fit_rows), post=post, years=years, bands=bands,

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -50,9 +50,57 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 NAME = "gpus-to-brain"
-CLAIM = ("Matching Dettmers' 1.075e21 FLOP/s takes about 4.5 million H100s at the 0.47 "
-         "parallel efficiency an AlexNet-style workload reaches on NVLink and NDR InfiniBand: "
-         "4 GW and $4 billion a year of electricity, where Carlsmith's 1e15 needs 3 H100s.")
+CLAIM = ("GPUs needed to match each brain estimate at the parallel efficiency an AlexNet-style "
+         "workload reaches on each generation's reference system, with their power, "
+         "electricity and purchase cost.")
+#: The GPU and the comparison estimate the claim names.
+CLAIM_GPU, CLAIM_LOW_ESTIMATE = "h100", "carlsmith_2020"
+
+
+def _count_text(n: float) -> str:
+    """A GPU count in words: ``4.5 million``, ``4,022``, ``3``."""
+    for word, scale in (("billion", 1e9), ("million", 1e6)):
+        if n >= scale:
+            return f"{n / scale:.2g} {word}"
+    return f"{n:,.0f}"
+
+
+def _usd_text(x: float) -> str:
+    """Dollars in words: ``$4.0 billion``, ``$23 million``."""
+    for word, scale in (("trillion", 1e12), ("billion", 1e9), ("million", 1e6)):
+        if x >= scale:
+            return f"${x / scale:.2g} {word}"
+    return f"${x:,.0f}"
+
+
+def claim_from(headline: Mapping[str, Any]) -> str:
+    """The claim sentence, written from the run's headline numbers.
+
+    Parameters
+    ----------
+    headline : mapping
+        The headline of :func:`run`.
+
+    Returns
+    -------
+    str
+        One sentence: the GPUs, efficiency, power and electricity for Dettmers' published
+        value on :data:`CLAIM_GPU`, beside :data:`CLAIM_LOW_ESTIMATE`'s count.
+    """
+    g, name = CLAIM_GPU, SHORT_GPU[CLAIM_GPU]
+    k = f"dettmers_2015_{g}"
+    n, eff = headline[f"{k}_gpus_count"], headline[f"{k}_parallel_efficiency"]
+    power_gw = headline[f"{k}_power_mw"] / 1e3
+    low = headline[f"{CLAIM_LOW_ESTIMATE}_{g}_gpus_count"]
+    low_label = SHORT_ESTIMATE[CLAIM_LOW_ESTIMATE]
+    return (f"Matching Dettmers' {headline['dettmers_2015_target_flop_per_s']:.4g} FLOP/s "
+            f"takes about {_count_text(n)} {name}s at the {eff:.2f} parallel efficiency an "
+            f"AlexNet-style workload reaches on their reference system: {power_gw:.2g} GW and "
+            f"{_usd_text(headline[f'{k}_electricity_usd_per_year'])} a year of electricity, "
+            f"where {low_label}'s "
+            f"{headline[f'{CLAIM_LOW_ESTIMATE}_target_flop_per_s']:.2g} FLOP/s needs "
+            f"{_count_text(low)} {name}{'' if low == 1 else 's'}.").replace("e+", "e")
+
 
 KRIZHEVSKY_2012 = ("Krizhevsky, Sutskever & Hinton (2012), ImageNet Classification with Deep "
                    "Convolutional Neural Networks, NeurIPS 25, §3.5 and Fig. 2")
@@ -248,6 +296,7 @@ def run(*, quick: bool = True, seed: int = 0) -> GpusToBrainResult:
     for r in table.itertuples():
         if r.estimate == "dettmers_2015" or r.system == "h100":
             k = f"{r.estimate}_{r.system}"
+            headline.setdefault(f"{r.estimate}_target_flop_per_s", r.target_flop_per_s)
             headline[f"{k}_gpus_count"] = r.n_gpus
             if r.estimate == "dettmers_2015":
                 headline[f"{k}_parallel_efficiency"] = r.efficiency_at_n
@@ -286,7 +335,7 @@ def run(*, quick: bool = True, seed: int = 0) -> GpusToBrainResult:
         "Dettmers 2015 uses the published 1.075e21, the others their rebuilt central value.",
     ]
     return GpusToBrainResult(
-        name=NAME, claim=CLAIM, seed=seed, headline=headline, notes=notes,
+        name=NAME, claim=claim_from(headline), seed=seed, headline=headline, notes=notes,
         params={"quick": quick, "batch_per_gpu": BATCH_PER_GPU,
                 "device_efficiency": DEVICE_EFFICIENCY_MEGATRON_2021.value,
                 "link_efficiency": LINK_EFFICIENCY, "lifetime_y": LIFETIME_Y,

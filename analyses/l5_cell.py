@@ -21,7 +21,8 @@ recorded cells, if normally distributed): a failed check is printed as failed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from neurocomp.biophysics import Recording
 
 NAME = "l5-cell"
-CLAIM = ("The reduced L5b pyramidal cell (Hay et al. 2011 channels) is scored against "
+CLAIM = ("The reduced L5b pyramidal cell (Hay et al. (2011) channels) is scored against "
          "measured f–I rates, AP shape, back-propagation, NMDA plateaus and BAC firing.")
 
 
@@ -102,6 +103,7 @@ BAC_SPIKES_ACCEPTED = (2, 3)
 DVDT_THRESHOLD = 20.0  # mV/ms, Hay et al. (2011)'s AP threshold criterion
 CURRENTS_NA = (0.2, 0.3, 0.4, 0.5, 0.619, 0.793, 1.0, 1.507)
 SOMA_PULSE = (1.9, 5.0)  # nA, ms: Hay et al. (2011) bAP and BAC pulse
+_PULSE_CHECK = f"somatic spikes for one {SOMA_PULSE[0]:g} nA x {SOMA_PULSE[1]:g} ms pulse"
 EPSP_NA = 0.5  # Hay et al. (2011) BAC_firing.hoc: epsp.mod, τ 0.5/5 ms, at 620 µm
 EPSP_SITE_UM = 620.0
 TRUNK_UM = (25.0, 200.0, 400.0, 620.0, 660.0, 800.0)
@@ -432,7 +434,7 @@ def score(fi: pd.DataFrame, cell: dict[str, float], prot: dict[str, pd.DataFrame
            "Stuart & Sakmann (1994) Nature 367:69; Stuart, Schiller & Sakmann (1997) J "
            "Physiol 505:617: decremental back-propagation")
     bac = prot["bac"].set_index("condition")["somatic_spikes"]
-    _check(rows, "C", "somatic spikes for one 1.9 nA x 5 ms pulse", bac["bAP"], 1, 1, "1",
+    _check(rows, "C", _PULSE_CHECK, bac["bAP"], 1, 1, "1",
            _HAY + ": bAP target, 1 spike")
     nm = prot["nmda"]
     on = nm[nm["condition"] == "NMDA"].sort_values("k_synapses")
@@ -455,21 +457,68 @@ def score(fi: pd.DataFrame, cell: dict[str, float], prot: dict[str, pd.DataFrame
     return pd.DataFrame(rows)
 
 
-def claim_from(checks: pd.DataFrame) -> str:
-    """The claim sentence, written from the measured values (failed checks named)."""
-    def fmt(r: pd.Series) -> str:
-        rng = (f"{r['low']:.3g}" if r["low"] == r["high"] else
-               f"≥ {r['low']:.3g}" if not np.isfinite(r["high"]) else
-               f"{r['low']:.3g}–{r['high']:.3g}")
-        unit = "" if r["unit"] == "1" else f" {r['unit']}"
-        return f"{r['check']} {r['value']:.3g}{unit} (accepted {rng})"
+def check_catalogue() -> dict[str, str]:
+    """Every check :func:`score` makes, in its order: name → unit (``"1"``: a count).
 
-    ok, bad = checks[checks["passed"]], checks[~checks["passed"]]
-    text = (f"The reduced L5b cell passes {len(ok)} of {len(checks)} checks against measured "
-            f"ranges: " + "; ".join(fmt(r) for _, r in ok.iterrows()) + ".")
-    if len(bad):
-        text += " It fails: " + "; ".join(fmt(r) for _, r in bad.iterrows()) + "."
-    return text
+    The claim reads each check's value and accepted range from the headline under
+    :func:`check_key`; this catalogue gives it the names and units (``run`` refuses a
+    scoring whose checks differ from it).
+    """
+    return {"resting potential": TANAKA_REST.unit, "input resistance": TANAKA_RIN.unit,
+            **{f"rate at {a:g} nA": "Hz" for a in FI_TARGETS},
+            "adaptation index at 0.793 nA": "1",
+            "AP threshold": AP_THRESHOLD.unit, "AP amplitude from rest":
+            AP_AMPLITUDE_FROM_REST.unit, "AP half-width": AP_HALF_WIDTH.unit,
+            **{f"bAP amplitude at {d:g} um": "mV" for d in BAP_TARGETS},
+            "bAP amplitude rises along the trunk (count)": "1", _PULSE_CHECK: "1",
+            "plateau threshold with NMDA (synapses)": "1",
+            "plateaus without NMDA (trials)": "1",
+            "somatic depolarisation at the plateau threshold": "mV",
+            "somatic spikes, BAC": "1", "extra BAC spikes over the larger single input": "1"}
+
+
+def check_key(name: str) -> str:
+    """Headline key stem of a check: ``"rate at 0.619 nA"`` → ``"check_rate_at_0p619_na"``."""
+    stem = re.sub(r"[^a-z0-9]+", "_", name.lower().replace(".", "p")).strip("_")
+    return f"check_{stem}"
+
+
+def claim_from(headline: Mapping[str, Any]) -> str:
+    """The claim sentence, written from the run's headline numbers.
+
+    Parameters
+    ----------
+    headline : mapping
+        The headline of :func:`run`: for every check of :func:`check_catalogue`, its value
+        and accepted range (``<check_key>_value``, ``_low``, ``_high``), and the protocol
+        numbers the check names contain.
+
+    Returns
+    -------
+    str
+        One sentence: how many checks pass, and each failed check with its value and
+        accepted range.
+    """
+    def accepted(lo: float, hi: float) -> str:
+        return (f"{lo:.3g}" if lo == hi else f"≥ {lo:.3g}" if not np.isfinite(hi) else
+                f"{lo:.3g} to {hi:.3g}")
+
+    failed = []
+    for name, unit in check_catalogue().items():
+        k = check_key(name)
+        v, lo, hi = (headline[f"{k}_value"], headline[f"{k}_low"], headline[f"{k}_high"])
+        if not (np.isfinite(v) and lo <= v <= hi):
+            u = "" if unit == "1" else f" {unit}"
+            failed.append(f"the {name} ({v:.3g}{u}, accepted {accepted(lo, hi)})")
+    n = len(check_catalogue())
+    text = (f"The reduced L5b pyramidal cell (Hay et al. (2011) channels) passes "
+            f"{'all ' if not failed else ''}{n - len(failed)}{'' if not failed else f' of {n}'} "
+            f"checks against measured ranges of f–I rates, AP shape, back-propagation, NMDA "
+            f"plateaus and BAC firing")
+    if not failed:
+        return text + "."
+    listed = failed[0] if len(failed) == 1 else f"{', '.join(failed[:-1])} and {failed[-1]}"
+    return f"{text}; it fails {listed}."
 
 
 # -- result ------------------------------------------------------------------------------
@@ -619,7 +668,7 @@ def run(*, quick: bool = True, seed: int = 0) -> L5CellResult:
     on = nm[nm["condition"] == "NMDA"]
     k_thr = plateau_threshold_k(on["k_synapses"], on["plateau_ms"] > 0)
     bac = prot["bac"].set_index("condition")
-    headline: dict[str, float] = {
+    headline: dict[str, Any] = {
         "checks_passed": int(checks["passed"].sum()), "checks_total": len(checks),
         "resting_potential_mV": cell["resting_potential_mV"],
         "input_resistance_Mohm": cell["input_resistance_Mohm"],
@@ -642,7 +691,17 @@ def run(*, quick: bool = True, seed: int = 0) -> L5CellResult:
         "bac_somatic_spikes": int(bac.loc["BAC", "somatic_spikes"]),
         "bap_alone_somatic_spikes": int(bac.loc["bAP", "somatic_spikes"]),
         "bac_dendritic_peak_mV": float(bac.loc["BAC", "dendritic_peak_mV"]),
+        # the numbers the checks' names contain, and every check's value and accepted range
+        "fi_check_currents_nA": [float(a) for a in FI_TARGETS],
+        "bap_check_distances_um": [float(d) for d in BAP_TARGETS],
+        "soma_pulse_nA": SOMA_PULSE[0], "soma_pulse_ms": SOMA_PULSE[1],
     }
+    if list(checks["check"]) != list(check_catalogue()):
+        raise RuntimeError("score() and check_catalogue() name different checks: "
+                           f"{list(checks['check'])} vs {list(check_catalogue())}")
+    for r in checks.itertuples():
+        k = check_key(r.check)
+        headline.update({f"{k}_value": r.value, f"{k}_low": r.low, f"{k}_high": r.high})
     step = 500.0 if quick else 2000.0
     notes = [f"f–I steps of {step:g} ms (Hay: 2 s); quick-mode rates include the onset "
              "burst over a shorter window and run high.",
@@ -652,7 +711,7 @@ def run(*, quick: bool = True, seed: int = 0) -> L5CellResult:
              " ≥ 20 ms above −40 mV at the stimulated compartment (detect_plateaus).",
              _full_model_note(fi, prot["bap"])]
     return L5CellResult(
-        name=NAME, claim=claim_from(checks), seed=seed, headline=headline, notes=notes,
+        name=NAME, claim=claim_from(headline), seed=seed, headline=headline, notes=notes,
         params={"quick": quick, "step_ms": step, "currents_nA": list(CURRENTS_NA),
                 "k_synapses": list(K_QUICK if quick else K_FULL), "dt_ms": 0.025,
                 "backend": "cpp_standalone"},

@@ -17,9 +17,9 @@ quick run keeps 400 ms; the input is ``models.l5_drive.L5_DRIVE``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,10 +33,50 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 NAME = "neuron-pipeline"
-CLAIM = ("In the reduced L5 pyramidal cell a spike starts in the axon initial segment, "
-         "back-propagates into the dendrites with decaying amplitude and reaches the axon "
-         "terminal after a measured conduction delay; every stage's events are counted for "
-         "the FLOP accounting.")
+CLAIM = ("A signal followed through every stage of the reduced L5 pyramidal cell: where the "
+         "spike starts, its back-propagation into the dendrites, its arrival at the axon "
+         "terminal, and the events counted for the FLOP accounting.")
+
+
+def claim_from(headline: Mapping[str, Any]) -> str:
+    """The claim sentence, written from the run's headline numbers.
+
+    Parameters
+    ----------
+    headline : mapping
+        The headline of :func:`run`.
+
+    Returns
+    -------
+    str
+        One sentence; where the run contradicts the expected shape (the spike not starting
+        in the AIS, back-propagation not decaying with distance, no terminal delay) it says
+        so.
+    """
+    lead = headline["ais_lead_over_soma_ms"]
+    start = (f"a spike starts in the axon initial segment, {lead:.2f} ms before the soma"
+             if lead > 0 else
+             f"a spike does not start in the axon initial segment: the soma leads it by "
+             f"{-lead:.2f} ms" if np.isfinite(lead) else
+             "no spike could be timed at both the axon initial segment and the soma")
+    prox, dist = (headline["bap_amplitude_proximal_dendrite_mV"],
+                  headline["bap_amplitude_distal_dendrite_mV"])
+    where = (f"{prox:.1f} mV at {headline['proximal_dendrite_distance_um']:.0f} µm, "
+             f"{dist:.1f} mV at {headline['distal_dendrite_distance_um']:.0f} µm")
+    bap = (f"back-propagates into the dendrites with decaying amplitude ({where})"
+           if dist < prox else
+           f"back-propagates into the dendrites without decaying ({where})")
+    delay = headline["ais_to_terminal_delay_ms"]
+    path = headline["ais_to_terminal_path_um"]
+    end = (f"reaches the axon terminal {delay:.3f} ms after the AIS ({path:.0f} µm away)"
+           if np.isfinite(delay) and delay > 0 else
+           f"reaches the axon terminal ({path:.0f} µm away) with no measurable delay")
+    rates = (f"{headline['synaptic_events_per_s']:.0f} synaptic events and "
+             f"{headline['compartment_steps_per_s']:.3g} compartment steps per second".replace(
+                 "e+0", "e").replace("e+", "e"))
+    return (f"In the reduced L5 pyramidal cell, firing at "
+            f"{headline['output_rate_hz']:.0f} Hz, {start}, {bap} and {end}; every stage's "
+            f"events are counted for the FLOP accounting ({rates}).")
 
 
 def _median_lag(first: np.ndarray, then: np.ndarray) -> float:
@@ -145,7 +185,7 @@ def run(*, quick: bool = True, seed: int = 0) -> PipelineResult:
     }
     first = float(out[0])
     fields_ = {f.name: getattr(rec, f.name) for f in fields(Recording)}
-    fields_.update(name=NAME, claim=CLAIM, headline=headline,
+    fields_.update(name=NAME, claim=claim_from(headline), headline=headline,
                    notes=[f"Model: reduced mammalian L5b pyramidal cell ({c['compartments']} "
                           f"compartments, {c['synapses']} synapses); sources: "
                           f"{'; '.join(model.sources)}.",

@@ -16,9 +16,9 @@ the windows per second of the post's Kurzweil-style rate
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,38 @@ NAME = "stage-correspondence"
 CLAIM = ("Stage by stage, the biophysical neuron and its convnet counterpart: which Brian2 "
          "component and which layer implement each step of the post's pipeline, and what "
          "each costs per neuron-second.")
+
+
+def _sci(x: float) -> str:
+    """Two significant digits in scientific notation: ``7.1e9``."""
+    mantissa, exponent = f"{x:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def claim_from(headline: Mapping[str, Any]) -> str:
+    """The claim sentence, written from the run's headline numbers.
+
+    Parameters
+    ----------
+    headline : mapping
+        The headline of :func:`run` (FLOP/s per neuron of the simulation and of the two
+        layers, their ratios, the largest stage's share).
+
+    Returns
+    -------
+    str
+        One sentence: the costs and ratios, read from the numbers.
+    """
+    bio = headline["biophysics_L5_flop_per_neuron_s"]
+    gran, purk = (headline["layer_granule_flop_per_neuron_s"],
+                  headline["layer_purkinje_flop_per_neuron_s"])
+    ratios = [headline[f"biophysics_over_{k}_layer_ratio"] for k in ("granule", "purkinje")]
+    times = [f"{r:.0f}×" if r >= 10 else f"{r:.2g}×" for r in ratios]
+    return (f"{CLAIM[:-1]}: the L5 cell's Brian2 simulation costs {_sci(bio)} FLOP/s per "
+            f"neuron, {times[0]} the granule layer's {_sci(gran)} and {times[1]} the Purkinje "
+            f"layer's {_sci(purk)}; its largest stage takes "
+            f"{100 * headline['largest_biophysical_stage_share']:.0f} % of it.")
+
 
 #: Steps per window (the post's T) and windows per second (the post's Kurzweil-style rate;
 #: see the notes of both numbers).
@@ -156,12 +188,13 @@ def run(*, quick: bool = True, seed: int = 0) -> StageTable:
         "layer_granule_flop_per_neuron_s": float(sum(granule.values())),
         "layer_purkinje_flop_per_neuron_s": float(sum(purkinje.values())),
         "biophysics_over_granule_layer_ratio": bio_total / float(sum(granule.values())),
+        "biophysics_over_purkinje_layer_ratio": bio_total / float(sum(purkinje.values())),
         "largest_biophysical_stage_share": float(max(bio.values()) / bio_total),
     }
     model = l5_pyramidal()
     n_syn = sum(g.n_synapses for g in model.synapse_groups)
     return StageTable(
-        name=NAME, claim=CLAIM, seed=seed, headline=headline, table=table,
+        name=NAME, claim=claim_from(headline), seed=seed, headline=headline, table=table,
         notes=[f"Biophysics: the reduced mammalian L5b cell ({model.morphology.n_compartments} "
                f"compartments, {n_syn:,} synapses) under the neuron-pipeline input "
                f"({L5_DRIVE.exc_rate_hz:g}/{L5_DRIVE.inh_rate_hz:g} Hz per axon); "

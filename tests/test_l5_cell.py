@@ -11,7 +11,6 @@ about the model, not about the test.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from analyses import l5_cell as L5
@@ -69,13 +68,20 @@ def test_adaptation_index_and_thresholds() -> None:
 
 
 def test_claim_names_failed_checks() -> None:
-    checks = pd.DataFrame([
-        {"figure_panel": "A", "check": "rate at 1 nA", "value": 10.0, "low": 8.0, "high": 12.0,
-         "unit": "Hz", "passed": True, "source": "s"},
-        {"figure_panel": "C", "check": "bAP rises", "value": 3.0, "low": 0.0, "high": 0.0,
-         "unit": "1", "passed": False, "source": "s"}])
-    text = L5.claim_from(checks)
-    assert "passes 1 of 2" in text and "It fails: bAP rises 3" in text  # exact wording
+    # every check of the catalogue passes but one; the claim is written from the headline
+    headline = {}
+    for name in L5.check_catalogue():
+        k = L5.check_key(name)
+        headline.update({f"{k}_value": 10.0, f"{k}_low": 8.0, f"{k}_high": 12.0})
+    rises = L5.check_key("bAP amplitude rises along the trunk (count)")
+    headline.update({f"{rises}_value": 3.0, f"{rises}_low": 0.0, f"{rises}_high": 0.0})
+    n = len(L5.check_catalogue())
+    text = L5.claim_from(headline)
+    assert f"passes {n - 1} of {n} checks" in text  # exact wording
+    assert text.endswith("; it fails the bAP amplitude rises along the trunk (count) (3, "
+                         "accepted 0).")
+    headline[f"{rises}_value"] = 0.0
+    assert f"passes all {n} checks" in L5.claim_from(headline)
 
 
 # -- slow: the cell -----------------------------------------------------------------------
