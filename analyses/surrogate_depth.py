@@ -69,7 +69,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 NAME = "surrogate-depth"
-CLAIM = ("Held-out accuracy and cost of TCNs of depth 1–7 at an equal receptive field, ELM "
+CLAIM = ("Held-out accuracy and cost of TCNs of several depths at an equal receptive field, ELM "
          "neurons and linear/LN baselines fitted to the mammalian L5 cell with and without "
          "NMDA, after checking the data's regime; the claim is written from the run.")
 #: Beniaguev et al. (2021)'s qualitative results, as the targets of this analysis.
@@ -458,8 +458,31 @@ def _resolution(v: dict[str, Any], cond: str) -> str:
     return out
 
 
-def claim_sentence(v: dict[str, Any], regimes: pd.DataFrame, plan: Plan) -> str:
-    """The claim, formatted from the verdicts and the regime."""
+#: The targets, as the headline carries them (the claim quotes them from there).
+TARGETS = {"target_rate_band_low_hz": RATE_BAND_HZ[0], "target_rate_band_high_hz": RATE_BAND_HZ[1],
+           "target_ampa_shallow_tolerance_auc": AMPA_SHALLOW_TOLERANCE_AUC,
+           "target_nmda_depth_gain_auc": NMDA_DEPTH_GAIN_AUC,
+           "target_spike_auc_bar": ACCURACY_BAR_AUC,
+           "target_elm_parameter_ratio": ELM_PARAMETER_RATIO}
+#: Regime quantities of each condition that the headline carries (``<key>_<condition>``).
+_REGIME_SUFFIXES = ("_hz", "_per_site_s", "per_site_s_basal", "per_site_s_apical")
+
+
+def claim_from(h: dict[str, Any]) -> str:
+    """The claim, formatted from the headline alone (verdicts, regime, targets)."""
+    conds = ("nmda", "ampa")
+    keys = sorted({k[:-len(c) - 1] for k in h for c in conds
+                   if k.endswith(f"_{c}") and k[:-len(c) - 1].endswith(_REGIME_SUFFIXES)})
+    regimes = pd.DataFrame([{"condition": c, **{k: h.get(f"{k}_{c}", np.nan) for k in keys}}
+                            for c in conds])
+    return claim_sentence(h, regimes, train_s=h["train_data_per_condition_s"])
+
+
+def claim_sentence(v: dict[str, Any], regimes: pd.DataFrame, plan: Plan | None = None, *,
+                   train_s: float | None = None) -> str:
+    """The claim, formatted from the verdicts and the regime (``train_s``: training data per
+    condition, s; from ``plan`` when not given)."""
+    train_s = plan.train_s if train_s is None else train_s
     r = regimes.set_index("condition")
     in_band = all(RATE_BAND_HZ[0] <= r.loc[c, "steady_rate_hz"] <= RATE_BAND_HZ[1]
                   for c in r.index)
@@ -483,7 +506,7 @@ def claim_sentence(v: dict[str, Any], regimes: pd.DataFrame, plan: Plan) -> str:
         elm = (f"; the {v['best_elm_nmda']} is {v['elm_minus_best_tcn_auc_nmda']:+.3f} AUC from "
                f"the best TCN with {v['tcn_to_elm_parameter_ratio_nmda']:.0f}× fewer "
                f"parameters")
-    return (f"On {plan.train_s / 60:.1f} min of training data per condition ({regime_txt}), "
+    return (f"On {train_s / 60:.1f} min of training data per condition ({regime_txt}), "
             f"{ampa}; {nmda}{elm}.")
 
 
@@ -548,10 +571,11 @@ def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None
     v = verdicts(scores)
     headline: dict[str, Any] = {
         **{f"{k}_{r['condition']}": r[k] for r in regimes
-           for k in r if k.endswith(("_hz", "_per_site_s", "per_site_s_basal",
-                                     "per_site_s_apical"))},
-        **{k: val for k, val in v.items() if not isinstance(val, str)},
+           for k in r if k.endswith(_REGIME_SUFFIXES)},
+        **v,
+        **TARGETS,
         "train_data_per_condition_s": plan.train_s,
+        "train_data_per_condition_min": plan.train_s / 60,
         "test_data_per_condition_s": plan.n_test * plan.sequence_ms / 1e3,
         **{f"simulation_wall_s_per_bio_s_{k}": val for k, val in sim_s_per_bio_s.items()},
     }
@@ -566,7 +590,7 @@ def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None
     gaps = {c: float(diag.get((c, "TCN-1"), np.nan) - diag.get((c, "linear"), np.nan))
             for c in data}
     headline.update({f"diagnostic_one_hidden_minus_linear_auc_{c}": g for c, g in gaps.items()})
-    claim = claim_sentence(v, regime_frame, plan)
+    claim = claim_from(headline)
     notes = [
         f"Mode {mode}: {plan.n_train}/{plan.n_val}/{plan.n_test} sequences of "
         f"{plan.sequence_ms / 1e3:g} s (train/validation/test) per condition after a "
