@@ -5,7 +5,7 @@ estimates: Moravec's retina scaling (1998), Kurzweil's connections × 200 Hz (19
 same model with the post's own regional numbers, Sandberg & Bostrom's spiking-network level
 (2008), AI Impacts' traversed edges per second (2015) and Carlsmith's mechanistic range
 (2020). Each is rebuilt here as a pure function of its cited factors
-(``models.brain_estimates``), set beside its published value, and given a Monte-Carlo
+(``neurocomp_models.brain_estimates``), set beside its published value, and given a Monte-Carlo
 interval over its factors' stated ranges. The second panel splits the Dettmers rebuild into
 its terms (the Purkinje dendritic convolution carries nearly all of it); part of the
 published value stays unexplained, because the post's formula image is lost.
@@ -26,8 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-
-from models.brain_estimates import (
+from neurocomp_models.brain_estimates import (
     ALL_ESTIMATES,
     DETTMERS_2015,
     DETTMERS_2015_STATED_UNUSED,
@@ -35,6 +34,7 @@ from models.brain_estimates import (
     LITERATURE_ESTIMATES,
     SANDBERG_BOSTROM_2008_LEVELS,
 )
+
 from neurocomp.accounting import FLOP_CONVENTION, estimate, monte_carlo
 from neurocomp.accounting.brain import DettmersParameters, dettmers_decomposition
 from neurocomp.accounting.estimates import input_range, method_rng, relative_error, select
@@ -56,7 +56,8 @@ FLOP_PER_MAC_READINGS = (1.0, 2.0)
 
 #: Highlighted threshold: the post's "at least 10^21 operations per second".
 DETTMERS_THRESHOLD_FLOP_PER_S = 1e21
-#: Sandberg & Bostrom levels marked on the axis (the seed's comparison names 4, 5 and 6).
+#: Sandberg & Bostrom levels marked on the axis (the comparison in
+#: docs/references.md#seed-brain-vs-dl-4 (item 20) names 4, 5 and 6).
 MARKED_LEVELS = (3, 4, 5, 6)
 #: Horizontal extent of the main panel, FLOP/s.
 X_LIMITS_FLOP_PER_S = (1e11, 1e26)
@@ -378,11 +379,12 @@ def run(*, quick: bool = True, seed: int = 0,
         Seed of the Monte-Carlo draws (one stream per estimate,
         :func:`neurocomp.accounting.estimates.uncertainty.method_rng`).
     methods : sequence of str, optional
-        Estimate keys to include (default: all in ``models.brain_estimates.ALL_ESTIMATES``);
-        an unknown key raises ``ValueError`` listing the known ones.
+        Estimate keys to include (default: all in
+        ``neurocomp_models.brain_estimates.ALL_ESTIMATES``); an unknown key raises ``ValueError``
+        listing the known ones.
     """
     n_samples = 20_000 if quick else 400_000
-    from models.library_costs import library_bottom_up_estimates, surrogate_status
+    from neurocomp_models.library_costs import library_bottom_up_estimates, surrogate_status
 
     chosen = select({**ALL_ESTIMATES, **library_bottom_up_estimates()}, methods)
     rows, headline = [], {}
@@ -476,7 +478,8 @@ def run(*, quick: bool = True, seed: int = 0,
         "ratio, Sandberg & Bostrom's 1e15 synapses, the post's 1e8 Purkinje cells), the "
         "Monte-Carlo interval lies mostly on one side of the central value; the data table "
         "gives the central value's percentile in the draws.",
-        "Dettmers (2015): the rebuild is the reference notes' arithmetic probe, not the "
+        "Dettmers (2015): the rebuild is the arithmetic probe of "
+        "docs/references.md#seed-brain-vs-dl-2-4, not the "
         f"post's formula (an image, lost), at {used['rate_hz']:g} Hz (the rate the post "
         "gives for the Kurzweil-style model it rejects) and "
         f"{used['flop_per_mac']:g} FLOP per multiply-add (this library's convention; the "

@@ -1,11 +1,11 @@
 """cable-validation: the Brian2 neuron against cable theory and Huxley's axon.
 
 Four checks, each against a closed form or a published number: the steady-state
-attenuation along a sealed finite cable (cosh law, Rall; anchors_neuro.md section 3.1), the
+attenuation along a sealed finite cable (cosh law, Rall; docs/references.md#anchors-neuro-3-1), the
 length constant fitted to a long cable against λ = √(R_m d / 4 R_i), the input resistance,
 a Rall 3/2-rule tree against its equivalent cylinder, and the conduction velocity of the
 squid giant axon at 18.5 °C against Huxley's 18.8 m/s (Hodgkin & Huxley 1952; Huxley's
-computation as reported on NEURON's squid-axon page, anchors_neuro.md section 3.2).
+computation as reported on NEURON's squid-axon page, docs/references.md#anchors-neuro-3-2).
 """
 
 from __future__ import annotations
@@ -83,11 +83,11 @@ def claim_from(headline: Mapping[str, Any]) -> str:
     return f"{cable}, {axon}."
 
 
-#: Brian2's finite-cable test parameters (anchors_neuro.md section 3.1): d = 1 µm,
+#: Brian2's finite-cable test parameters (docs/references.md#anchors-neuro-3-1): d = 1 µm,
 #: L = 300 µm, R_m = 10 kΩ·cm², R_i = 150 Ω·cm, 20 pA.
 FINITE = CableParameters(diameter_um=1.0, Rm_ohm_cm2=1e4, Ri_ohm_cm=150.0,
-                         source="Brian2 test_finitecable (anchors_neuro.md 3.1)")
-HUXLEY_VELOCITY_M_PER_S = 18.8  # 476 µm axon at 18.5 °C (anchors_neuro.md 3.2) [V]
+                         source="Brian2 test_finitecable (docs/references.md#anchors-neuro-3-1)")
+HUXLEY_VELOCITY_M_PER_S = 18.8  # 476 µm axon at 18.5 °C (docs/references.md#anchors-neuro-3-2) [V]
 
 
 def finite_cable(*, n: int) -> pd.DataFrame:

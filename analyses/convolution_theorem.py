@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import torch
+from neurocomp_models.images import GRACE_HOPPER, grace_hopper_grey
 
-from models.images import GRACE_HOPPER, grace_hopper_grey
 from neurocomp.analysis import Analysis
 from neurocomp.mapping import (
     IMPLEMENTATIONS,

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import scipy.ndimage
+from neurocomp_models.images import GRACE_HOPPER, grace_hopper_grey
 
-from models.images import GRACE_HOPPER, grace_hopper_grey
 from neurocomp.analysis import Analysis
 from neurocomp.mapping import estimate_rotation_deg, grating, log_spectrum, match_template
 from neurocomp.plotting import PALETTE, SEQUENTIAL_CMAP

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
+from neurocomp_models.convnets import cifar_net, resnet18
 
-from models.convnets import cifar_net, resnet18
 from neurocomp.accounting import benchmark_machine, count, predict_step
 from neurocomp.accounting.counting import LOSS_MODULE, ROOT_LABEL
 from neurocomp.accounting.ddp import (

@@ -10,8 +10,9 @@ integration is measured. At the k with the largest supralinearity, the depolaris
 neighbouring compartments is compared with their linear expectation: max-pooling would
 pass the branch's value and set the neighbours to zero.
 
-The cell is the *squid-kinetics* reduced L5 morphology (``models.neurons.l5_pyramidal_squid``:
-its 0.8 µm × 100 µm basal daughter branches carry the clustered input) with its own
+The cell is the *squid-kinetics* reduced L5 morphology
+(``neurocomp_models.neurons.l5_pyramidal_squid``: its 0.8 µm × 100 µm basal daughter branches carry
+the clustered input) with its own
 membrane — a passive soma, dendrites with a fraction of the HH densities — not the
 mammalian Hay-channel cell of ``neuron-pipeline``. That is a choice: the question here is
 dendritic summation with the soma taken out, for which Polsky et al.'s protocol needs
@@ -30,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from neurocomp_models.neurons.common import active_dendrite, passive
+from neurocomp_models.neurons.l5_pyramidal_squid import l5_morphology
 
-from models.neurons.common import active_dendrite, passive
-from models.neurons.l5_pyramidal_squid import l5_morphology
 from neurocomp.analysis import Analysis
 from neurocomp.biophysics import (
     NeuronModel,

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from neurocomp_models.cables import RALLPACK1
+from neurocomp_models.physical import NACL_DIFFUSION_MM2_PER_S
 
-from models.cables import RALLPACK1
-from models.physical import NACL_DIFFUSION_MM2_PER_S
 from neurocomp.analysis import Analysis
 from neurocomp.mapping import (
     cable_greens_function,

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from neurocomp_models.brain_estimates import ALL_ESTIMATES, DISTRIBUTION_NOTE
 
-from models.brain_estimates import ALL_ESTIMATES, DISTRIBUTION_NOTE
 from neurocomp.accounting import FLOP_CONVENTION, monte_carlo
 from neurocomp.accounting.estimates import (
     EstimateParameters,
@@ -198,7 +198,7 @@ def run(*, quick: bool = True, seed: int = 0,
     seed : int
         Seed of the Monte-Carlo draws.
     methods : sequence of str, optional
-        Estimate keys (default: all in ``models.brain_estimates.ALL_ESTIMATES``).
+        Estimate keys (default: all in ``neurocomp_models.brain_estimates.ALL_ESTIMATES``).
     """
     n_samples = 20_000 if quick else 400_000
     chosen = select(ALL_ESTIMATES, methods)

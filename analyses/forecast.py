@@ -6,7 +6,7 @@ doubling that is 2015 + 37.8 = 2052.8 → 2053, at 3 years 2078; "Moore's law" g
 i.e. 22/21 = 1.05 years a doubling. This analysis reproduces those dates from the inputs,
 shows what the rounding does (unrounded: 2052.5 and 2077.5), and sets them against
 log-linear fits to the TOP500 number one (HPL Rmax, 1993–2025) and to the HPCG number one
-(2014–2025), with every published brain estimate (``models.brain_estimates``, Monte-Carlo
+(2014–2025), with every published brain estimate (``neurocomp_models.brain_estimates``, Monte-Carlo
 5–95 %) on the same axis. The fab cost grows 7–10 % a year from $9 billion in 2015, as in
 the post.
 """
@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-
-from models.brain_estimates import ALL_ESTIMATES, DETTMERS_2015
-from models.hardware import (
+from neurocomp_models.brain_estimates import ALL_ESTIMATES, DETTMERS_2015
+from neurocomp_models.hardware import (
     FAB_COST_GROWTH_PER_YEAR_HIGH,
     FAB_COST_GROWTH_PER_YEAR_LOW,
     FAB_COST_USD_2015,
@@ -33,6 +32,7 @@ from models.hardware import (
     POST_STATED_YEARS,
     TOP500_NUMBER_ONE,
 )
+
 from neurocomp.accounting import estimate, monte_carlo
 from neurocomp.accounting.estimates import method_rng
 from neurocomp.accounting.forecast import (

@@ -1,6 +1,6 @@
 """gpus-to-brain: how many GPUs match each brain estimate, at a parallel efficiency, and the bill.
 
-For every published brain estimate (``models.brain_estimates``) and five GPUs from the
+For every published brain estimate (``neurocomp_models.brain_estimates``) and five GPUs from the
 post's era to now, the number of GPUs N whose delivered rate N × peak × achieved fraction ×
 E(N) reaches the estimate. E(N) is not assumed: it is the weak-scaling efficiency that the
 step-time model (``neurocomp.accounting.parallel.steps``) gives for a deep-learning workload on a
@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-
-from models.brain_estimates import ALL_ESTIMATES
-from models.hardware import (
+from neurocomp_models.brain_estimates import ALL_ESTIMATES
+from neurocomp_models.hardware import (
     DEVICE_EFFICIENCY_MEGATRON_2021,
     ELECTRICITY_USD_PER_KWH_IMPLIED_BY_POST,
     LINK_EFFICIENCY_HGX_H100_ASTRA_SIM,
@@ -31,8 +30,9 @@ from models.hardware import (
     TIANHE2_FACILITY_OVERHEAD,
     TIANHE2_POWER_W_POST,
 )
-from models.systems import REFERENCE_NODES, ReferenceNode
-from models.workloads import ALEXNET_2012_LAYERS
+from neurocomp_models.systems import REFERENCE_NODES, ReferenceNode
+from neurocomp_models.workloads import ALEXNET_2012_LAYERS
+
 from neurocomp.accounting import estimate, step_time
 from neurocomp.accounting.forecast import (
     HOURS_PER_YEAR,
@@ -322,7 +322,8 @@ def run(*, quick: bool = True, seed: int = 0) -> GpusToBrainResult:
         "parallelism per layer chosen by recommend_parallelism at 64 GPUs, model-parallel "
         "group = one node) on each reference system; links at "
         f"{LINK_EFFICIENCY:.1%} of nominal bandwidth (ASTRA-sim's best on HGX-H100, "
-        "anchors §2.5). It stands in for 'a deep-learning workload': the brain's own "
+        "docs/references.md#anchors-accounting-2-5). It stands in for 'a deep-learning "
+        "workload': the brain's own "
         "communication pattern is not modelled.",
         "Systems: " + "; ".join(f"{s.key}: {s.note}" for s in REFERENCE_NODES) + ".",
         f"Power: N × TDP × {overhead:.2f} (Tianhe-2's 24 MW in the post over its 17.8 MW on "

@@ -1,6 +1,6 @@
 """l5-cell: the reduced mammalian L5b pyramidal cell checked against cited measurements.
 
-The cell is :func:`models.neurons.l5_pyramidal.l5_pyramidal` (Hay et al. 2011's biophys3
+The cell is :func:`neurocomp_models.neurons.l5_pyramidal.l5_pyramidal` (Hay et al. 2011's biophys3
 channels on a reduced tree, 34 °C). Five protocols, each scored against a published range:
 
 A. f–I: somatic current steps (Hay et al. 2011's 2 s steps; shorter in quick mode) → rate
@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from neurocomp_models.neurons.l5_pyramidal import l5_pyramidal
 
-from models.neurons.l5_pyramidal import l5_pyramidal
 from neurocomp.analysis import Analysis
 from neurocomp.biophysics import CurrentClamp, NeuronPipeline, RecordSite, Stages, detect_plateaus
 from neurocomp.biophysics import inputs as spike_inputs
@@ -80,7 +80,8 @@ ADAPTATION_TARGET = Target(mean=0.0023, sd=0.0056, unit="1", source=_HAY + ", st
 #: 25 µs step at 34 °C, v_init −80 mV, 2 s steps — for comparison, not a check: f–I rates
 #: (Hz) and bAP amplitudes (mV, first 10 ms after a 1.9 nA × 5 ms pulse, one somatic spike).
 FULL_MODEL_SOURCE = ("Hay et al. (2011) biophys3 on cell1 (ModelDB 139653) in NEURON, "
-                     "computed for the project's reference notes (anchors §C.4)")
+                     "computed for the project's reference notes "
+                     "(docs/references.md#anchors-surrogates-engines-c-4)")
 FULL_MODEL_FI_HZ = {0.4: 4.5, 0.5: 8.0, 0.619: 10.0, 0.793: 12.5, 1.0: 14.5, 1.507: 18.0}
 FULL_MODEL_BAP_MV = {200.0: 48.9, 400.0: 44.0, 620.0: 28.2, 800.0: 18.4}
 AP_THRESHOLD = Target(mean=-50.6, sd=10.5, unit="mV", source=_TANAKA)

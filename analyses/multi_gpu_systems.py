@@ -3,9 +3,9 @@
 Dettmers (2014) argued that the network is the bottleneck of a GPU cluster — affordable
 NICs of ≈ 4 GB/s against 15.75 GB/s of PCIe 3.0 x16 — and that without GPUDirect RDMA a
 transfer between nodes is staged GPU → CPU → NIC → NIC → CPU → GPU. This analysis puts the
-reference convnets and a TCN (``models.workloads``: AlexNet's hand-written layer costs,
+reference convnets and a TCN (``neurocomp_models.workloads``: AlexNet's hand-written layer costs,
 the others counted by ``neurocomp.accounting.counting.counter``) on the named systems of
-``models.systems`` — the post's 2014 cluster, a 2016 8-GPU PCIe box, a DGX-1 (V100), a DGX
+``neurocomp_models.systems`` — the post's 2014 cluster, a 2016 8-GPU PCIe box, a DGX-1 (V100), a DGX
 A100, an HGX H100 node and a 1024-GPU H100 cluster on NDR InfiniBand — and computes the
 data-parallel (weak-scaling) speedup against GPU count with the step-time model
 (``neurocomp.accounting.parallel.steps``: DDP buckets overlapped with the backward pass), each
@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from neurocomp_models.systems import SYSTEMS
+from neurocomp_models.workloads import WORKLOADS
 
-from models.systems import SYSTEMS
-from models.workloads import WORKLOADS
 from neurocomp.accounting.parallel import ParallelOptions, scaling_curve
 from neurocomp.accounting.systems import Path, System
 from neurocomp.analysis import Analysis
@@ -316,7 +316,7 @@ def run(*, quick: bool = True, seed: int = 0) -> MultiGpuSystemsResult:
         "Every layer data-parallel; gradients all-reduced in DDP buckets (25 MiB, first "
         "1 MiB) overlapped with the backward pass; fp32 gradients.",
         "GPUs at 0.52 of their dense peak in the systems' dtype (Megatron's MFU, cited in "
-        "models.hardware) on every system, so that only the hardware differs.",
+        "neurocomp_models.hardware) on every system, so that only the hardware differs.",
         "All-reduce: ring inside a node over the rings the topology allows, hierarchical "
         "across nodes (ring or double binary tree, whichever is faster), with the transfers "
         "of a node's GPUs sharing NICs, PCIe uplinks and host memory.",

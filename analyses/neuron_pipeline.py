@@ -1,8 +1,9 @@
 """neuron-pipeline: the signal followed through every stage of the biophysical neuron.
 
 Dettmers (2015) walks a signal from transmitter release to the next release; this figure
-does the same in the reduced mammalian L5b pyramidal cell (``models.neurons.l5_pyramidal``:
-Hay et al. 2011's channels at 34 °C, Beniaguev et al. 2021's synapses): presynaptic spikes
+does the same in the reduced mammalian L5b pyramidal cell
+(``neurocomp_models.neurons.l5_pyramidal``: Hay et al. 2011's channels at 34 °C, Beniaguev et al.
+2021's synapses): presynaptic spikes
 (raster) → vesicles released (Tsodyks–Markram; the cell's synapses release on every spike)
 → receptor conductances at a dendritic compartment → dendritic voltage (with
 back-propagating spikes) → soma and axon initial segment → the axon terminal, where the
@@ -12,7 +13,7 @@ that the accounting pillar turns into FLOPs; the cell's short axon stub gives no
 velocity (``cable-validation`` measures the HH axon's).
 
 The mammalian cell costs several times the squid-kinetics one per simulated second, so the
-quick run keeps 400 ms; the input is ``models.l5_drive.L5_DRIVE``.
+quick run keeps 400 ms; the input is ``neurocomp_models.l5_drive.L5_DRIVE``.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from neurocomp_models.l5_drive import L5_DRIVE
+from neurocomp_models.neurons import l5_pyramidal
 
-from models.l5_drive import L5_DRIVE
-from models.neurons import l5_pyramidal
 from neurocomp.analysis import Analysis
 from neurocomp.biophysics import NeuronPipeline, Recording, RecordSite
 from neurocomp.plotting import PALETTE

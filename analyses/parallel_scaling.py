@@ -5,8 +5,8 @@ The reference convnets (AlexNet 2012, the cuda-convnet CIFAR-10 net, ResNet-18) 
 (``neurocomp.accounting.count`` on one sample, forward and backward: FLOPs, parameters and
 activation sizes per layer, nothing written by hand) and trained, in the step-time model
 (``neurocomp.accounting.parallel.steps``), on 1 to 64 GPUs joined by one kind of link — PCIe 3 and
-4, NVLink 2–4, InfiniBand EDR/HDR/NDR, 10 and 100 Gb Ethernet from ``models.hardware``, each
-as a flat network at 82 % of its nominal bandwidth (ASTRA-sim's NVLink measurement) — with
+4, NVLink 2–4, InfiniBand EDR/HDR/NDR, 10 and 100 Gb Ethernet from ``neurocomp_models.hardware``,
+each as a flat network at 82 % of its nominal bandwidth (ASTRA-sim's NVLink measurement) — with
 every layer data-parallel (ring/tree all-reduce of the gradients, DDP's buckets overlapped
 with the backward pass), every layer model-parallel (weights split over all GPUs,
 activations exchanged), and the hybrid that the model itself recommends layer by layer
@@ -24,15 +24,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import torch
-
-from models.convnets import BENIAGUEV_2021_TCN_3x64x100, alexnet_2012, beniaguev_tcn, cifar_net
-from models.convnets import resnet18 as resnet18_net
-from models.hardware import (
+from neurocomp_models.convnets import (
+    BENIAGUEV_2021_TCN_3x64x100,
+    alexnet_2012,
+    beniaguev_tcn,
+    cifar_net,
+)
+from neurocomp_models.convnets import resnet18 as resnet18_net
+from neurocomp_models.hardware import (
     DEVICE_EFFICIENCY_MEGATRON_2021,
     LINK_EFFICIENCY_HGX_H100_ASTRA_SIM,
     gpu,
     interconnect,
 )
+
 from neurocomp.accounting import LayerCost, count, step_time
 from neurocomp.accounting.network import derate
 from neurocomp.accounting.parallel import DoesNotFitError, ParallelOptions, recommend_parallelism
@@ -52,7 +57,7 @@ NEAR_LINEAR = 0.9
 SCALES_WELL = 0.4
 
 #: Achieved fraction of a link's nominal bandwidth: 741.34 of 900 GB/s on an HGX-H100
-#: (ASTRA-sim validation, ``anchors_accounting.md`` §2.5 [S]).
+#: (ASTRA-sim validation, ``docs/references.md#anchors-accounting-2-5`` [S]).
 LINK_EFFICIENCY = LINK_EFFICIENCY_HGX_H100_ASTRA_SIM.value
 #: The GPU and number format every step runs on, at Megatron's whole-run efficiency (cited).
 GPU_NAME, DTYPE = "V100", "fp16_tensor"

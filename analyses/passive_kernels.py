@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import torch
+from neurocomp_models.neurons.common import active_dendrite, passive
 
-from models.neurons.common import active_dendrite, passive
 from neurocomp.analysis import Analysis
 from neurocomp.biophysics import (
     AMPA,

@@ -4,14 +4,14 @@ One row per stage of Dettmers' (2015) walk through a neuron: the Brian2 componen
 simulates it (:mod:`neurocomp.biophysics`), the PyTorch layer that stands for it
 (:class:`neurocomp.layers.DettmersNeuron`), and what each costs per neuron-second in FLOPs
 (a multiply-add = 2 FLOPs). The biophysical cost comes from a run of the reduced mammalian
-L5b cell (``models.neurons.l5_pyramidal``: Hay et al. 2011's channels; the same input as
-``neuron-pipeline``, ``models.l5_drive.L5_DRIVE``), priced term by term by
+L5b cell (``neurocomp_models.neurons.l5_pyramidal``: Hay et al. 2011's channels; the same input as
+``neuron-pipeline``, ``neurocomp_models.l5_drive.L5_DRIVE``), priced term by term by
 :func:`neurocomp.accounting.recording_cost`; compartment-step terms are split over stages by
 their share of compartments (soma, AIS, axon, dendrites), and the channel gates (and the
 calcium pool) of dendritic compartments are booked to "dendritic spikes". The layer cost is
 the counter's forward FLOPs of each DettmersNeuron stage per window of T = 5 steps, times
 the windows per second of the post's Kurzweil-style rate
-(``models.dettmers_neurons.SHARED_NUMBERS["window_rate"]``).
+(``neurocomp_models.dettmers_neurons.SHARED_NUMBERS["window_rate"]``).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import torch
+from neurocomp_models.dettmers_neurons import SHARED_NUMBERS, granule_cell, purkinje_cell
+from neurocomp_models.l5_drive import L5_DRIVE
+from neurocomp_models.neurons import l5_pyramidal
 
-from models.dettmers_neurons import SHARED_NUMBERS, granule_cell, purkinje_cell
-from models.l5_drive import L5_DRIVE
-from models.neurons import l5_pyramidal
 from neurocomp.accounting import count
 from neurocomp.accounting.simcost import recording_cost
 from neurocomp.analysis import Analysis

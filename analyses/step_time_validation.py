@@ -27,8 +27,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-
-from models.convnets import (
+from neurocomp_models.convnets import (
     BENIAGUEV_2021_TCN_3x64x100,
     BENIAGUEV_2021_TCN_7x256x120,
     alexnet_2012,
@@ -36,7 +35,14 @@ from models.convnets import (
     cifar_net,
     resnet18,
 )
-from models.modern_nets import lstm_regressor, mobilenet_v2, resnet50, transformer_block, vgg11
+from neurocomp_models.modern_nets import (
+    lstm_regressor,
+    mobilenet_v2,
+    resnet50,
+    transformer_block,
+    vgg11,
+)
+
 from neurocomp.accounting import benchmark_machine, count, predict_step
 from neurocomp.accounting.machine import (
     NOT_MODELLED,

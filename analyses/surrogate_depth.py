@@ -2,7 +2,7 @@
 
 The question of Beniaguev, Segev & London (2021, Neuron 109:2727), asked of this library's
 reduced L5b cell (Hay et al. 2011 channels at 34 °C) on NeuronIO-mini, its honest data set
-(``models.neuronio``: Beniaguev-style input, deterministic non-depressing synapses, a 2 s
+(``neurocomp_models.neuronio``: Beniaguev-style input, deterministic non-depressing synapses, a 2 s
 burn-in discarded before every sequence, no window crossing a sequence), with and without
 NMDA. Before anything is fitted the regime is checked: steady-state output rate, the rate
 in the first 0.5 s of each sequence against the rest (no start-up transient), and NMDA
@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import torch
+from neurocomp_models.neuronio import CONDITIONS, NeuronIOCondition, neuronio_dataset
 
-from models.neuronio import CONDITIONS, NeuronIOCondition, neuronio_dataset
 from neurocomp.analysis import Analysis
 from neurocomp.biophysics import detect_plateaus
 from neurocomp.layers import (
@@ -525,7 +525,7 @@ def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None
     """Check the data's regime, run the diagnostic, fit and score every surrogate.
 
     ``plan`` overrides the sizes of ``quick`` (:data:`QUICK`) or full (:data:`FULL`) mode,
-    e.g. for a run between the two (``python -m analyses.surrogate_depth``, :func:`main`).
+    e.g. for a run between the two (``python -m neurocomp_analyses.surrogate_depth``, :func:`main`).
     """
     if plan is not None and not isinstance(plan, Plan):
         raise TypeError(f"plan must be a Plan; got {type(plan).__name__}")
@@ -631,7 +631,7 @@ ANALYSIS = Analysis(name=NAME, claim=CLAIM, run=run, order=51)
 def record(result: SurrogateDepthResult, *, command: str, out_json: Path,
            frontier_json: Path | None, wall_s: float, clock: Any) -> dict[str, Any]:
     """Write a run's headline, claim, tables and provenance to ``out_json`` and the
-    accuracy–cost frontier (what ``models.surrogates`` reads) to ``frontier_json``."""
+    accuracy–cost frontier (what ``neurocomp_models.surrogates`` reads) to ``frontier_json``."""
     from neurocomp.result_files import jsonable
 
     plan = result.params
@@ -691,7 +691,7 @@ def rescore(path: str | Path) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m analyses.surrogate_depth``: a run of any size between quick and full,
+    """``python -m neurocomp_analyses.surrogate_depth``: a run of any size between quick and full,
     saved as a figure and recorded (see :func:`record`)."""
     import argparse
     import shlex
@@ -732,7 +732,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     wall = time.perf_counter() - t0
     result.save(args.out)
     argv_list = list(sys.argv[1:] if argv is None else argv)
-    command = "python -m analyses.surrogate_depth " + " ".join(map(shlex.quote, argv_list))
+    command = ("python -m neurocomp_analyses.surrogate_depth "
+               + " ".join(map(shlex.quote, argv_list)))
     record(result, command=command, out_json=args.json, frontier_json=args.frontier,
            wall_s=wall, clock=clock)
     print(result.claim)

@@ -3,8 +3,8 @@
 
 A table of cases, each one bad value (or bad file, or bad command line) given to one public
 entry point of the four pillars (``neurocomp.biophysics``, ``neurocomp.layers``,
-``neurocomp.mapping``, ``neurocomp.accounting``), to the ``models.*`` builders, to the JSON
-system-file format that :func:`neurocomp.accounting.load_system` reads, or to the
+``neurocomp.mapping``, ``neurocomp.accounting``), to the ``neurocomp_models.*`` builders, to the
+JSON system-file format that :func:`neurocomp.accounting.load_system` reads, or to the
 ``neurocomp`` command. Every API case is one valid call (its *baseline*, checked to succeed
 with ``--check-baselines``) with one argument replaced, so that an error can only come from
 that argument.
@@ -430,7 +430,8 @@ arg("biophysics", "zero", f"{B}:plateau_rate_hz", {"n_sites": 2}, "n_sites", 0,
 
 
 def _pipeline():
-    from models.neurons.ball_and_stick import ball_and_stick_model
+    from neurocomp_models.neurons.ball_and_stick import ball_and_stick_model
+
     from neurocomp.biophysics import NeuronPipeline
     return NeuronPipeline(ball_and_stick_model(n_compartments=5, axon=False))
 
@@ -1306,7 +1307,7 @@ arg("accounting", "type", f"{A}:plan_on_system", PS, "system", "DGX-1")
 
 @lazy
 def _params():
-    from models.brain_estimates import parameter_set
+    from neurocomp_models.brain_estimates import parameter_set
     return parameter_set("kurzweil_1999")
 
 
@@ -1392,7 +1393,7 @@ arg("accounting", "negative", f"{A}.brain.synaptic:entity_update_flop_per_s",
 
 
 def _dettmers_factors(**change: Any) -> Any:
-    params = _resolve("models.brain_estimates:parameter_set")("dettmers_2015")
+    params = _resolve("neurocomp_models.brain_estimates:parameter_set")("dettmers_2015")
     factors = {k: f.value for k, f in params.factors().items()}
     factors.update(change)
     return _resolve(f"{A}.brain:dettmers_2015_flop_per_s")(**factors)
@@ -1530,42 +1531,45 @@ CASES.append(Case(id="system-file.directory", pillar="system-file", kind="file",
 
 # -- models ------------------------------------------------------------------------------
 
-arg("models", "unknown-name", "models.hardware:gpu", {"name": "V100"}, "name", "H200x",
+arg("models", "unknown-name", "neurocomp_models.hardware:gpu", {"name": "V100"}, "name", "H200x",
     fields=("H200x", "gpu"))
-arg("models", "unknown-name", "models.hardware:interconnect", {"name": "NDR"}, "name",
+arg("models", "unknown-name", "neurocomp_models.hardware:interconnect", {"name": "NDR"}, "name",
     "nvlink9", fields=("nvlink9",))
-arg("models", "unknown-name", "models.systems:system", {"name": "DGX-1"}, "name", "nosuch",
-    fields=("nosuch",))
-arg("models", "unknown-name", "models.workloads:workload", {"name": "alexnet"}, "name", "vgg",
-    fields=("vgg",))
-arg("models", "type", "models.workloads:workload", {"name": "alexnet"}, "name", 3,
+arg("models", "unknown-name", "neurocomp_models.systems:system", {"name": "DGX-1"}, "name",
+    "nosuch", fields=("nosuch",))
+arg("models", "unknown-name", "neurocomp_models.workloads:workload", {"name": "alexnet"},
+    "name", "vgg", fields=("vgg",))
+arg("models", "type", "neurocomp_models.workloads:workload", {"name": "alexnet"}, "name", 3,
     fields=("name",))
-arg("models", "unknown-name", "models.brain_estimates:parameter_set",
+arg("models", "unknown-name", "neurocomp_models.brain_estimates:parameter_set",
     {"name": "dettmers_2015"}, "name", "nosuch", fields=("nosuch",))
-arg("models", "zero", "models.convnets:alexnet_2012", {"num_classes": 10}, "num_classes", 0)
-arg("models", "negative", "models.convnets:resnet18", {"num_classes": 10}, "num_classes", -1)
-arg("models", "float-for-int", "models.convnets:cifar_net", {"num_classes": 10},
+arg("models", "zero", "neurocomp_models.convnets:alexnet_2012", {"num_classes": 10},
+    "num_classes", 0)
+arg("models", "negative", "neurocomp_models.convnets:resnet18", {"num_classes": 10},
+    "num_classes", -1)
+arg("models", "float-for-int", "neurocomp_models.convnets:cifar_net", {"num_classes": 10},
     "num_classes", 2.5)
-arg("models", "type", "models.convnets:beniaguev_tcn", {}, "config", "big")
-arg("models", "negative", "models.convnets:beniaguev_tcn", {}, "seed", -1)
-arg("models", "zero", "models.images:grace_hopper_grey", {"size_px": 64}, "size_px", 0)
-arg("models", "out-of-range", "models.channels:calcium_nernst_mV", {"temperature_C": 34.0},
-    "temperature_C", -300.0)
-arg("models", "negative", "models.dettmers_neurons:granule_cell", {}, "seed", -1)
-arg("models", "unknown-name", "models.dettmers_neurons:granule_cell", {}, "no_such_field", 1.0,
-    values=("'no_such_field'",))
-arg("models", "probability", "models.l5_drive:ModulatedDrive",
+arg("models", "type", "neurocomp_models.convnets:beniaguev_tcn", {}, "config", "big")
+arg("models", "negative", "neurocomp_models.convnets:beniaguev_tcn", {}, "seed", -1)
+arg("models", "zero", "neurocomp_models.images:grace_hopper_grey", {"size_px": 64}, "size_px", 0)
+arg("models", "out-of-range", "neurocomp_models.channels:calcium_nernst_mV",
+    {"temperature_C": 34.0}, "temperature_C", -300.0)
+arg("models", "negative", "neurocomp_models.dettmers_neurons:granule_cell", {}, "seed", -1)
+arg("models", "unknown-name", "neurocomp_models.dettmers_neurons:granule_cell", {},
+    "no_such_field", 1.0, values=("'no_such_field'",))
+arg("models", "probability", "neurocomp_models.l5_drive:ModulatedDrive",
     {"exc_rate_hz": 5.0, "inh_rate_hz": 10.0}, "depth", 1.5)
-arg("models", "negative", "models.l5_drive:ModulatedDrive",
+arg("models", "negative", "neurocomp_models.l5_drive:ModulatedDrive",
     {"exc_rate_hz": 5.0, "inh_rate_hz": 10.0}, "exc_rate_hz", -5.0)
-arg("models", "unknown-name", "models.surrogates:cheapest_passing",
-    {"frontier": lazy(lambda: _resolve("models.surrogates:surrogate_frontier")()),
+arg("models", "unknown-name", "neurocomp_models.surrogates:cheapest_passing",
+    {"frontier": lazy(lambda: _resolve("neurocomp_models.surrogates:surrogate_frontier")()),
      "condition": "nmda"}, "condition", "nosuch")
-CASES.append(Case(id="models.surrogate_frontier.path=not-json", pillar="models", kind="file",
+CASES.append(Case(id="models.surrogate_frontier.path=not-json", pillar="models",
+                  kind="file",
                   fields=("frontier-bad.json",), values=("JSON",),
-                  call=lambda: _resolve("models.surrogates:surrogate_frontier")(
+                  call=lambda: _resolve("neurocomp_models.surrogates:surrogate_frontier")(
                       write_file("frontier-bad.json", "{oops"))))
-arg("models", "zero", "models.neurons.ball_and_stick:ball_and_stick_model",
+arg("models", "zero", "neurocomp_models.neurons.ball_and_stick:ball_and_stick_model",
     {"n_compartments": 5}, "n_compartments", 0, note="models/neurons is the lead's: reported")
 
 # -- CLI ---------------------------------------------------------------------------------

@@ -10,10 +10,10 @@ Every measurement runs in a fresh process (so compile caches and peak memory are
 
 Reported per backend: compile time (cold minus warm), run time (median), real-time factor
 (run time / biological time), peak resident memory of the process. Cell: ``--cell
-mammalian`` (default; ``models.neurons.l5_pyramidal``, Hay et al. 2011's channels) or
-``squid`` (``models.neurons.l5_pyramidal_squid``, the cell of the results before the port).
-Input: homogeneous Poisson at the mean rates of the cell's ``neuron-pipeline`` drive
-(``models.l5_drive``), dt = 25 µs. The mammalian cell costs about three times the squid
+mammalian`` (default; ``neurocomp_models.neurons.l5_pyramidal``, Hay et al. 2011's channels) or
+``squid`` (``neurocomp_models.neurons.l5_pyramidal_squid``, the cell of the results before the
+port). Input: homogeneous Poisson at the mean rates of the cell's ``neuron-pipeline`` drive
+(``neurocomp_models.l5_drive``), dt = 25 µs. The mammalian cell costs about three times the squid
 one per simulated second: its numpy runs take the better part of an hour each.
 
     python benchmarks/biophysics_backends.py --repeats 3 --numpy-repeats 3
@@ -38,8 +38,8 @@ HERE = Path(__file__).resolve().parent
 
 def cell(name: str) -> tuple:
     """The model and its input drive for ``--cell``."""
-    from models.l5_drive import L5_DRIVE, L5_SQUID_DRIVE
-    from models.neurons import l5_pyramidal, l5_pyramidal_squid
+    from neurocomp_models.l5_drive import L5_DRIVE, L5_SQUID_DRIVE
+    from neurocomp_models.neurons import l5_pyramidal, l5_pyramidal_squid
 
     if name == "mammalian":
         return l5_pyramidal(), L5_DRIVE

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark: counting ResNet-50 without running it (meta) against running it (real).
 
-ResNet-50 (``models.modern_nets.resnet50``, He et al. 2016, 25.56 M parameters) at batch 8,
-224 × 224 px, training mode, forward and backward, counted three ways in the same process:
+ResNet-50 (``neurocomp_models.modern_nets.resnet50``, He et al. 2016, 25.56 M parameters) at batch
+8, 224 × 224 px, training mode, forward and backward, counted three ways in the same process:
 
 * ``count meta`` — :func:`neurocomp.accounting.count` as called by default: fake tensors on
   the ``meta`` device, nothing computed;
@@ -29,8 +29,8 @@ import time
 from pathlib import Path
 
 import torch
+from neurocomp_models.modern_nets import resnet50
 
-from models.modern_nets import resnet50
 from neurocomp.accounting import count
 from neurocomp.accounting.counting import flop_counter_mode_counts
 from neurocomp.provenance import FLOP_CONVENTION, environment_info, git_info, package_versions
@@ -85,7 +85,8 @@ def main() -> None:
         "benchmark": "count_speed",
         "command": (f"python benchmarks/count_speed.py --batch {args.batch} --px {args.px} "
                     f"--repeats {args.repeats} --real-repeats {args.real_repeats}"),
-        "model": "models.modern_nets.resnet50 (He et al. 2016, 25.56 M parameters), train mode",
+        "model": ("neurocomp_models.modern_nets.resnet50 (He et al. 2016, 25.56 M parameters), "
+                  "train mode"),
         "input": {"batch": args.batch, "channels": 3, "px": args.px},
         "what_is_timed": "one forward pass and the backward pass (gradients of every "
                          "parameter, seeded with ones), counted by each method",

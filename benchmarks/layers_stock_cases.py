@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import scipy.fft
 import torch
 import torch.nn.functional as F
+from neurocomp_models.dettmers_neurons import AMPA
 from torch import nn
 
-from models.dettmers_neurons import AMPA
 from neurocomp.layers import (
     AmplifyingPool,
     CausalConv1d,

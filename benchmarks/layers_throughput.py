@@ -32,11 +32,11 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from layers_stock_cases import cases as stock_cases
+from neurocomp_models.convnets import alexnet_2012, cifar_net, resnet18
+from neurocomp_models.dettmers_neurons import granule_cell, purkinje_cell
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from models.convnets import alexnet_2012, cifar_net, resnet18
-from models.dettmers_neurons import granule_cell, purkinje_cell
 from neurocomp.provenance import FLOP_CONVENTION, environment_info, git_info, package_versions
 from neurocomp.timing import Timing, measure
 

@@ -8,7 +8,7 @@ One isolated soma, 34 °C, fixed step dt = 0.025 ms, a current step; the same ce
   139653 (``tests/reference/hay_mod/*.mod``), compiled with ``nrnivmodl`` in a temporary
   directory; the soma is a cylinder with L = diam = d (lateral area πd²);
 * **Brian2** through :class:`~neurocomp.biophysics.pipeline.NeuronPipeline` with the channel
-  units of ``models.channels`` (``cpp_standalone`` by default); the soma is a sphere of
+  units of ``neurocomp_models.channels`` (``cpp_standalone`` by default); the soma is a sphere of
   diameter d (area πd², the same).
 
 The membrane is Hay's biophys3 soma (``L5PCbiophys3.hoc``: g_pas 3.38e-5 S/cm², e_pas −90
@@ -102,7 +102,7 @@ class Protocol:
 
 
 def calcium_reversal_mV(temperature_C: float) -> float:
-    from models.channels import calcium_nernst_mV
+    from neurocomp_models.channels import calcium_nernst_mV
 
     return calcium_nernst_mV(temperature_C=temperature_C)
 
@@ -176,7 +176,8 @@ def simulate_neuron(protocol: Protocol, *, library: Path) -> dict[str, Any]:
 
 def brian2_model(protocol: Protocol):
     """The same soma as a :class:`NeuronModel` of channel units."""
-    from models.channels import HAY_CHANNELS
+    from neurocomp_models.channels import HAY_CHANNELS
+
     from neurocomp.biophysics import (
         CalciumPool,
         ChannelDensity,

@@ -31,7 +31,8 @@ def cache_root() -> Path:
 
 
 def main() -> None:
-    from models.neuronio import CONDITIONS, neuronio_dataset
+    from neurocomp_models.neuronio import CONDITIONS, neuronio_dataset
+
     from neurocomp.mapping import GenerationSpec
     from neurocomp.provenance import RunClock
 

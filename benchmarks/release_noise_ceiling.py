@@ -4,7 +4,7 @@
 A deep surrogate maps input spike trains to the somatic voltage. With stochastic transmitter
 release the same input gives a different voltage on every run, which caps the variance any
 surrogate can explain. This simulates the squid-kinetics reduced L5 cell
-(``models.neurons.l5_pyramidal_squid``, whose synapses release stochastically: depressing
+(``neurocomp_models.neurons.l5_pyramidal_squid``, whose synapses release stochastically: depressing
 excitatory and inhibitory Tsodyks–Markram synapses) on identical input twice with different
 release seeds, for stochastic and for deterministic release, with and without NMDA, and
 reports the run-to-run correlation r of the voltage (for two repeats of one signal plus
@@ -13,7 +13,7 @@ input can explain) and the run-to-run variance explained. Writes
 ``benchmarks/results/release_noise_ceiling.json``.
 
 The cell is the squid one because the question is about stochastic release: the mammalian
-cell (``models.neurons.l5_pyramidal``) has Beniaguev et al.'s static synapses (U = 1, one
+cell (``neurocomp_models.neurons.l5_pyramidal``) has Beniaguev et al.'s static synapses (U = 1, one
 site), whose release is deterministic whatever the mode. The input statistics are those the
 surrogate data used with this cell (written out below, as benchmarks import no analysis):
 per-window rates piecewise constant over 50–400 ms, drawn independently for basal and
@@ -30,8 +30,8 @@ import statistics
 from pathlib import Path
 
 import numpy as np
+from neurocomp_models.neurons import l5_pyramidal_squid
 
-from models.neurons import l5_pyramidal_squid
 from neurocomp.biophysics import NeuronModel, NeuronPipeline, RecordSite, SpikeTrains, Stages
 from neurocomp.biophysics import inputs as spike_inputs
 from neurocomp.provenance import RunClock

@@ -60,8 +60,8 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=float) + "\n")
-    cols = ["net", "held_out", "batch", "measured_s", "predicted_s", "predicted_adjusted_s", "rel_error",
-            "rel_error_adjusted", "load_average_1min"]
+    cols = ["net", "held_out", "batch", "measured_s", "predicted_s", "predicted_adjusted_s",
+            "rel_error", "rel_error_adjusted", "load_average_1min"]
     print(steps[cols].to_string(index=False))
     print(json.dumps({k: v for k, v in result.headline.items() if "rel_error" in k}, indent=2))
     print(f"written: {args.out} ({report['wall_time_s']} s)")

@@ -52,7 +52,8 @@ def cache_dir() -> Path:
 
 def passive_model():
     """Passive ball-and-stick without an axon, 24 AMPA synapses (``passive-kernels``)."""
-    from models.neurons.common import passive
+    from neurocomp_models.neurons.common import passive
+
     from neurocomp.biophysics import NeuronModel, ReleaseParameters, SynapseGroup, ball_and_stick
 
     morph = ball_and_stick(soma_diameter_um=20.0, dendrite_length_um=600.0,

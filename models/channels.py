@@ -3,8 +3,8 @@
 Hay, Hill, Schürmann, Markram & Segev (2011), PLoS Comput Biol 7:e1002107 (ModelDB 139653,
 ``mod/*.mod``), the cell that Beniaguev, Segev & London (2021) mapped onto a deep net. The
 kinetics below are written from the formulas of those mechanism files (transcribed in the
-project's reference notes, anchors_surrogates_engines.md §C.2): V in mV, rates in 1/ms,
-time constants in ms at the files' reference temperature. Channels marked "qt" scale their
+project's reference notes, docs/references.md#anchors-surrogates-engines-c-2): V in mV, rates in
+1/ms, time constants in ms at the files' reference temperature. Channels marked "qt" scale their
 rates by qt = 2.3^((T − 21)/10) (Q10 2.3 from 21 °C; 2.953 at the 34 °C the files assume);
 the others are temperature-independent. Reversal potentials are Hay's (E_Na +50, E_K −85,
 E_h −45 mV). Each singular rate of the form x/(1 − e^(−x/k)) is written with ``exprel`` so it

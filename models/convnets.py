@@ -1,7 +1,7 @@
 """Reference convnets with cited layer shapes: AlexNet (2012), a CIFAR-10 net, ResNet-18, TCNs.
 
 Networks after the post (ResNet-50, VGG-11, MobileNetV2, an LSTM, a transformer block) are in
-:mod:`models.modern_nets`.
+:mod:`neurocomp_models.modern_nets`.
 
 Written here from the papers (torchvision is not a dependency). Every factory takes a
 ``seed`` and draws the weights on the CPU under that seed without touching the global

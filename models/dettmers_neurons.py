@@ -2,10 +2,10 @@
 
 Every shape comes from Dettmers (2015), "The Brain vs Deep Learning Part I: Computational
 Complexity — Or Why the Singularity Is Nowhere Near" (summarised in
-``../shared/reference/seed_brain_vs_dl.md`` §1–2); each number below is a :class:`Cited`
-with the sentence of the post it rests on. Where the post gives no number (the amplification
-of neighbours by a dendritic spike, the granule cell's nonlinearity, how the synapses are laid
-out over the (branch, dendrite) grid), the choice is marked as ours.
+``docs/references.md#seed-brain-vs-dl-1, #seed-brain-vs-dl-2``); each number below is a
+:class:`Cited` with the sentence of the post it rests on. Where the post gives no number (the
+amplification of neighbours by a dendritic spike, the granule cell's nonlinearity, how the synapses
+are laid out over the (branch, dendrite) grid), the choice is marked as ours.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@ post's numbers for power, cost and growth.
 
 Every number is a :class:`~neurocomp.citations.Cited` whose note gives its status:
 **[S]** read in a stored copy of a data sheet, list or article (the address is in the
-source), or in the project's reference notes that cite one (``anchors_accounting.md`` §3.6,
-``seed_brain_vs_dl.md`` §3); **[R]** recalled from memory and *not re-checked* — treat as
+source), or in the project's references that cite one
+(``docs/references.md#anchors-accounting-3-6``, ``docs/references.md#seed-brain-vs-dl-3``);
+**[R]** recalled from memory and *not re-checked* — treat as
 approximate, never as a test oracle; **[C]** computed here from [S]/[R] numbers (the
 arithmetic is in the note). Precision follows the source: nothing is given more digits than
 it had.
@@ -56,14 +57,16 @@ __all__ = [
 ]
 
 # -- sources ----------------------------------------------------------------------------------
-ANCHORS = "project reference notes anchors_accounting.md"
-SEED = "project reference notes seed_brain_vs_dl.md"
+ANCHORS = "docs/references.md"
+SEED = "docs/references.md#seed-brain-vs-dl"
 DETTMERS_2015 = ("Dettmers (2015), The Brain vs Deep Learning Part I, "
                  "timdettmers.com/2015/07/27/brain-vs-deep-learning-singularity/")
-KLOCKWOOD_A100 = "glennklockwood.com A100 page (NVIDIA A100 data sheet), via " + ANCHORS
-KLOCKWOOD_H100 = "glennklockwood.com H100 page (NVIDIA H100 data sheet), via " + ANCHORS
+KLOCKWOOD_A100 = ("glennklockwood.com A100 page (NVIDIA A100 data sheet), via " + ANCHORS
+                  + "#anchors-accounting-3-6")
+KLOCKWOOD_H100 = ("glennklockwood.com H100 page (NVIDIA H100 data sheet), via " + ANCHORS
+                  + "#anchors-accounting-3-6")
 KLOCKWOOD_B200 = "https://glennklockwood.com/garden/processors/B200 (HGX B200 at 1000 W)"
-H200_PAGES = "H200 spec pages, via " + ANCHORS
+H200_PAGES = "H200 spec pages, via " + ANCHORS + "#anchors-accounting-3-6"
 TECHRIVAL_V100 = ("https://www.techrival.com/nvidia-volta-tesla-v100-cards-detailed-150w-"
                   "single-slot-300w-dual-slot-gv100-powered-pcie-accelerators/ (NVIDIA table, "
                   "GTC 2017)")
@@ -98,51 +101,51 @@ def _usd(usd: float, source: str, note: str) -> Cited:
 GTX_TITAN = Gpu(
     name="GTX Titan", year=2013, architecture="Kepler (GK110)", aliases=("Titan",),
     peak_flop_per_s={
-        "fp32": _tf(4.5, ANCHORS + " §3.6 (hothardware, amdarea51)",
+        "fp32": _tf(4.5, ANCHORS + "#anchors-accounting-3-6 (hothardware, amdarea51)",
                     "[S] 2688 cores × 2 × 837 MHz base; 4.71 TF at 876 MHz boost [C]"),
         "fp64": _tf(1.3, "http://www.techspot.com/news/60072-nvidia-geforce-gtx-titan-x-"
                          "review.html", "[S] '1.3 teraflops of double-precision'")},
-    memory_bytes=_gb(6, ANCHORS + " §3.6", "[S] 6 GB GDDR5"),
-    memory_bandwidth_bytes_per_s=_gbs(288.4, ANCHORS + " §3.6", "[S]"),
-    power_w=_w(250, ANCHORS + " §3.6", "[S] TDP"),
+    memory_bytes=_gb(6, ANCHORS + "#anchors-accounting-3-6", "[S] 6 GB GDDR5"),
+    memory_bandwidth_bytes_per_s=_gbs(288.4, ANCHORS + "#anchors-accounting-3-6", "[S]"),
+    power_w=_w(250, ANCHORS + "#anchors-accounting-3-6", "[S] TDP"),
     launch_price_usd=_usd(999, "https://clubic.com/carte-graphique/actualite-542358-nvidia-"
                                "geforce-gtx-titan.html", "[S] US list price at launch"))
 
 GTX_980 = Gpu(
     name="GTX 980", year=2014, architecture="Maxwell (GM204)",
     peak_flop_per_s={
-        "fp32": _tf(4.612, ANCHORS + " §3.6 (fudzilla, thinkcomputers)",
+        "fp32": _tf(4.612, ANCHORS + "#anchors-accounting-3-6 (fudzilla, thinkcomputers)",
                     "[C] 2048 cores × 2 × 1.126 GHz base; 4.98 TF at boost"),
         "fp64": _tf(0.144, "NVIDIA Maxwell GM204", "[R] FP64 at 1/32 of FP32 [C] 4.612/32")},
-    memory_bytes=_gb(4, ANCHORS + " §3.6", "[S] 4 GB GDDR5"),
-    memory_bandwidth_bytes_per_s=_gbs(224, ANCHORS + " §3.6",
+    memory_bytes=_gb(4, ANCHORS + "#anchors-accounting-3-6", "[S] 4 GB GDDR5"),
+    memory_bandwidth_bytes_per_s=_gbs(224, ANCHORS + "#anchors-accounting-3-6",
                                       "[C] 7 Gbit/s × 256-bit / 8"),
-    power_w=_w(165, ANCHORS + " §3.6", "[S] TDP"),
+    power_w=_w(165, ANCHORS + "#anchors-accounting-3-6", "[S] TDP"),
     launch_price_usd=_usd(549, "NVIDIA launch, September 2014", "[R] not re-checked"))
 
 TESLA_K40 = Gpu(
     name="Tesla K40", year=2013, architecture="Kepler (GK110B)", aliases=("K40",),
     peak_flop_per_s={
-        "fp32": _tf(4.29, ANCHORS + " §3.6 (geektopia, Microway)",
+        "fp32": _tf(4.29, ANCHORS + "#anchors-accounting-3-6 (geektopia, Microway)",
                     "[S] at 745 MHz base; 5.04 TF at 875 MHz boost [C]"),
-        "fp64": _tf(1.43, ANCHORS + " §3.6", "[S]")},
-    memory_bytes=_gb(12, ANCHORS + " §3.6", "[S] 12 GB GDDR5"),
-    memory_bandwidth_bytes_per_s=_gbs(288, ANCHORS + " §3.6", "[S]"),
-    power_w=_w(235, ANCHORS + " §3.6", "[S] TDP"),
+        "fp64": _tf(1.43, ANCHORS + "#anchors-accounting-3-6", "[S]")},
+    memory_bytes=_gb(12, ANCHORS + "#anchors-accounting-3-6", "[S] 12 GB GDDR5"),
+    memory_bandwidth_bytes_per_s=_gbs(288, ANCHORS + "#anchors-accounting-3-6", "[S]"),
+    power_w=_w(235, ANCHORS + "#anchors-accounting-3-6", "[S] TDP"),
     notes=("No list price was published (NOT FOUND).",))
 
 TITAN_X_MAXWELL = Gpu(
     name="GTX Titan X (Maxwell)", year=2015, architecture="Maxwell (GM200)",
     aliases=("Titan X", "GTX Titan X"),
     peak_flop_per_s={
-        "fp32": _tf(6.144, ANCHORS + " §3.6 (Paleo device.py preset)",
+        "fp32": _tf(6.144, ANCHORS + "#anchors-accounting-3-6 (Paleo device.py preset)",
                     "[S] 3072 cores × 2 × 1.0 GHz base [C]; NVIDIA quoted '7 TFLOPS' at boost "
                     "(https://ocaholic.ch/modules/news/article.php?storyid=12063) [S]"),
         "fp64": _tf(0.192, "https://ocaholic.ch/modules/news/article.php?storyid=12063",
                     "[S] NVIDIA '0.2 TFLOPS' (1/32 rate); 6.144/32 = 0.192 at base [C]")},
     memory_bytes=_gb(12, "https://ocaholic.ch/modules/news/article.php?storyid=12063",
                      "[S] 12 GB GDDR5"),
-    memory_bandwidth_bytes_per_s=_gbs(336.5, ANCHORS + " §3.6 (Paleo)", "[S]"),
+    memory_bandwidth_bytes_per_s=_gbs(336.5, ANCHORS + "#anchors-accounting-3-6 (Paleo)", "[S]"),
     power_w=_w(250, "https://ocaholic.ch/modules/news/article.php?storyid=12063", "[S] TDP"),
     launch_price_usd=_usd(999, "https://ocaholic.ch/modules/news/article.php?storyid=12063",
                           "[S] 'the same US $999 price tag' as the GTX Titan"))
@@ -167,10 +170,12 @@ TESLA_V100 = Gpu(
                     "[R]; the GTC 2017 announcement gave 7.5 TF at 1455 MHz [S, "
                     + TECHRIVAL_V100 + "]"),
         "fp32": _tf(15.7, "NVIDIA Tesla V100 data sheet (SXM2, 1530 MHz)",
-                    "[R]; matches the 1.55 ms per 24.3 GFLOP of anchors §3.5 [C]; 15 TF "
+                    "[R]; matches the 1.55 ms per 24.3 GFLOP of "
+                    "docs/references.md#anchors-accounting-3-5 [C]; 15 TF "
                     "announced [S]"),
         "fp16_tensor": _tf(125, "NVIDIA Tesla V100 data sheet (SXM2)",
-                           "[R]; matches the 194 µs per 24.3 GFLOP of anchors §3.5 [C]; "
+                           "[R]; matches the 194 µs per 24.3 GFLOP of "
+                           "docs/references.md#anchors-accounting-3-5 [C]; "
                            "120 TF announced [S]")},
     memory_bytes=_gb(16, TECHRIVAL_V100, "[S] 16 GB HBM2 (a 32 GB model followed in 2018)"),
     memory_bandwidth_bytes_per_s=_gbs(900, "https://www.io-tech.fi/uutinen/nvidia-esitteli-"
@@ -257,8 +262,8 @@ GPUS: Catalogue[Gpu] = Catalogue("GPU", (GTX_TITAN, TESLA_K40, GTX_980, TITAN_X_
                                           H100_SXM, H200_SXM, B200))
 
 # -- interconnects ----------------------------------------------------------------------------
-_PCIE = ANCHORS + " §3.6 (https://hpc-notes.pages.dev/reference/pcie)"
-_IB = ANCHORS + " §3.6 (aicplight, atgbics, nexuswise pages)"
+_PCIE = ANCHORS + "#anchors-accounting-3-6 (https://hpc-notes.pages.dev/reference/pcie)"
+_IB = ANCHORS + "#anchors-accounting-3-6 (aicplight, atgbics, nexuswise pages)"
 _LAT_HW = ("[R] order of magnitude of a hardware transfer, not re-checked; collective "
            "libraries add several µs per step (see collectives.derate)")
 _LAT_IB = _c(1e-6, "s", "http://www.aspsys.com/content/glossary/glos_low_latency",
@@ -296,13 +301,16 @@ INTERCONNECTS: Catalogue[Interconnect] = Catalogue("interconnect", (
           _gbs(80, "NVIDIA Tesla P100 white paper", "[R] 4 links × 20 GB/s per direction"),
           _HW_LAT, "NVLink1"),
     _link("NVLink 2 (V100)", "nvlink", 2017,
-          _gbs(150, ANCHORS + " §2.5 (ASTRA-sim V100 validation: '6 NVLinks × 25 GB/s')",
+          _gbs(150, ANCHORS + "#anchors-accounting-2-5 (ASTRA-sim V100 validation: '6 NVLinks × "
+                              "25 GB/s')",
                "[S] 6 × 25 GB/s per direction"), _HW_LAT, "NVLink2"),
     _link("NVLink 3 (A100)", "nvlink", 2020,
-          _gbs(300, ANCHORS + " §3.6", "[S] 12 links; 600 GB/s both directions"), _HW_LAT,
+          _gbs(300, ANCHORS + "#anchors-accounting-3-6",
+               "[S] 12 links; 600 GB/s both directions"), _HW_LAT,
           "NVLink3"),
     _link("NVLink 4 (H100)", "nvlink", 2022,
-          _gbs(450, ANCHORS + " §3.6", "[S] 18 links; 900 GB/s both directions"), _HW_LAT,
+          _gbs(450, ANCHORS + "#anchors-accounting-3-6",
+               "[S] 18 links; 900 GB/s both directions"), _HW_LAT,
           "NVLink4"),
     _link("NVLink 5 (B200)", "nvlink", 2024,
           _gbs(900, "https://fridayswithfaraday.com/posts/gpu-hw-blackwell-b200-deep-dive",
@@ -311,7 +319,8 @@ INTERCONNECTS: Catalogue[Interconnect] = Catalogue("interconnect", (
     _link("InfiniBand QDR", "infiniband", 2008,
           _gbs(4.0, _IB, "[S] 40 Gbit/s signalling, 32 Gbit/s data (8b/10b), 4x port"),
           _LAT_IB, "QDR", note="The post's 'affordable network cards' give about 4 GB/s, "
-                               "and its cluster used 40 Gbit/s InfiniBand (seed, d.2)."),
+                               "and its cluster used 40 Gbit/s InfiniBand "
+                               "(docs/references.md#seed-conv-parallel-d-2)."),
     _link("InfiniBand FDR", "infiniband", 2011, _gbs(6.8, _IB, "[S] 56 Gbit/s, 64b/66b"),
           _LAT_IB, "FDR"),
     _link("InfiniBand EDR", "infiniband", 2014, _gbs(12.5, _IB, "[S] 100 Gbit/s"), _LAT_IB,
@@ -349,16 +358,18 @@ SUPERCOMPUTERS: Catalogue[Supercomputer] = Catalogue("supercomputer", (
         power_w=_mw(4.04, TOP500 + " Nov 2010", "[R]")),
     Supercomputer(
         name="Titan", year=2012, site="ORNL", list_edition="2012-11",
-        rmax=_pf(17.59, ANCHORS + " §3.6 (itnews)", "[S]"),
-        rpeak=_pf(27.1, ANCHORS + " §3.6", "[S] ≈"),
-        power_w=_mw(8.2, ANCHORS + " §3.6", "[S] 2.14 GF/W")),
+        rmax=_pf(17.59, ANCHORS + "#anchors-accounting-3-6 (itnews)", "[S]"),
+        rpeak=_pf(27.1, ANCHORS + "#anchors-accounting-3-6", "[S] ≈"),
+        power_w=_mw(8.2, ANCHORS + "#anchors-accounting-3-6", "[S] 2.14 GF/W")),
     Supercomputer(
         name="Tianhe-2", year=2013, site="NSC Guangzhou", list_edition="2013-06",
         aliases=("Milky Way-2",),
-        rmax=_pf(33.86, ANCHORS + " §3.6 (top500 Nov 2013 highlights)", "[S]"),
-        rpeak=_pf(54.9, ANCHORS + " §3.6", "[S]"),
+        rmax=_pf(33.86, ANCHORS + "#anchors-accounting-3-6 (top500 Nov 2013 highlights)", "[S]"),
+        rpeak=_pf(54.9, ANCHORS + "#anchors-accounting-3-6", "[S]"),
         hpcg=_pf(0.58, DETTMERS_2015, "[S] the post's 'practical applications' figure, "
-                                      "Tianhe-2 on HPCG (seed §2.4, §3.1)"),
+                                      "Tianhe-2 on HPCG "
+                                      "(docs/references.md#seed-brain-vs-dl-2-4, "
+                                      "#seed-brain-vs-dl-3-1)"),
         power_w=_mw(17.8, "top500.org/lists/2013/11/highlights (web archive)",
                     "[S] during HPL; the post's 24 MW includes cooling")),
     Supercomputer(
@@ -373,12 +384,13 @@ SUPERCOMPUTERS: Catalogue[Supercomputer] = Catalogue("supercomputer", (
         notes=("HPCG recalled as ≈0.4–0.5 PF, not re-checked: left out.",)),
     Supercomputer(
         name="Summit", year=2018, site="ORNL", list_edition="2019-06",
-        rmax=_pf(148.6, ANCHORS + " §3.6", "[S] (122.3 PF in Jun 2018, 143.5 in Nov 2018)"),
+        rmax=_pf(148.6, ANCHORS + "#anchors-accounting-3-6", "[S] (122.3 PF in Jun 2018, 143.5 "
+                                                             "in Nov 2018)"),
         rpeak=_pf(200.79, "https://cacm.acm.org/careers/232692-u-s-systems-lead-top500-"
                           "supercomputers-list/fulltext", "[S] 200,794.9 TFlop/s"),
         hpcg=_pf(2.93, "https://www.sciencejane.com/japans-fugaku-surpasses-summit-as-the-"
                        "most-powerful-supercomputer-in-the-world/", "[S] '2.93 HPCG-petaflops'"),
-        power_w=_mw(10.1, ANCHORS + " §3.6", "[R] ≈ 10.1 MW at 148.6 PF")),
+        power_w=_mw(10.1, ANCHORS + "#anchors-accounting-3-6", "[R] ≈ 10.1 MW at 148.6 PF")),
     Supercomputer(
         name="Fugaku", year=2020, site="RIKEN R-CCS, Kobe", list_edition="2020-06",
         rmax=_pf(415.53, "https://elettronica-plus.it/fugaku-ottiene-il-primo-posto-nella-"
@@ -390,22 +402,23 @@ SUPERCOMPUTERS: Catalogue[Supercomputer] = Catalogue("supercomputer", (
         power_w=_mw(28.3, TOP500 + " Jun 2020", "[R]")),
     Supercomputer(
         name="Frontier", year=2022, site="ORNL", list_edition="2022-06",
-        rmax=_pf(1102, ANCHORS + " §3.6 (top500.org lists)", "[S] 1.102 EF; 1.353 EF by "
+        rmax=_pf(1102, ANCHORS + "#anchors-accounting-3-6 (top500.org lists)", "[S] 1.102 EF; "
+                                                                               "1.353 EF by "
                                                               "Nov 2024"),
-        rpeak=_pf(1686, ANCHORS + " §3.6", "[R] ≈ 1.69 EF in 2022"),
+        rpeak=_pf(1686, ANCHORS + "#anchors-accounting-3-6", "[R] ≈ 1.69 EF in 2022"),
         hpcg=_pf(14.05, "https://top500.org/lists/hpcg/2023/11", "[S] 14.05 HPCG-PFlop/s"),
-        power_w=_mw(21.1, ANCHORS + " §3.6", "[C] 1.102 EF / 52.23 GF/W")),
+        power_w=_mw(21.1, ANCHORS + "#anchors-accounting-3-6", "[C] 1.102 EF / 52.23 GF/W")),
     Supercomputer(
         name="Aurora", year=2023, site="ANL", list_edition="2024-06",
-        rmax=_pf(1012, ANCHORS + " §3.6 (datacenterdynamics)", "[S] 1.012 EF"),
+        rmax=_pf(1012, ANCHORS + "#anchors-accounting-3-6 (datacenterdynamics)", "[S] 1.012 EF"),
         rpeak=_pf(1980, TOP500 + " Jun 2024", "[R] ≈ 1.98 EF"),
-        power_w=_mw(38.7, ANCHORS + " §3.6", "[C] 1.012 EF / 26.15 GF/W")),
+        power_w=_mw(38.7, ANCHORS + "#anchors-accounting-3-6", "[C] 1.012 EF / 26.15 GF/W")),
     Supercomputer(
         name="El Capitan", year=2024, site="LLNL", list_edition="2024-11",
-        rmax=_pf(1742, ANCHORS + " §3.6 (top500.org news)", "[S] 1.742 EF"),
-        rpeak=_pf(2746, ANCHORS + " §3.6", "[R] ≈ 2.75 EF"),
-        hpcg=_pf(17.41, ANCHORS + " §3.6 (techpowerup)", "[S] 17.41 PF"),
-        power_w=_mw(29.6, ANCHORS + " §3.6", "[C] 1.742 EF / 58.89 GF/W")),
+        rmax=_pf(1742, ANCHORS + "#anchors-accounting-3-6 (top500.org news)", "[S] 1.742 EF"),
+        rpeak=_pf(2746, ANCHORS + "#anchors-accounting-3-6", "[R] ≈ 2.75 EF"),
+        hpcg=_pf(17.41, ANCHORS + "#anchors-accounting-3-6 (techpowerup)", "[S] 17.41 PF"),
+        power_w=_mw(29.6, ANCHORS + "#anchors-accounting-3-6", "[C] 1.742 EF / 58.89 GF/W")),
 ))
 
 
@@ -416,7 +429,7 @@ def _rank(benchmark: str, edition: str, system: str, flop_per_s: float, status: 
 
 
 _R = "[R] list value from memory, not re-checked"
-_S_ANCH = ANCHORS + " §3.6"
+_S_ANCH = ANCHORS + "#anchors-accounting-3-6"
 #: HPL Rmax of the TOP500 number one, every edition from June 1993 to June 2025 (the
 #: numbers below are TFLOP/s).
 TOP500_NUMBER_ONE: tuple[RankingEntry, ...] = tuple(
@@ -487,7 +500,8 @@ TOP500_NUMBER_ONE: tuple[RankingEntry, ...] = tuple(
 #: HPCG of the HPCG number one at the editions with a value in a stored source.
 HPCG_NUMBER_ONE: tuple[RankingEntry, ...] = (
     _rank("HPCG", "2014-06", "Tianhe-2", 0.58e15,
-          "[S] the post's figure (seed §3.1); edition: the first HPCG list, ISC 2014 [R]",
+          "[S] the post's figure (docs/references.md#seed-brain-vs-dl-3-1); edition: the first "
+          "HPCG list, ISC 2014 [R]",
           DETTMERS_2015),
     _rank("HPCG", "2017-06", "K computer", 0.602e15,
           "[S] 'first place ... 602 teraflops'",
@@ -505,20 +519,24 @@ HPCG_NUMBER_ONE: tuple[RankingEntry, ...] = (
     _rank("HPCG", "2023-11", "Fugaku", 16.0e15, "[S] 'Fugaku remains the leader ... 16 PFlop/s'",
           "https://top500.org/lists/hpcg/2023/11"),
     _rank("HPCG", "2025-06", "El Capitan", 17.41e15, "[S] value; edition [R]",
-          ANCHORS + " §3.6 (techpowerup)"),
+          ANCHORS + "#anchors-accounting-3-6 (techpowerup)"),
 )
 
 # -- the post's forecast inputs ---------------------------------------------------------------
 #: Start of the post's extrapolation: Tianhe-2 on HPCG.
 POST_START_FLOP_PER_S = _pf(0.58, DETTMERS_2015,
-                            "[S] 0.58×10^15 FLOPS 'for practical applications' (seed §2.4)")
-#: The base year the post's dates imply: 2015 + 21 × 1.8 = 2052.8 → 2053 (seed §3.5 [C]).
+                            "[S] 0.58×10^15 FLOPS 'for practical applications' "
+                            "(docs/references.md#seed-brain-vs-dl-2-4)")
+#: The base year the post's dates imply: 2015 + 21 × 1.8 = 2052.8 → 2053
+#: (docs/references.md#seed-brain-vs-dl-3-5 [C]).
 POST_START_YEAR = 2015
 #: Doubling periods the post states, years: the 60-year trend and the pessimistic one.
 POST_DOUBLING_PERIODS_Y: dict[str, Cited] = {
-    "trend": _c(1.8, "y", DETTMERS_2015, "[S] 'last 60 years' trend (seed §3.5)"),
+    "trend": _c(1.8, "y", DETTMERS_2015, "[S] 'last 60 years' trend "
+                                         "(docs/references.md#seed-brain-vs-dl-3-5)"),
     "pessimistic": _c(3.0, "y", DETTMERS_2015,
-                      "[S] listed problems; equals the network-bandwidth doubling (seed §3.5)"),
+                      "[S] listed problems; equals the network-bandwidth doubling "
+                      "(docs/references.md#seed-brain-vs-dl-3-5)"),
 }
 #: Years the post states for each assumption ("moore": period not stated).
 POST_STATED_YEARS: dict[str, Cited] = {
@@ -527,7 +545,7 @@ POST_STATED_YEARS: dict[str, Cited] = {
     "pessimistic": _c(2078, "year", DETTMERS_2015, "[S] at 3 years per doubling"),
 }
 #: Tianhe-2's power and electricity bill as the post gives them.
-TIANHE2_POWER_W_POST = _mw(24, DETTMERS_2015, "[S] 24 MW (seed §3.3)")
+TIANHE2_POWER_W_POST = _mw(24, DETTMERS_2015, "[S] 24 MW (docs/references.md#seed-brain-vs-dl-3-3)")
 TIANHE2_ELECTRICITY_USD_PER_YEAR = _usd(23e6, DETTMERS_2015,
                                         "[S] '~$23 million per year' ($65k–100k per day)")
 #: The electricity price that 24 MW for a year (8760 h) at $23M implies.
@@ -538,17 +556,19 @@ ELECTRICITY_USD_PER_KWH_IMPLIED_BY_POST = _c(
 #: Facility power over HPL power of Tianhe-2: 24 MW (post) / 17.8 MW (TOP500).
 TIANHE2_FACILITY_OVERHEAD = _c(24 / 17.8, "1", DETTMERS_2015 + "; " + TOP500,
                                "[C] 24 / 17.8 = 1.35 (cooling and the rest of the site)")
-#: Cost of a chip fab in 2015 and its yearly growth (seed §3.4).
+#: Cost of a chip fab in 2015 and its yearly growth (docs/references.md#seed-brain-vs-dl-3-4).
 FAB_COST_USD_2015 = _usd(9e9, DETTMERS_2015, "[S] 'fab cost ≈ $9 billion'")
 FAB_COST_GROWTH_PER_YEAR_LOW = _c(0.07, "1/y", DETTMERS_2015, "[S] '7–10% per year'")
 FAB_COST_GROWTH_PER_YEAR_HIGH = _c(0.10, "1/y", DETTMERS_2015, "[S] '7–10% per year'")
 #: Fraction of peak a large training run achieved: Megatron, 502 PF on 3072 A100s.
 DEVICE_EFFICIENCY_MEGATRON_2021 = _c(
-    0.52, "1", "Narayanan et al. (2021), arXiv 2104.04473, via " + ANCHORS + " §2.7",
+    0.52, "1", "Narayanan et al. (2021), arXiv 2104.04473, via " + ANCHORS
+    + "#anchors-accounting-2-7",
     "[S] 52 % of peak, whole-run model-FLOP utilisation (communication included)")
 #: Achieved fraction of a link's nominal bandwidth: 741.34 of 900 GB/s on an HGX-H100.
 LINK_EFFICIENCY_HGX_H100_ASTRA_SIM = _c(
-    741.34 / 900, "1", "ASTRA-sim validation on an HGX-H100, via " + ANCHORS + " §2.5",
+    741.34 / 900, "1", "ASTRA-sim validation on an HGX-H100, via " + ANCHORS
+    + "#anchors-accounting-2-5",
     "[C] 741.34 GB/s achieved bus bandwidth [S] / 900 GB/s NVLink 4 [S]")
 
 # -- gradient compression ---------------------------------------------------------------------
@@ -559,7 +579,8 @@ COMPRESSION_8BIT_DETTMERS_2016 = Compression(
     name="8-bit (Dettmers 2016)", wire_bits_per_value=8.0, aggregation="allgather",
     source="Dettmers (2016), 8-Bit Approximations for Parallelism in Deep Learning, ICLR, "
            "arXiv:1511.04561",
-    note="32 → 8 bits, dynamic tree data type [S anchors §4]; its per-tensor scale is "
+    note="32 → 8 bits, dynamic tree data type [S docs/references.md#anchors-accounting-4]; its "
+         "per-tensor scale is "
          "neglected; how the paper aggregated is NOT FOUND in the notes, so gather-then-sum "
          "(the volume grows with p) is this library's reading")
 COMPRESSION_1BIT_SEIDE_2014 = Compression(
@@ -567,7 +588,8 @@ COMPRESSION_1BIT_SEIDE_2014 = Compression(
     scale_bits_per_block=64.0, block_size=2048, aggregation="allgather", error_feedback=True,
     source="Seide, Fu, Droppo, Li & Yu (2014), 1-Bit Stochastic Gradient Descent and its "
            "Application to Data-Parallel Distributed Training of Speech DNNs, Interspeech",
-    note="1 bit per value [S anchors §4] plus two fp32 reconstruction values per column: "
+    note="1 bit per value [S docs/references.md#anchors-accounting-4] plus two fp32 "
+         "reconstruction values per column: "
          "64 bits per 2048-value column is this library's assumption [R: 2048-unit layers]")
 
 

@@ -5,8 +5,8 @@ library's bottom-up cost estimate: one inhomogeneous Poisson train per presynapt
 its rate :math:`r(t) = \\bar r\\,(1 + d \\sin 2\\pi f t)` in 1 ms bins, one mean rate for the
 excitatory group and one for every other group. Beniaguev, Segev & London (2021) drive their
 L5 cell with up to 800 excitatory spikes per 100 ms per tree over ~640 segments, about 12 Hz
-per segment (``anchors_neuro.md`` section 2.1); the rates below are modelling choices in that
-range, set per cell so that it fires.
+per segment (``docs/references.md#anchors-neuro-2-1``); the rates below are modelling choices in
+that range, set per cell so that it fires.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from neurocomp.checks import check_real
 __all__ = ["L5_DRIVE", "L5_SQUID_DRIVE", "ModulatedDrive"]
 
 _BENIAGUEV = ("Beniaguev, Segev & London (2021) Neuron 109:2727: ~12 Hz per segment "
-              "(anchors_neuro.md section 2.1)")
+              "(docs/references.md#anchors-neuro-2-1)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,11 +76,11 @@ class ModulatedDrive:
         return out
 
 
-#: The mammalian cell (``models.neurons.l5_pyramidal``: 230 excitatory and 230 inhibitory
+#: The mammalian cell (``neurocomp_models.neurons.l5_pyramidal``: 230 excitatory and 230 inhibitory
 #: axons, one synapse each). 10 Hz excitation makes it fire; at 4 Hz it stays silent (a
 #: 400 ms probe at 4, 10 and 20 Hz; the figure reports the rate it gets).
 L5_DRIVE = ModulatedDrive(exc_rate_hz=10.0, inh_rate_hz=5.0)
 
-#: The squid-kinetics cell (``models.neurons.l5_pyramidal_squid``: 1,000 excitatory and 200
-#: inhibitory axons): 4 Hz keeps it firing at a few Hz.
+#: The squid-kinetics cell (``neurocomp_models.neurons.l5_pyramidal_squid``: 1,000 excitatory
+#: and 200 inhibitory axons): 4 Hz keeps it firing at a few Hz.
 L5_SQUID_DRIVE = ModulatedDrive(exc_rate_hz=4.0, inh_rate_hz=5.0)

@@ -1,25 +1,27 @@
 """Bottom-up brain estimates from this library's own models (for ``brain-estimates``).
 
-Three per-neuron costs, each scaled by cited neuron counts (``models.brain_estimates``):
+Three per-neuron costs, each scaled by cited neuron counts (``neurocomp_models.brain_estimates``):
 
-* **Brian2 simulation** — the reduced mammalian L5b cell's (``models.neurons.l5_pyramidal``,
-  Hay et al. 2011's channels) simulation cost per neuron-second
+* **Brian2 simulation** — the reduced mammalian L5b cell's
+  (``neurocomp_models.neurons.l5_pyramidal``, Hay et al. 2011's channels) simulation cost per
+  neuron-second
   (:func:`neurocomp.accounting.simcost.events`, priced from its channel units and
   equations at dt = 25 µs and the ``neuron-pipeline`` input rates,
-  ``models.l5_drive.L5_DRIVE``; no simulation is run), for every neuron;
+  ``neurocomp_models.l5_drive.L5_DRIVE``; no simulation is run), for every neuron;
 * **fitted surrogate** — only a surrogate that passes the accuracy bar on held-out data of
   the mammalian cell, the cheapest that does, as measured by the ``surrogate-depth`` paper
-  run (``models.surrogates``, written by ``python -m analyses.surrogate_depth``): its
-  forward FLOPs per simulated millisecond × 1000, for every neuron. When no surrogate passes
+  run (``neurocomp_models.surrogates``, written by ``python -m
+  neurocomp_analyses.surrogate_depth``): its forward FLOPs per simulated millisecond × 1000, for
+  every neuron. When no surrogate passes
   (or no run has been recorded), there is no row to price, and :func:`surrogate_status`
   says so with the best measured accuracy — a failing surrogate is shown as failing;
 * **DettmersNeuron** — the counter's forward FLOPs of the post's granule and Purkinje
   layers per window of T = 5 steps × the post's window rate
-  (``models.dettmers_neurons.SHARED_NUMBERS["window_rate"]``), for the post's granule and
+  (``neurocomp_models.dettmers_neurons.SHARED_NUMBERS["window_rate"]``), for the post's granule and
   Purkinje counts.
 
 Used by the ``brain-estimates`` analysis; it lives in ``models/`` (beside the cited
-estimates of ``models.brain_estimates``) so that no analysis imports another: the input
+estimates of ``neurocomp_models.brain_estimates``) so that no analysis imports another: the input
 rates, the window rate and the measured surrogates are ``models/`` too.
 """
 
@@ -28,12 +30,15 @@ from __future__ import annotations
 import functools
 
 import torch
+from neurocomp_models.brain_estimates import (
+    AZEVEDO_2009_WHOLE_BRAIN,
+    DETTMERS_2015_CEREBELLAR_TYPES,
+)
+from neurocomp_models.dettmers_neurons import SHARED_NUMBERS, granule_cell, purkinje_cell
+from neurocomp_models.l5_drive import L5_DRIVE
+from neurocomp_models.neurons import l5_pyramidal
+from neurocomp_models.surrogates import cheapest_passing, stale_reason, surrogate_frontier
 
-from models.brain_estimates import AZEVEDO_2009_WHOLE_BRAIN, DETTMERS_2015_CEREBELLAR_TYPES
-from models.dettmers_neurons import SHARED_NUMBERS, granule_cell, purkinje_cell
-from models.l5_drive import L5_DRIVE
-from models.neurons import l5_pyramidal
-from models.surrogates import cheapest_passing, stale_reason, surrogate_frontier
 from neurocomp.accounting import count, simulation_cost
 from neurocomp.accounting.brain import BottomUpParameters, bottom_up
 

@@ -2,7 +2,7 @@
 transformer block.
 
 They are the held-out workloads of ``step-time-validation``: the step-time model was shaped
-on the nets of :mod:`models.convnets` (AlexNet, the CIFAR-10 net, ResNet-18, the TCNs) and
+on the nets of :mod:`neurocomp_models.convnets` (AlexNet, the CIFAR-10 net, ResNet-18, the TCNs) and
 never on these, so its errors on them are predictions. Written here from the papers
 (torchvision is not a dependency); every factory takes a ``seed`` and draws the weights on the
 CPU under it without touching the global generator.

@@ -8,7 +8,7 @@ burn-in simulated and discarded before every sequence, and two conditions:
 * ``nmda`` — AMPA 0.4 nS + NMDA 0.4 nS per input spike (their synapse);
 * ``ampa`` — the NMDA conductance removed (weight 0, the same equations), excitation raised
   so that the output rate is in the same range, as their AMPA-only data set raises its
-  input rates (anchors §A.2).
+  input rates (docs/references.md#anchors-surrogates-engines-a-2).
 
 The excitatory rate scales were tuned here by hand for the cell with its cell1-like apical
 tree (data code version 2), on 10 s sequences after the 2 s burn-in: with NMDA, scale 0.45 →
@@ -26,7 +26,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.neurons.l5_pyramidal import l5_pyramidal
+from neurocomp_models.neurons.l5_pyramidal import l5_pyramidal
+
 from neurocomp.biophysics import NeuronModel, Stages
 from neurocomp.mapping import (
     BrianSimulator,

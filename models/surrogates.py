@@ -1,11 +1,11 @@
 """Fitted surrogates of the mammalian L5 cell, as measured by this library's paper run.
 
-``models/data/surrogate_frontier.json`` is written by ``python -m analyses.surrogate_depth``
-from a run of the ``surrogate-depth`` analysis (its command, date, machine and amount of
-data are inside): one row per condition and surrogate with its held-out spike AUC (and
-bootstrap interval), voltage VE, parameters and forward FLOPs per simulated millisecond.
-The brain-scale "fitted surrogate × neurons" estimate prices only a surrogate that passes
-the accuracy bar, the cheapest that does (:func:`cheapest_passing`); when none passes,
+``models/data/surrogate_frontier.json`` is written by ``python -m
+neurocomp_analyses.surrogate_depth`` from a run of the ``surrogate-depth`` analysis (its
+command, date, machine and amount of data are inside): one row per condition and surrogate with its
+held-out spike AUC (and bootstrap interval), voltage VE, parameters and forward FLOPs per simulated
+millisecond. The brain-scale "fitted surrogate × neurons" estimate prices only a surrogate that
+passes the accuracy bar, the cheapest that does (:func:`cheapest_passing`); when none passes,
 there is nothing to price, and the estimate says so. A frontier fitted to another cell or
 other inputs than today's (:func:`stale_reason`) prices nothing either.
 """
@@ -31,7 +31,8 @@ def surrogate_frontier(path: str | Path = FRONTIER_PATH) -> dict[str, Any] | Non
         data = json.loads(p.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{p} is not a surrogate frontier file: not valid JSON ({exc}); "
-                         f"rerun python -m analyses.surrogate_depth to write it") from None
+                         f"rerun python -m neurocomp_analyses.surrogate_depth to write it"
+                         ) from None
     if not isinstance(data, dict) or "rows" not in data or "accuracy_bar_auc" not in data:
         raise ValueError(f"{p} is not a surrogate frontier file (needs 'rows' and "
                          f"'accuracy_bar_auc')")
@@ -57,9 +58,10 @@ def stale_reason(frontier: dict[str, Any]) -> str | None:
 
     The frontier records the NeuronIO-mini data keys its surrogates were fitted to (a hash of
     the model, the input statistics, the generation spec and the simulating code's version);
-    they are recomputed for today's :data:`models.neuronio.CONDITIONS` and compared.
+    they are recomputed for today's :data:`neurocomp_models.neuronio.CONDITIONS` and compared.
     """
-    from models.neuronio import CONDITIONS
+    from neurocomp_models.neuronio import CONDITIONS
+
     from neurocomp.mapping import GenerationSpec
 
     keys, spec = frontier.get("data_keys"), frontier.get("data_spec")

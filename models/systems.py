@@ -1,10 +1,10 @@
 """Named multi-GPU systems, from the post's 2014 cluster to an H100 cluster on NDR InfiniBand.
 
-Each number is marked as in ``models.hardware``: **[S]** read in a stored copy of the source
-named beside it; **[R]** recalled and *not re-checked*; **[C]** computed from [S]/[R]
+Each number is marked as in ``neurocomp_models.hardware``: **[S]** read in a stored copy of the
+source named beside it; **[R]** recalled and *not re-checked*; **[C]** computed from [S]/[R]
 numbers (the arithmetic is beside it); **[A]** an assumption of this module where the
 source is silent (the post never lists its node layout, for example). GPU, PCIe, NVLink and
-InfiniBand numbers come from the cited catalogue (``models.hardware``). Every system's
+InfiniBand numbers come from the cited catalogue (``neurocomp_models.hardware``). Every system's
 notes list its own numbers with their status.
 
 GPUs compute at the dense peak of the dtype named below times 0.52, the model-FLOP
@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.hardware import DEVICE_EFFICIENCY_MEGATRON_2021, gpu, interconnect
+from neurocomp_models.hardware import DEVICE_EFFICIENCY_MEGATRON_2021, gpu, interconnect
+
 from neurocomp.accounting.hardware import Catalogue, Device, Gpu, Interconnect
 from neurocomp.accounting.network import AlphaBeta, HierarchicalNetwork, derate
 from neurocomp.accounting.systems import Fabric, HostStaging, Node, NvLink, System
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 SEED_D = ("Dettmers (2014), How To Build and Use a Multi GPU System for Deep Learning, "
-          "timdettmers.com/2014/09/21/, via project reference notes seed_conv_parallel.md (d)")
+          "timdettmers.com/2014/09/21/, via docs/references.md#seed-conv-parallel-d")
 DGX1_WP = ("NVIDIA DGX-1 with Tesla V100 System Architecture white paper, as quoted at "
            "https://leslivresblancs.fr/livre/informatique-et-logiciels/intelligence-"
            "artificielle/nvidia-dgx-1-tesla-v100-system and https://www.iitr.ac.in/dgx")
@@ -269,7 +270,7 @@ class ReferenceNode:
     key : str
         Short key (``"v100"``).
     gpu : Gpu
-        The catalogue GPU (``models.hardware``): peak, TDP, launch price.
+        The catalogue GPU (``neurocomp_models.hardware``): peak, TDP, launch price.
     dtype : str
         Number format the GPU computes in (a key of ``Gpu.peak``).
     intra : Interconnect
@@ -324,7 +325,8 @@ REFERENCE_NODES: tuple[ReferenceNode, ...] = (
     ReferenceNode(key="titan_x", gpu=gpu("GTX Titan X"), dtype="fp32",
                   intra=interconnect("PCIe 3.0 x16"), ranks_per_node=4,
                   nic=interconnect("InfiniBand QDR"), gpus_per_nic=4,
-                  note="the post's cluster: 40 Gbit/s InfiniBand (seed d.2) [S]; 4 GPUs "
+                  note="the post's cluster: 40 Gbit/s InfiniBand "
+                       "(docs/references.md#seed-conv-parallel-d-2) [S]; 4 GPUs "
                        "sharing one NIC is this analysis's assumption"),
     ReferenceNode.of_system("v100", DGX1_V100, note="DGX-1: 8 V100, 4 EDR NICs [R]"),
     ReferenceNode.of_system("a100", DGX_A100, note="DGX A100: 8 A100, 8 HDR NICs [R]"),

@@ -2,7 +2,7 @@
 
 AlexNet's layer costs are written by hand from the paper (:data:`ALEXNET_2012_LAYERS`, the
 one-tower view the parallel models have used since the accounting-II issue). The others
-are counted by :func:`neurocomp.accounting.count` on the nets of ``models.convnets``
+are counted by :func:`neurocomp.accounting.count` on the nets of ``neurocomp_models.convnets``
 (one sample, forward and backward, so backward FLOPs are the measured ones), at the input
 size each was trained on; counting takes seconds, so it happens on first use and is cached.
 
@@ -68,8 +68,8 @@ def counted_layers(name: str) -> tuple[LayerCost, ...]:
     """Layer costs of ``"cifar-net"``, ``"resnet18"``, ``"tcn-3x64x100"`` or
     ``"tcn-7x256x120"``, counted once per process."""
     import torch
+    from neurocomp_models import convnets
 
-    from models import convnets
     from neurocomp.accounting import count
 
     builders = {

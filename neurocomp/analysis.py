@@ -1,15 +1,15 @@
 """The analysis registry.
 
 An analysis is a named function ``run(*, quick: bool, seed: int) -> Result`` together with
-the one-line claim its figure supports. Analyses live outside the library (the ``analyses``
-package, or any user package) and register through the entry-point group
+the one-line claim its figure supports. Analyses live outside the library (the
+``neurocomp_analyses`` package, or any user package) and register through the entry-point group
 ``neurocomp.analyses``::
 
     [project.entry-points."neurocomp.analyses"]
     my-analysis = "my_package.my_module:ANALYSIS"
 
 where ``ANALYSIS`` is an :class:`Analysis`. The library discovers them at run time and never
-imports the ``analyses`` package itself.
+imports the ``neurocomp_analyses`` package itself.
 """
 
 from __future__ import annotations

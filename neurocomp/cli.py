@@ -12,7 +12,8 @@
 ``plan system`` finds named systems and models through the entry-point groups
 ``neurocomp.systems`` and ``neurocomp.workloads`` (see
 :mod:`neurocomp.accounting.parallel.registry`), as ``run`` finds analyses, so the library never
-imports ``models``; a system file follows :mod:`neurocomp.accounting.systems.system_files`.
+imports ``neurocomp_models``; a system file follows
+:mod:`neurocomp.accounting.systems.system_files`.
 
 ``run`` checks its arguments (``--seed``, ``--jobs``, ``--out``, the names) and every path it
 would write before any analysis is loaded, and exits with 2 and one ``error:`` line when one

@@ -6,10 +6,10 @@
                     [--input-shape ...] [--dtype float32] [--no-backward] [--eval]
                     [--depth N] [--per-sample] [--real] [--strict]
 
-``MODEL`` is a short name tried as ``models.convnets:<name>`` (``resnet18``, ``resnet50``,
+``MODEL`` is a short name tried as ``neurocomp_models.convnets:<name>`` (``resnet18``, ``resnet50``,
 ``alexnet_2012``, …), or ``package.module:callable``: a callable (an ``nn.Module`` class or
 factory) called without arguments that returns an ``nn.Module``. Either is imported by
-``importlib`` when the command runs — the library itself never imports ``models``. The
+``importlib`` when the command runs — the library itself never imports ``neurocomp_models``. The
 model is counted by :func:`neurocomp.accounting.count` (forward and backward, in training
 mode, on the ``meta`` device: nothing is computed; ``--real`` runs real tensors) and its
 per-module table printed (:meth:`~neurocomp.accounting.counting.CountReport.summary`).
@@ -29,7 +29,7 @@ from typing import Any
 __all__ = ["add_count_parser", "run_count"]
 
 #: Where short model names are looked up, in order (imported at run time only).
-MODEL_PACKAGES = ("models.convnets", "models.modern_nets")
+MODEL_PACKAGES = ("neurocomp_models.convnets", "neurocomp_models.modern_nets")
 
 
 def _short_name_home(name: str) -> tuple[str, str]:

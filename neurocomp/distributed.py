@@ -12,7 +12,7 @@ file that is nevertheless unusable — empty or truncated (a full disk, a copy c
 or holding another run's data — is reported once, deleted and recomputed.
 
 Functions must be importable by the workers (defined at module level in an installed
-package, e.g. ``analyses`` or ``neurocomp``), and each Brian2 simulation builds in its own
+package, e.g. ``neurocomp_analyses`` or ``neurocomp``), and each Brian2 simulation builds in its own
 per-process directory (see :mod:`neurocomp.biophysics.build_cache`).
 """
 

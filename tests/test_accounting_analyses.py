@@ -11,9 +11,8 @@ import re
 
 import numpy as np
 import pytest
-
-from analyses import brain_estimates, estimate_sensitivity
-from models.brain_estimates import ALL_ESTIMATES
+from neurocomp_analyses import brain_estimates, estimate_sensitivity
+from neurocomp_models.brain_estimates import ALL_ESTIMATES
 
 
 @pytest.fixture(scope="module")

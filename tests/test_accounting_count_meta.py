@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from neurocomp_analyses.flop_count_check import ConvZoo
+from neurocomp_models.convnets import cifar_net, resnet18
+from neurocomp_models.dettmers_neurons import AMPA, granule_cell, purkinje_cell
+from neurocomp_models.modern_nets import resnet50
 from torch import nn
 
-from analyses.flop_count_check import ConvZoo
-from models.convnets import cifar_net, resnet18
-from models.dettmers_neurons import AMPA, granule_cell, purkinje_cell
-from models.modern_nets import resnet50
 from neurocomp.accounting import count
 from neurocomp.accounting.counting import (
     MetaFallbackWarning,
@@ -220,7 +220,7 @@ def _cli(capsys, *args: str) -> tuple[int, str, str]:
 
 
 def test_cli_count_prints_the_summary(capsys):
-    code, out, _ = _cli(capsys, "count", "models.convnets:cifar_net",
+    code, out, _ = _cli(capsys, "count", "neurocomp_models.convnets:cifar_net",
                         "--input-shape", "2,3,32,32", "--depth", "1")
     assert code == 0
     assert "CifarNet18pct" in out and "features" in out and "(2, 10)" in out
@@ -233,7 +233,7 @@ def test_cli_count_bad_arguments_are_one_clear_error(capsys):
     code, _, err = _cli(capsys, "count", "cifar_net", "--input-shape", "0,3,32,32")
     assert code == 2 and "the batch size (first number) must be an integer >= 1; got 0" in err
     code, _, err = _cli(capsys, "count", "no_such_net", "--input-shape", "1,3,32,32")
-    assert code == 2 and "'models.convnets' has no 'no_such_net'" in err
+    assert code == 2 and "'neurocomp_models.convnets' has no 'no_such_net'" in err
     code, _, err = _cli(capsys, "count", "cifar_net", "--input-shape", "2,3,64,64")
     assert code == 2 and "module 'classifier' (Linear)" in err and "(2, 3, 64, 64)" in err
     code, _, err = _cli(capsys, "count", "resnet18", "--input-shape", "1,3,32,32")

@@ -17,12 +17,12 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from neurocomp_analyses.flop_count_check import ConvZoo
+from neurocomp_models.convnets import alexnet_2012, cifar_net, resnet18
+from neurocomp_models.dettmers_neurons import AMPA, granule_cell, purkinje_cell
+from neurocomp_models.workloads import ALEXNET_2012_LAYERS
 from torch import nn
 
-from analyses.flop_count_check import ConvZoo
-from models.convnets import alexnet_2012, cifar_net, resnet18
-from models.dettmers_neurons import AMPA, granule_cell, purkinje_cell
-from models.workloads import ALEXNET_2012_LAYERS
 from neurocomp.accounting import count
 from neurocomp.accounting.counting import (
     UncountedOpWarning,
@@ -185,7 +185,7 @@ def test_conv_flop_formulas_by_hand():
     # AlexNet conv1: 55·55 outputs × 96 maps × 3·11·11 taps = 105.4 M MACs → 210.8 MFLOP
     assert conv_flop(batch=1, in_channels=3, out_channels=96, kernel_size=11,
                      input_size=(227, 227), stride=4) == 2 * 55 * 55 * 96 * 3 * 121
-    # anchors_accounting.md §1.4: 3×3, 64→64 at 56×56, N = 32: 7.40 GFLOP
+    # docs/references.md#anchors-accounting-1-4: 3×3, 64→64 at 56×56, N = 32: 7.40 GFLOP
     f = conv_flop(batch=32, in_channels=64, out_channels=64, kernel_size=3,
                   input_size=(56, 56), padding=1)
     assert f == 2 * 32 * 56 * 56 * 64 * 64 * 9
@@ -340,7 +340,7 @@ def test_roofline_of_a_layer_by_hand():
     # 7.40 GFLOP over 51.5 MB on an A100 (312 TFLOP/s bf16, 2.039 TB/s): memory-bound
     assert ridge_point_flop_per_byte(peak_flop_per_s=312e12,
                                      memory_bandwidth_bytes_per_s=2.039e12) == pytest.approx(
-        153.0, abs=0.1)  # anchors_accounting.md §2.1: 153 FLOP/B
+        153.0, abs=0.1)  # docs/references.md#anchors-accounting-2-1: 153 FLOP/B
     t = roofline_time_s(7.40e9, 51.5e6, peak_flop_per_s=312e12,
                         memory_bandwidth_bytes_per_s=2.039e12)
     assert t == pytest.approx(51.5e6 / 2.039e12)
@@ -463,7 +463,7 @@ def test_temporal_filters_match_their_closed_forms(steps):
 def test_flop_count_check_analysis_runs_and_saves(tmp_path):
     import json
 
-    from analyses import flop_count_check
+    from neurocomp_analyses import flop_count_check
 
     result = flop_count_check.run(quick=True, seed=0,
                                   cases=["conv2d_depthwise", "linear", "max_pool2d"])

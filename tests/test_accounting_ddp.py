@@ -1,8 +1,8 @@
 """The α–β fit, DDP's communication predicted from it, and the check on a real engine.
 
 Theory: the ring all-reduce :math:`T = 2(p-1)\\alpha + 2(p-1)/p\\,n\\beta` (Thakur et al.
-2005; ``anchors_accounting.md`` §3.2) must give back α and β from noise-free times exactly,
-and nccl-tests' bus bandwidth (§3.3) must equal 1/β for large messages. The 2-process gloo
+2005; ``docs/references.md#anchors-accounting-3-2``) must give back α and β from noise-free times
+exactly, and nccl-tests' bus bandwidth (§3.3) must equal 1/β for large messages. The 2-process gloo
 check (``distributed``) runs in seconds; only the structure of its numbers is asserted
 (finite, positive, the buckets adding up to the gradients), never their values.
 """
@@ -142,7 +142,7 @@ def test_predict_ddp_step_errors():
 
 
 def test_bad_engine_settings_are_named():
-    from models.convnets import cifar_net
+    from neurocomp_models.convnets import cifar_net
 
     with pytest.raises(ValueError, match=r"world_size must be an integer in \[2, inf\]; got 1"):
         run_ddp_check(DDPCheckConfig(build=cifar_net, sample_shape=(3, 32, 32), n_classes=10),
@@ -176,7 +176,7 @@ def synthetic_machine() -> MachineBenchmark:
 
 
 def test_ddp_validation_analysis_on_recorded_numbers(tmp_path):
-    from analyses.ddp_validation import analyse, cifar_net_10
+    from neurocomp_analyses.ddp_validation import analyse, cifar_net_10
 
     config = DDPCheckConfig(build=cifar_net_10, sample_shape=(3, 32, 32), n_classes=10,
                             batch_per_rank=4, steps=3, warmup_steps=1, repeats=3,
@@ -226,7 +226,7 @@ def test_ddp_validation_analysis_on_recorded_numbers(tmp_path):
 
 @pytest.mark.distributed
 def test_two_gloo_processes_measure_sweep_and_ddp_steps():
-    from analyses.ddp_validation import cifar_net_10
+    from neurocomp_analyses.ddp_validation import cifar_net_10
 
     config = DDPCheckConfig(build=cifar_net_10, sample_shape=(3, 32, 32), n_classes=10,
                             batch_per_rank=4, steps=2, warmup_steps=1, repeats=2,
@@ -256,7 +256,7 @@ def test_two_gloo_processes_measure_sweep_and_ddp_steps():
 @pytest.mark.slow
 @pytest.mark.distributed
 def test_ddp_validation_quick_run_and_figure(tmp_path):
-    from analyses import ddp_validation
+    from neurocomp_analyses import ddp_validation
 
     r = ddp_validation.run(quick=True, seed=0)
     r.save(tmp_path / "ddp-validation")

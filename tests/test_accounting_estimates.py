@@ -1,8 +1,8 @@
 """Brain-compute estimates: published values rebuilt from their cited inputs, the FLOP
 convention, Monte-Carlo, tornado and the errors bad inputs raise.
 
-Published values and their status come from ../shared/reference/seed_brain_vs_dl.md (the post)
-and anchors_neuro.md §1 (the rest); each assert says where its number comes from.
+Published values and their status come from docs/references.md#seed-brain-vs-dl (the post)
+and docs/references.md#anchors-neuro-1 (the rest); each assert says where its number comes from.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import math
 
 import numpy as np
 import pytest
-
-from models.brain_estimates import (
+from neurocomp_models.brain_estimates import (
     AI_IMPACTS_2015,
     ALL_ESTIMATES,
     AZEVEDO_2009_REGIONS,
@@ -30,6 +29,7 @@ from models.brain_estimates import (
     SANDBERG_BOSTROM_2008_LEVELS,
     parameter_set,
 )
+
 from neurocomp.accounting import (
     FLOP_CONVENTION,
     FLOP_PER_MAC,
@@ -94,8 +94,9 @@ def test_convention_rejects_negative_counts(func, name):
 # -- Dettmers (2015) --------------------------------------------------------------------------
 
 def test_dettmers_probe_reproduces_1e21_and_states_the_remainder():
-    # seed §2.4 "arithmetic probe": Purkinje 2·(1e5·5)·(10·1000·5)·1e8·200 = 1.0e21 exactly,
-    # granule 2·(15·5)·(3·4·5)·5e10·200 = 9e16; published 1.075e21 (seed §2.4)
+    # docs/references.md#seed-brain-vs-dl-2-4 "arithmetic probe": Purkinje
+    # 2·(1e5·5)·(10·1000·5)·1e8·200 = 1.0e21 exactly, granule 2·(15·5)·(3·4·5)·5e10·200 = 9e16;
+    # published 1.075e21 (docs/references.md#seed-brain-vs-dl-2-4)
     d = dettmers_decomposition(DETTMERS_2015)
     assert d.purkinje_flop_per_s == pytest.approx(2 * (1e5 * 5) * (10 * 1000 * 5) * 1e8 * 200,
                                                   rel=ROUND_OFF)
@@ -115,7 +116,8 @@ def test_dettmers_probe_reproduces_1e21_and_states_the_remainder():
 
 
 def test_dettmers_formula_is_recomputed_from_its_factors():
-    # the post's sensitivity: 75,000 Purkinje inputs instead of 100,000 (seed §2.3 item 7)
+    # the post's sensitivity: 75,000 Purkinje inputs instead of 100,000
+    # (docs/references.md#seed-brain-vs-dl-2-3 (item 7))
     p = dataclasses.replace(DETTMERS_2015, purkinje_inputs=fixed(75_000.0))
     assert p.flop_per_s == pytest.approx(0.75e21 + 9e16, rel=ROUND_OFF)
     # T enters squared: T = 6 instead of 5 multiplies both terms by 36/25
@@ -134,7 +136,8 @@ def test_dettmers_pure_function_takes_arrays():
 
 
 def test_time_steps_from_latency_reproduces_the_post():
-    # seed §4 item 3: 20, 65, 80, 200 ms at 30 frames/s -> 0.6, 1.95, 2.4, 6 steps
+    # docs/references.md#seed-brain-vs-dl-4 (item 3): 20, 65, 80, 200 ms at 30 frames/s -> 0.6,
+    # 1.95, 2.4, 6 steps
     np.testing.assert_allclose(time_steps_from_latency(np.array([20, 65, 80, 200]), 30),
                                [0.6, 1.95, 2.4, 6.0], rtol=ROUND_OFF)
     assert DETTMERS_2015.time_steps.low == pytest.approx(2.4, rel=ROUND_OFF)
@@ -144,15 +147,17 @@ def test_time_steps_from_latency_reproduces_the_post():
 # -- the other published estimates -----------------------------------------------------------
 
 def test_kurzweil_1999_reproduces_2e16():
-    # anchors §1.4 [V inputs]: 1e11 neurons × 1e3 connections × 200 calculations/s = 2e16 cps
+    # docs/references.md#anchors-neuro-1-4 [V inputs]: 1e11 neurons × 1e3 connections × 200
+    # calculations/s = 2e16 cps
     est = estimate(KURZWEIL_1999)
     assert est.flop_per_s == pytest.approx(2e16, rel=ROUND_OFF)
     assert est.published_rel_error == pytest.approx(0.0, abs=ROUND_OFF)
 
 
 def test_kurzweil_style_with_the_posts_numbers():
-    # seed §2.1–2.2: 86e9 neurons, ¾ cerebellar at 25,000 synapses, ¼ cerebral at 5,000–15,000
-    # (central 10,000), × 200 Hz: 86e9·(0.75·25e3 + 0.25·1e4)·200 = 3.655e17 (no published total)
+    # docs/references.md#seed-brain-vs-dl-2-1, #seed-brain-vs-dl-2-2: 86e9 neurons, ¾ cerebellar at
+    # 25,000 synapses, ¼ cerebral at 5,000–15,000 (central 10,000), × 200 Hz: 86e9·(0.75·25e3 +
+    # 0.25·1e4)·200 = 3.655e17 (no published total)
     assert KURZWEIL_STYLE_2015.flop_per_s == pytest.approx(3.655e17, rel=ROUND_OFF)
     low, high = input_range(KURZWEIL_STYLE_2015)
     assert low == pytest.approx(78e9 * (0.75 * 25e3 + 0.25 * 5e3) * 50, rel=ROUND_OFF)
@@ -160,13 +165,15 @@ def test_kurzweil_style_with_the_posts_numbers():
 
 
 def test_moravec_reproduces_1e14():
-    # anchors §1.3 [V]: 1e6 detections × 100 instructions × 10 Hz = 1,000 MIPS; × 1e5 = 1e8 MIPS
+    # docs/references.md#anchors-neuro-1-3 [V]: 1e6 detections × 100 instructions × 10 Hz = 1,000
+    # MIPS; × 1e5 = 1e8 MIPS
     assert MORAVEC_1998.flop_per_s == pytest.approx(1e14, rel=ROUND_OFF)
     assert estimate(MORAVEC_1998).published_rel_error == pytest.approx(0.0, abs=ROUND_OFF)
 
 
 def test_carlsmith_range_reproduced_from_its_inputs():
-    # anchors §1.1: 1e14·0.1·1 = 1e13 and 1e15·1·100 = 1e17 [C], the verified range [V]
+    # docs/references.md#anchors-neuro-1-1: 1e14·0.1·1 = 1e13 and 1e15·1·100 = 1e17 [C], the
+    # verified range [V]
     low, high = input_range(CARLSMITH_2020)
     assert (low, high) == (pytest.approx(1e13, rel=ROUND_OFF), pytest.approx(1e17, rel=ROUND_OFF))
     assert low == pytest.approx(CARLSMITH_2020.published.low_flop_per_s, rel=ROUND_OFF)
@@ -176,7 +183,8 @@ def test_carlsmith_range_reproduced_from_its_inputs():
 
 
 def test_ai_impacts_teps_range_reproduced():
-    # anchors §1.5 [V]: 0.18–6.4e14 TEPS = (1.8–3.2e14 synapses) × (0.1–2 Hz) [S]
+    # docs/references.md#anchors-neuro-1-5 [V]: 0.18–6.4e14 TEPS = (1.8–3.2e14 synapses) × (0.1–2
+    # Hz) [S]
     low, high = input_range(AI_IMPACTS_2015)
     assert low == pytest.approx(0.18e14, rel=ROUND_OFF)
     assert high == pytest.approx(6.4e14, rel=ROUND_OFF)
@@ -184,7 +192,8 @@ def test_ai_impacts_teps_range_reproduced():
 
 
 def test_sandberg_bostrom_level_4_reproduced():
-    # anchors §1.2: 1e15 synapses × 1 FLOP × 1e3 updates/s = 1e18 [R], Table 9 level 4 [S]
+    # docs/references.md#anchors-neuro-1-2: 1e15 synapses × 1 FLOP × 1e3 updates/s = 1e18 [R],
+    # Table 9 level 4 [S]
     assert SANDBERG_BOSTROM_2008.flop_per_s == pytest.approx(1e18, rel=ROUND_OFF)
     assert SANDBERG_BOSTROM_2008_LEVELS[4][1].value == SANDBERG_BOSTROM_2008.published.flop_per_s
     assert [lv for lv in SANDBERG_BOSTROM_2008_LEVELS] == list(range(3, 11))
@@ -240,7 +249,7 @@ def test_bottom_up_with_cited_counts():
                   flop_per_s_per_neuron={"granule": 2.0, "purkinje": 1000.0},
                   cost_source="unit test")
     assert p.flop_per_s == pytest.approx(5e10 * 2 + 1e8 * 1000, rel=ROUND_OFF)
-    # anchors §1.6 [C]: 1.2–2.1e10 FLOP/s per neuron × 86.1e9 neurons ≈ 1e21
+    # docs/references.md#anchors-neuro-1-6 [C]: 1.2–2.1e10 FLOP/s per neuron × 86.1e9 neurons ≈ 1e21
     assert BOTTOM_UP_TCN_BENIAGUEV_2021.flop_per_s == pytest.approx(
         86.1e9 * math.sqrt(1.2e10 * 2.1e10), rel=ROUND_OFF)
     assert AZEVEDO_2009_WHOLE_BRAIN[0].count.value == 86.1e9

@@ -1,7 +1,8 @@
 """The forecast: the post's dates from its inputs, trends, GPUs needed, power and cost; and the
 forecast and gpus-to-brain analyses in quick mode.
 
-The post's numbers are in ../shared/reference/seed_brain_vs_dl.md §2.4 and §3.3–3.5.
+The post's numbers are in docs/references.md#seed-brain-vs-dl-2-4, #seed-brain-vs-dl-3-3,
+#seed-brain-vs-dl-3-4, #seed-brain-vs-dl-3-5.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import re
 
 import numpy as np
 import pytest
+from neurocomp_analyses import forecast, gpus_to_brain
+from neurocomp_models import hardware as hw
 
-from analyses import forecast, gpus_to_brain
-from models import hardware as hw
 from neurocomp.accounting.forecast import (
     annualized_usd_per_year,
     doublings_needed,
@@ -29,7 +30,8 @@ from neurocomp.accounting.forecast import (
 )
 
 ROUND_OFF = 1e-12  # a few float operations
-START, TARGET = 0.58e15, 1.075e21  # Tianhe-2 on HPCG, Dettmers' estimate (seed §2.4)
+# Tianhe-2 on HPCG, Dettmers' estimate (docs/references.md#seed-brain-vs-dl-2-4)
+START, TARGET = 0.58e15, 1.075e21
 
 
 def post(period, rounding="none", **changes):
@@ -43,7 +45,8 @@ def post(period, rounding="none", **changes):
 def test_post_doublings_and_dates_from_its_inputs():
     d = doublings_needed(TARGET, START)
     assert d == pytest.approx(math.log2(1.075e21 / 0.58e15), rel=ROUND_OFF)
-    assert d == pytest.approx(20.82, abs=5e-3)  # seed §2.4: ratio ≈ 1.85e6 ≈ 2^20.8
+    # docs/references.md#seed-brain-vs-dl-2-4: ratio ≈ 1.85e6 ≈ 2^20.8
+    assert d == pytest.approx(20.82, abs=5e-3)
     assert round(d) == 21  # "21 doubling periods"
     # the post multiplies the rounded 21 doublings: 2015 + 37.8 = 2052.8 → 2053; 2015 + 63
     assert post(1.8, "nearest") == pytest.approx(2052.8, rel=ROUND_OFF)
@@ -129,8 +132,9 @@ def test_gpus_needed_with_constant_and_falling_efficiency():
 
 
 def test_post_power_bill_and_the_price_it_implies():
-    # seed §3.3: 24 MW ≈ $23M per year; the implied price is $0.1094/kWh and $63k a day,
-    # the low end of the post's "$65k–100k per day" (the seed notes the same)
+    # docs/references.md#seed-brain-vs-dl-3-3: 24 MW ≈ $23M per year; the implied price is
+    # $0.1094/kWh and $63k a day, the low end of the post's "$65k–100k per day" (the
+    # docs/references.md#seed-brain-vs-dl-3-3 notes the same)
     price = implied_usd_per_kwh(24e6, 23e6)
     assert price == pytest.approx(0.10940, abs=1e-5)
     assert electricity_usd_per_year(24e6, usd_per_kwh=price) == pytest.approx(23e6,
@@ -142,7 +146,8 @@ def test_post_power_bill_and_the_price_it_implies():
 
 
 def test_fab_cost_grows_as_in_the_post():
-    # seed §3.4: $9bn in 2015, +7–10 % a year; 7 % doubles it every 10.24 years
+    # docs/references.md#seed-brain-vs-dl-3-4: $9bn in 2015, +7–10 % a year; 7 % doubles it every
+    # 10.24 years
     assert fab_cost_usd(2015, base_usd=9e9, base_year=2015, growth_per_year=0.07) == 9e9
     assert fab_cost_usd(2015 + math.log(2) / math.log(1.07), base_usd=9e9, base_year=2015,
                         growth_per_year=0.07) == pytest.approx(18e9, rel=1e-12)

@@ -22,7 +22,9 @@ from torch import nn
 
 from neurocomp.accounting import count
 from neurocomp.accounting.counting import formulas as F
+from neurocomp.accounting.scalar_ops import ScalarOpCosts
 from neurocomp.accounting.truth import ground_truth_table
+from neurocomp.accounting.truth.layers import avg_pool, max_pool
 from neurocomp.accounting.truth.loops import (
     ConvGeometry,
     OpCounts,
@@ -31,7 +33,6 @@ from neurocomp.accounting.truth.loops import (
     conv_weight_grad,
     matmul,
 )
-from neurocomp.accounting.truth.layers import avg_pool, max_pool
 from neurocomp.accounting.truth.rnn import (
     RecurrentWeights,
     gru_layer_forward,
@@ -39,7 +40,6 @@ from neurocomp.accounting.truth.rnn import (
     rnn_tanh_layer_forward,
 )
 from neurocomp.accounting.truth.zoo import GroundTruthError, agree
-from neurocomp.accounting.scalar_ops import ScalarOpCosts
 
 HEAVY = ScalarOpCosts(division_flop=4.0, sqrt_flop=4.0, transcendental_flop=20.0,
                       comparison_flop=2.0)

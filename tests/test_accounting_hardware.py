@@ -1,7 +1,8 @@
 """The hardware catalogue: every number cited, reference values reproduced, lookup and errors.
 
-Reference values come from ../shared/reference/anchors_accounting.md §2.1 and §3.6 (ridge
-points, link rates, TOP500 machines) and seed_conv_parallel.md (d.2); each assert says which.
+Reference values come from docs/references.md#anchors-accounting-2-1, #anchors-accounting-3-6 (ridge
+points, link rates, TOP500 machines) and docs/references.md#seed-conv-parallel-d-2; each assert
+says which.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import math
 
 import numpy as np
 import pytest
+from neurocomp_models import hardware as hw
 
-from models import hardware as hw
 from neurocomp.accounting.hardware import (
     Catalogue,
     Device,
@@ -78,7 +79,8 @@ def test_the_issue_lists_every_gpu_interconnect_family_and_machine():
 # -- reference values ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name,dtype,ridge", [
-    # anchors §2.1, ridge points (peak / HBM bandwidth) printed to 3 significant digits
+    # docs/references.md#anchors-accounting-2-1, ridge points (peak / HBM bandwidth) printed to 3
+    # significant digits
     ("A100 SXM4 80GB", "bf16_tensor", 153), ("H100", "bf16_tensor", 295),
     ("H200", "bf16_tensor", 206), ("K40", "fp32", 14.9), ("GTX Titan", "fp32", 15.6),
     ("GTX 980", "fp32", 20.6), ("Titan X", "fp32", 18.3)])
@@ -88,21 +90,25 @@ def test_ridge_points_match_the_reference_notes(name, dtype, ridge):
 
 
 def test_dense_not_sparse_tensor_peaks():
-    # anchors §3.6: vendor pages often quote the sparse 1979 BF16 as if dense; dense is 989.4
+    # docs/references.md#anchors-accounting-3-6: vendor pages often quote the sparse 1979 BF16 as
+    # if dense; dense is 989.4
     h100 = hw.gpu("H100")
     assert h100.peak("bf16_tensor") == 989.4e12
     assert h100.peak("fp8_tensor") == pytest.approx(2 * h100.peak("bf16_tensor"), rel=1e-3)
-    assert hw.gpu("H200").peak_flop_per_s == h100.peak_flop_per_s  # same compute (anchors)
+    # same compute ((docs/references.md#anchors-accounting-3-6)
+    assert hw.gpu("H200").peak_flop_per_s == h100.peak_flop_per_s
     assert hw.gpu("B200").peak("bf16_tensor") == 2250e12  # dense; 4500 sparse
 
 
 def test_links_in_bytes_per_direction():
-    # PCIe 3.0 x16 = 15.75 GB/s; the post's ~4 GB/s NIC is 3.9× slower (seed d.2: ratio ≈ 3.9)
+    # PCIe 3.0 x16 = 15.75 GB/s; the post's ~4 GB/s NIC is 3.9× slower
+    # (docs/references.md#seed-conv-parallel-d-2: ratio ≈ 3.9)
     pcie3, qdr = hw.interconnect("PCIe 3.0 x16"), hw.interconnect("QDR")
     assert pcie3.bandwidth_bytes_per_s == 15.75e9
     assert pcie3.bandwidth_bytes_per_s / qdr.bandwidth_bytes_per_s == pytest.approx(3.94,
                                                                                    abs=5e-3)
-    # IB 4x port: HDR 200 Gbit/s = 25 GB/s, NDR 50, XDR 100 (anchors §3.6); Ethernet = Gb / 8
+    # IB 4x port: HDR 200 Gbit/s = 25 GB/s, NDR 50, XDR 100
+    # (docs/references.md#anchors-accounting-3-6); Ethernet = Gb / 8
     assert hw.interconnect("HDR").bandwidth_bytes_per_s == bytes_per_s_from_gbit_per_s(200)
     assert hw.interconnect("XDR").bandwidth_bytes_per_s == 100e9
     assert hw.interconnect("100GbE").bandwidth_bytes_per_s == 12.5e9
@@ -115,12 +121,14 @@ def test_links_in_bytes_per_direction():
 
 def test_supercomputer_ratios_match_the_reference_notes():
     t2 = hw.supercomputer("Tianhe-2")
-    # anchors §3.6: Tianhe-2 ≈ 1.9 GF/W (33.86 PF / 17.8 MW = 1.902), Titan 2.14 GF/W
+    # docs/references.md#anchors-accounting-3-6: Tianhe-2 ≈ 1.9 GF/W (33.86 PF / 17.8 MW = 1.902),
+    # Titan 2.14 GF/W
     assert t2.flop_per_joule / 1e9 == pytest.approx(1.90, abs=5e-3)
     # Titan's 8.2 MW has two digits (±0.6 %), so 17.59 PF / 8.2 MW = 2.145 agrees to 1 %
     assert hw.supercomputer("Titan").flop_per_joule / 1e9 == pytest.approx(2.14, rel=1e-2)
     assert t2.hpl_efficiency == pytest.approx(33.86 / 54.9, rel=ROUND_OFF)
-    assert t2.hpcg.value == 0.58e15  # the post's starting point (seed §2.4)
+    # the post's starting point (docs/references.md#seed-brain-vs-dl-2-4)
+    assert t2.hpcg.value == 0.58e15
     # Fugaku's Rpeak is derived from its published 80.87 % HPL efficiency (rounded to 513.8)
     assert hw.supercomputer("Fugaku").hpl_efficiency == pytest.approx(0.8087, abs=1e-4)
 
@@ -135,12 +143,13 @@ def test_number_one_histories_are_ordered_and_never_fall():
         assert (np.diff(perf) >= 0).all()
     top = hw.TOP500_NUMBER_ONE
     assert top[0].edition == "1993-06" and top[0].flop_per_s == 59.7e9   # CM-5 [R]
-    assert top[-1].system == "El Capitan" and top[-1].flop_per_s == 1.742e18  # anchors §3.6
+    # docs/references.md#anchors-accounting-3-6
+    assert top[-1].system == "El Capitan" and top[-1].flop_per_s == 1.742e18
     assert len(top) == 2 * (2025 - 1993) + 1  # every June and November list
 
 
 def test_post_numbers_and_derived_price():
-    # seed §3.3: 24 MW for ~$23M a year → $0.1094/kWh (365-day year)
+    # docs/references.md#seed-brain-vs-dl-3-3: 24 MW for ~$23M a year → $0.1094/kWh (365-day year)
     price = hw.ELECTRICITY_USD_PER_KWH_IMPLIED_BY_POST.value
     assert price == pytest.approx(23e6 / (24e3 * 8760), rel=ROUND_OFF)
     assert "[C]" in hw.ELECTRICITY_USD_PER_KWH_IMPLIED_BY_POST.note

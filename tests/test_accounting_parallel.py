@@ -2,7 +2,8 @@
 the parallel step-time model.
 
 Closed forms: ring all-reduce 2(p−1)/p·n/B + 2(p−1)α and nccl-tests' bus-bandwidth factors
-(anchors_accounting.md §3.2–3.3); the post's split products (seed_conv_parallel.md c.2).
+(anchors_accounting.md §3.2–3.3); the post's split products
+(docs/references.md#anchors-accounting-3-2, #anchors-accounting-3-3).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import math
 
 import pytest
 import torch
+from neurocomp_models import hardware as hw
+from neurocomp_models.workloads import ALEXNET_2012_LAYERS
 
-from models import hardware as hw
-from models.workloads import ALEXNET_2012_LAYERS
 from neurocomp.accounting import LayerCost, step_time
 from neurocomp.accounting.ddp import (
     DDP_BUCKET_CAP_BYTES,
@@ -83,8 +84,9 @@ def test_post_example_128x1000_by_1000x500_on_two_gpus():
     full = x @ w
     rows = split_linear_forward(x, w, n_parts=2, split="row")
     cols = split_linear_forward(x, w, n_parts=2, split="column")
-    # seed c.2: by rows each GPU does 128×500 · 500×500 = 128×500 and the two are added;
-    # by columns each does 128×1000 · 1000×250 = 128×250 and the two are stacked
+    # docs/references.md#seed-conv-parallel-c-2: by rows each GPU does 128×500 · 500×500 = 128×500
+    # and the two are added; by columns each does 128×1000 · 1000×250 = 128×250 and the two are
+    # stacked
     assert [tuple(p.shape) for p in rows.partials] == [(128, 500), (128, 500)]
     assert rows.combine == "sum"
     assert [tuple(p.shape) for p in cols.partials] == [(128, 250), (128, 250)]
@@ -96,7 +98,8 @@ def test_post_example_128x1000_by_1000x500_on_two_gpus():
 
 
 def test_1000x1000_on_four_gpus_forward_and_backward():
-    assert shard_shapes(1000, 1000, n_parts=4, split="column") == ((1000, 250),) * 4  # seed c.1
+    # docs/references.md#seed-conv-parallel-c-1
+    assert shard_shapes(1000, 1000, n_parts=4, split="column") == ((1000, 250),) * 4
     assert shard_shapes(1000, 1000, n_parts=4, split="row") == ((250, 1000),) * 4
     x, w, delta = tensors(128, 1000, 1000)
     for split in ("row", "column"):

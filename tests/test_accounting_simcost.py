@@ -13,9 +13,9 @@ import dataclasses
 import numpy as np
 import pytest
 from brian2 import ms
+from neurocomp_models.channels import HAY_CHANNELS
+from neurocomp_models.neurons import ball_and_stick_model, l5_pyramidal
 
-from models.channels import HAY_CHANNELS
-from models.neurons import ball_and_stick_model, l5_pyramidal
 from neurocomp.accounting import simulation_cost
 from neurocomp.accounting.scalar_ops import ScalarOpCosts
 from neurocomp.accounting.simcost import (

@@ -351,7 +351,7 @@ class _MM(nn.Module):
 
 @pytest.mark.slow
 def test_step_time_validation_full_run_meets_the_bars(tmp_path):
-    from analyses import step_time_validation
+    from neurocomp_analyses import step_time_validation
 
     # the full cases (the nets' own input sizes): the quick ones are too small to be priced
     # by rates of generic kernels, so the bars are asserted on the full run only
@@ -367,7 +367,7 @@ def test_step_time_validation_full_run_meets_the_bars(tmp_path):
 
 
 def test_step_time_claim_is_written_from_the_headline():
-    from analyses.step_time_validation import HELD_OUT, NET_LABELS, cases, claim_from
+    from neurocomp_analyses.step_time_validation import HELD_OUT, NET_LABELS, cases, claim_from
 
     h = {"median_rel_error_step_time": 0.084, "held_out_median_rel_error_step_time": 0.21,
          "in_sample_median_rel_error_step_time": 0.05, "cases_count": 24,

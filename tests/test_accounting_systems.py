@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from neurocomp_models.systems import SYSTEMS, system
+from neurocomp_models.workloads import ALEXNET_2012_LAYERS
 
 import neurocomp.accounting.parallel.registry as registry
-from models.systems import SYSTEMS, system
-from models.workloads import ALEXNET_2012_LAYERS
 from neurocomp.accounting import load_system, plan_on_system, step_time
 from neurocomp.accounting.hardware import Device
 from neurocomp.accounting.network import (
@@ -406,9 +406,10 @@ def test_system_file_errors(tmp_path):
 def registered(monkeypatch):
     """The entry points pyproject registers (injected, so the tests hold before it does)."""
     eps = {registry.SYSTEMS_GROUP: (md.EntryPoint(
-               name="neurocomp", value="models.systems:SYSTEMS", group=registry.SYSTEMS_GROUP),),
+               name="neurocomp", value="neurocomp_models.systems:SYSTEMS",
+               group=registry.SYSTEMS_GROUP),),
            registry.WORKLOADS_GROUP: (md.EntryPoint(
-               name="neurocomp", value="models.workloads:WORKLOADS",
+               name="neurocomp", value="neurocomp_models.workloads:WORKLOADS",
                group=registry.WORKLOADS_GROUP),)}
     monkeypatch.setattr(registry, "_entry_points", lambda group: eps[group])
 
@@ -453,7 +454,7 @@ def test_cli_plan_errors(registered, capsys):
 
 @pytest.fixture(scope="module")
 def result():
-    from analyses import multi_gpu_systems
+    from neurocomp_analyses import multi_gpu_systems
 
     return multi_gpu_systems.run(quick=True, seed=0)
 
@@ -463,12 +464,12 @@ def test_analysis_headline(result):
     for key in h:  # the convention of tests/test_analyses.py
         assert re.fullmatch(r"[a-z][A-Za-z0-9_.]{8,}", key), key
     for s in SYSTEMS:  # the speedup at the largest size of every system, below ideal
-        from analyses.multi_gpu_systems import key as skey
+        from neurocomp_analyses.multi_gpu_systems import key as skey
 
         k = f"alexnet_speedup_{skey(s)}_{s.gpus}gpus"
         assert 1 < h[k] <= s.gpus * (1 + ROUND_OFF), k
     # RDMA never hurts; on the 2014 cluster the shared 4 GB/s NIC is the limit either way
-    for k in (k for k in h if "rdma_gain" in k):
+    for k in (k for k in h if "rdma_gain" in k and k.endswith("_factor")):
         assert h[k] >= 1 - ROUND_OFF, k
     assert h["dettmers_2014_network_path_rdma_bytes_per_s"] == pytest.approx(4e9, rel=ROUND_OFF)
     assert h["dettmers_2014_allreduce_inter_node_bytes_per_s_per_gpu"] == pytest.approx(

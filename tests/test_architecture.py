@@ -1,8 +1,9 @@
 """The architecture as checks (issue 14): import contracts and no private name across packages.
 
 * The import-linter contracts of ``pyproject.toml`` (``[tool.importlinter]``): analyses →
-  models → neurocomp, never upwards; the library never imports ``models``, ``analyses`` or
-  ``benchmarks``; benchmarks never import ``analyses``; no analysis imports another; the
+  models → neurocomp, never upwards; the library never imports ``neurocomp_models``,
+  ``neurocomp_analyses`` or
+  ``benchmarks``; benchmarks never import ``neurocomp_analyses``; no analysis imports another; the
   pillars mapping → accounting → (biophysics | layers).
 * No private name (leading underscore) is imported from a module of another package: a
   helper one package needs from another is public in its module.
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Directories of importable code the checks read (tests may look inside on purpose).
 CODE = ("neurocomp", "models", "analyses", "benchmarks")
 #: Private modules imported across packages (none left: `neurocomp.checks` and
-#: `models.neurons.common` became public). Keep it empty.
+#: `neurocomp_models.neurons.common` became public). Keep it empty.
 PRIVATE_MODULE_EXCEPTIONS: set[tuple[str, str]] = set()
 
 
@@ -53,14 +54,21 @@ def test_import_contracts_hold() -> None:
     assert " 0 broken" in proc.stdout, proc.stdout
 
 
+#: Folders whose installed import name differs (setup.py): folder -> import name.
+IMPORT_NAMES = {"models": "neurocomp_models", "analyses": "neurocomp_analyses"}
+FOLDERS = {v: k for k, v in IMPORT_NAMES.items()}
+
+
 def _module_name(root: Path, path: Path) -> str:
     parts = list(path.relative_to(root).with_suffix("").parts)
+    parts[0] = IMPORT_NAMES.get(parts[0], parts[0])
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def _package_of(root: Path, module: str) -> str:
     """The package holding ``module``'s names: itself if it is a package, else its parent."""
-    path = root.joinpath(*module.split("."))
+    parts = module.split(".")
+    path = root.joinpath(FOLDERS.get(parts[0], parts[0]), *parts[1:])
     return module if (path / "__init__.py").is_file() else module.rpartition(".")[0]
 
 
@@ -83,7 +91,8 @@ def private_imports_across_packages(root: Path = ROOT, tops: tuple[str, ...] = C
             importer = here if path.name == "__init__.py" else here.rpartition(".")[0]
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if not (isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
-                        and node.module.split(".")[0] in tops):
+                        and FOLDERS.get(node.module.split(".")[0],
+                                        node.module.split(".")[0]) in tops):
                     continue
                 parts = node.module.split(".")
                 modules += [(top, node.module) for i, part in enumerate(parts)

@@ -2,8 +2,8 @@
 
 Reference (b): Hay et al. (2011), PLoS Comput Biol 7:e1002107, ModelDB 139653 ``mod/*.mod``
 — each rate is written out below in its published (raw) algebraic form, independently of
-``models.channels`` (which uses ``exprel`` for the removable singularities), and the unit's
-steady state and time constant must equal it. Hodgkin & Huxley (1952) units against the
+``neurocomp_models.channels`` (which uses ``exprel`` for the removable singularities), and the
+unit's steady state and time constant must equal it. Hodgkin & Huxley (1952) units against the
 legacy rate functions. Theory (a): the resting potential of a leak + Iₕ soma, with and
 without a current step, solves the steady-state current balance.
 """
@@ -14,9 +14,9 @@ import math
 
 import numpy as np
 import pytest
+from neurocomp_models.channels import HAY_CHANNELS, calcium_nernst_mV
 from scipy.optimize import brentq
 
-from models.channels import HAY_CHANNELS, calcium_nernst_mV
 from neurocomp.biophysics import ExponentialProfile, WindowProfile
 from neurocomp.biophysics.channels import (
     HH_SQUID,

@@ -36,9 +36,9 @@ from brian2 import (
     um,
     us,
 )
+from neurocomp_models.neurons import ball_and_stick_model
 
 import neurocomp.biophysics as bp
-from models.neurons import ball_and_stick_model
 from neurocomp.biophysics import CurrentClamp, NeuronPipeline, UnitMismatchError
 from neurocomp.biophysics import inputs as spikes
 from neurocomp.biophysics.morphology import ball_and_stick
@@ -235,7 +235,7 @@ def test_every_public_parameter_with_a_unit_suffix_takes_quantities():
 # -- no process-wide side effects -------------------------------------------------------------
 
 _TINY_RUN = """
-from models.neurons import ball_and_stick_model
+from neurocomp_models.neurons import ball_and_stick_model
 from neurocomp.biophysics import NeuronPipeline, import_brian2, inputs
 import numpy as np
 ms = import_brian2().ms
@@ -357,7 +357,7 @@ sys.path.insert(0, {tests!r})
 import numpy as np
 from brian2 import StateMonitor, mV
 from test_biophysics_open import RUN, _inputs
-from models.neurons import ball_and_stick_model
+from neurocomp_models.neurons import ball_and_stick_model
 from neurocomp.biophysics import NeuronPipeline
 pipe = NeuronPipeline(ball_and_stick_model(n_excitatory=20, n_inhibitory=4, n_compartments=10))
 run = RUN | {{"backend": "cpp_standalone", "progress": True}}

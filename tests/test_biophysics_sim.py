@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from brian2 import ms, mV, us
+from neurocomp_models.neurons import ball_and_stick_model
 
-from models.neurons import ball_and_stick_model
 from neurocomp.biophysics import Morphology, Section
 from neurocomp.biophysics import inputs as spikes
 from neurocomp.biophysics.cable import (
@@ -69,7 +69,7 @@ def test_rall_tree_behaves_as_its_equivalent_cylinder():
 
 def test_hh_squid_axon_conduction_velocity():
     r = hh_axon_velocity()  # 476 um, 35.4 Ohm cm, 18.5 C, dx 100 um, dt 5 us
-    # Huxley's computation: 18.8 m/s (anchors_neuro.md 3.2); issue: within 5 %
+    # Huxley's computation: 18.8 m/s (docs/references.md#anchors-neuro-3-2); issue: within 5 %
     assert r.velocity_m_per_s == pytest.approx(18.8, rel=0.05)
     assert r.peak_mV > 0  # a full overshooting action potential arrived
 

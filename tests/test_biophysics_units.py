@@ -59,7 +59,7 @@ def test_compartment_order_matches_brian2():
 
 
 def test_rall_rule_and_symmetric_tree():
-    # anchors_neuro.md 3.1: d = 1 um splitting into 0.5 um needs a 0.7476 um sibling
+    # docs/references.md#anchors-neuro-3-1: d = 1 um splitting into 0.5 um needs a 0.7476 um sibling
     assert rall_daughter_diameter_um(1.0, 0.5) == pytest.approx(0.7476, abs=5e-5)
     tree = symmetric_tree(levels=4, root_length_um=200, root_diameter_um=2,
                           n_per_section=2)
@@ -123,7 +123,8 @@ def test_malformed_trees():
 # -- cable theory -----------------------------------------------------------------------------
 
 def test_cable_closed_forms_match_the_reference_table():
-    # anchors_neuro.md 3.1 worked values [C]: Brian2's finite-cable test and Rallpack 1
+    # docs/references.md#anchors-neuro-3-1 worked values [C]: Brian2's finite-cable test and
+    # Rallpack 1
     c = CableParameters(diameter_um=1, Rm_ohm_cm2=1e4, Ri_ohm_cm=150)
     assert finite_cable_input_resistance_mohm(cable=c, length_um=300) == pytest.approx(
         1245, abs=0.5)  # table: 1245 MOhm
@@ -156,7 +157,7 @@ def test_receptor_waveform_peaks_at_one_at_the_analytic_time():
 
 
 def test_mg_block_matches_jahr_stevens_table():
-    # anchors_neuro.md 3.3 regression values [C], printed to 4 decimals
+    # docs/references.md#anchors-neuro-3-3 regression values [C], printed to 4 decimals
     v = np.array([-80, -65, -40, -20, 0, 20])
     np.testing.assert_allclose(mg_block(v, mg_mM=1.0),
                                [0.0244, 0.0597, 0.2302, 0.5081, 0.7812, 0.9250], atol=5e-5)
@@ -273,7 +274,8 @@ def test_input_builders_refuse_sizes_beyond_the_memory_bound(monkeypatch):
 # -- channels --------------------------------------------------------------------------------
 
 def test_hh_resting_gates_and_leak():
-    # anchors_neuro.md 3.2 [C + V]: m 0.05293, h 0.59612, n 0.31768 (printed to 5 decimals)
+    # docs/references.md#anchors-neuro-3-2 [C + V]: m 0.05293, h 0.59612, n 0.31768 (printed to 5
+    # decimals)
     g = resting_gates(0.0)
     assert g["m"] == pytest.approx(0.05293, abs=5e-6)
     assert g["h"] == pytest.approx(0.59612, abs=5e-6)
@@ -312,7 +314,7 @@ def test_model_rejects_bad_structure():
 
 
 def test_stage_switches_change_the_model():
-    from models.neurons import l5_pyramidal, l5_pyramidal_squid
+    from neurocomp_models.neurons import l5_pyramidal, l5_pyramidal_squid
 
     m = l5_pyramidal_squid(n_excitatory=50, n_inhibitory=10)
     passive = m.with_stages(Stages(dendrites="passive", nmda=False, spike_initiation=False))

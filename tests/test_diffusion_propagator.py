@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from neurocomp_models.cables import RALLPACK1
 
-from models.cables import RALLPACK1
 from neurocomp.biophysics.cable import CableParameters
 from neurocomp.mapping.convolution import convolve, correlate
 from neurocomp.mapping.diffusion import (
@@ -103,7 +103,7 @@ def test_euler_and_gaussian_converge_to_the_analytic_solution():
 @pytest.mark.parametrize(("Rm", "Ri", "lam"), [(10_000, 150, 408.2), (40_000, 100, 1000.0),
                                                (20_000, 100, 707.1), (10_000, 100, 500.0)])
 def test_length_constants_match_the_reference_table(Rm, Ri, lam):
-    # anchors_neuro.md section 3.1 (computed from lambda = sqrt(Rm d / 4 Ri), d = 1 um)
+    # docs/references.md#anchors-neuro-3-1 (computed from lambda = sqrt(Rm d / 4 Ri), d = 1 um)
     p = CableParameters(diameter_um=1.0, Rm_ohm_cm2=Rm, Ri_ohm_cm=Ri)
     assert p.length_constant_um == pytest.approx(lam, abs=0.05)  # table printed to 0.1 um
     assert p.tau_m_ms == pytest.approx(Rm * 1e-3, rel=1e-12)  # Cm = 1 uF/cm^2

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from analyses import l5_cell as L5
+from neurocomp_analyses import l5_cell as L5
 
 # -- fast: pure helpers -------------------------------------------------------------------
 

@@ -8,9 +8,7 @@ import itertools
 
 import pytest
 import torch
-from torch.utils.flop_counter import FlopCounterMode
-
-from models.convnets import (
+from neurocomp_models.convnets import (
     ALEXNET_TWO_GPU_SPLIT,
     GroupedLRN,
     WithinChannelLRN,
@@ -18,6 +16,7 @@ from models.convnets import (
     cifar_net,
     resnet18,
 )
+from torch.utils.flop_counter import FlopCounterMode
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -125,10 +125,11 @@ def test_exc_mask_signs_the_inhibitory_inputs():
 
 
 def test_paper_parameter_count():
-    """Spieler et al. (2024), anchors B.2: P = d_tree·d_brch + (d_tree + d_m)·2d_m + 2d_m +
-    2d_m·d_m + d_m + 2(d_m + 1) = 8,002 at d_m = 20 and 4,601 at d_m = 1 (d_tree 45,
-    d_brch 100). Here each channel feeds one branch and carries one weight, so d_tree·d_brch
-    is replaced by in_channels: 45 branches × 100 channels gives the same count."""
+    """Spieler et al. (2024), docs/references.md#anchors-surrogates-engines-b-2:
+    P = d_tree·d_brch + (d_tree + d_m)·2d_m + 2d_m + 2d_m·d_m + d_m + 2(d_m + 1) = 8,002 at
+    d_m = 20 and 4,601 at d_m = 1 (d_tree 45, d_brch 100). Here each channel feeds one branch
+    and carries one weight, so d_tree·d_brch is replaced by in_channels: 45 branches × 100
+    channels gives the same count."""
     routing = tuple(k // 100 for k in range(4500))
     for d_m, expected in ((20, 8002), (1, 4601)):
         net = ELM(ELMConfig(in_channels=4500, memory_units=d_m, branch_of_channel=routing))
@@ -145,7 +146,8 @@ def test_time_constants_and_readout_initialisation():
     net = ELM(ELMConfig(in_channels=4), dtype=F64)
     p = net.params()
     tau_m = -1.0 / torch.log(p.kappa_m)  # Δt = 1 ms
-    # log-spaced 1–150 ms (the code's range, anchors B.2); float64 round-off of exp/log
+    # log-spaced 1–150 ms (the code's range, docs/references.md#anchors-surrogates-engines-b-2);
+    # float64 round-off of exp/log
     torch.testing.assert_close(tau_m, torch.logspace(0, math.log10(150), 20, dtype=F64),
                                rtol=1e-12, atol=0)
     assert float(p.kappa_s) == pytest.approx(math.exp(-1 / 5), rel=1e-15)  # τ_s 5 ms
@@ -153,7 +155,8 @@ def test_time_constants_and_readout_initialisation():
     # one rounding of −67.7/10 × 10
     assert float(net.readout.bias.detach()[0]) == -2.0
     assert 10.0 * float(net.readout.bias.detach()[1]) == pytest.approx(-67.7, abs=1e-12)
-    # no trainable time constant by default (every released NeuronIO config, anchors B.1)
+    # no trainable time constant by default (every released NeuronIO config,
+    # docs/references.md#anchors-surrogates-engines-b-1)
     assert not any(name == "log_tau_m" for name, _ in net.named_parameters())
 
 

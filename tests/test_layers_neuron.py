@@ -1,8 +1,9 @@
 """The stage modules and DettmersNeuron: the post's shapes, gradients, causality, errors, and
 the same numbers on every device and dtype.
 
-Shapes are Dettmers (2015) as summarised in ``seed_brain_vs_dl.md`` §2.3: granule 15×5 in,
-3×4×5 dendritic filter, 1×1×5 soma, 100×5 out; Purkinje 100,000×5 in, 10×1000×5, 1,000×5 out.
+Shapes are Dettmers (2015) as summarised in ``docs/references.md#seed-brain-vs-dl-2-3``: granule
+15×5 in, 3×4×5 dendritic filter, 1×1×5 soma, 100×5 out; Purkinje 100,000×5 in, 10×1000×5, 1,000×5
+out.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from dataclasses import replace
 
 import pytest
 import torch
-
-from models.dettmers_neurons import (
+from neurocomp_models.dettmers_neurons import (
     AMPA,
     GRANULE,
     GRANULE_NUMBERS,
@@ -21,6 +21,7 @@ from models.dettmers_neurons import (
     granule_cell,
     purkinje_cell,
 )
+
 from neurocomp.layers import (
     NONLINEARITIES,
     AmplifyingPool,
@@ -250,8 +251,9 @@ def test_amplification_one_makes_the_spike_stage_a_max_pool():
 
 
 def test_purkinje_filter_count_matches_the_arithmetic_probe():
-    # seed_brain_vs_dl.md §2.3 probe: 2·(100,000·5)·(10·1000·5) FLOPs per Purkinje cell and
-    # input window — the dendritic convolution of this layout does exactly that many MACs·2
+    # docs/references.md#seed-brain-vs-dl-2-4 (arithmetic probe) probe: 2·(100,000·5)·(10·1000·5)
+    # FLOPs per Purkinje cell and input window — the dendritic convolution of this layout does
+    # exactly that many MACs·2
     from torch.utils.flop_counter import FlopCounterMode
 
     for algorithm, device in (("direct", "meta"), ("toeplitz", "cpu")):  # meta: count only

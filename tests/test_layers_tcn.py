@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-
-from models.convnets import (
+from neurocomp_models.convnets import (
     BENIAGUEV_2021_TCN_3x64x100,
     BENIAGUEV_2021_TCN_7x256x120,
     beniaguev_tcn,
 )
+
 from neurocomp.layers import TCN, CausalConv1d, TCNConfig, tcn_loss
 
 F64 = torch.float64

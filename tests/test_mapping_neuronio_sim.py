@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from neurocomp_models.neuronio import CONDITIONS
+from neurocomp_models.neurons import l5_pyramidal
 
-from models.neuronio import CONDITIONS
-from models.neurons import l5_pyramidal
 from neurocomp.biophysics.mechanisms import ChannelDensity
 from neurocomp.biophysics.model import Stages
 from neurocomp.mapping.neuronio_sim import (

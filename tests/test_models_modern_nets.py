@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 import torch
-
-from models.modern_nets import lstm_regressor, mobilenet_v2, resnet50, transformer_block, vgg11
+from neurocomp_models.modern_nets import (
+    lstm_regressor,
+    mobilenet_v2,
+    resnet50,
+    transformer_block,
+    vgg11,
+)
 
 
 def n_params(model: torch.nn.Module) -> int:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from models.neuronio import CONDITIONS
-from models.surrogates import cheapest_passing, stale_reason
+from neurocomp_models.neuronio import CONDITIONS
+from neurocomp_models.surrogates import cheapest_passing, stale_reason
+
 from neurocomp.mapping import GenerationSpec
 
 SPEC = {"burn_in_ms": 2000.0, "sequence_ms": 10000.0, "data_seed": 0}

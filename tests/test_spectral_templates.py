@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 import scipy.ndimage
+from neurocomp_models.images import grace_hopper_grey
 
-from models.images import grace_hopper_grey
 from neurocomp.mapping.convolution import circular_convolve
 from neurocomp.mapping.spectral import (
     angular_profile,

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
+import neurocomp_analyses.surrogate_depth as sd
 import numpy as np
 import pandas as pd
 import pytest
+from neurocomp_models.neuronio import CONDITIONS
 
-import analyses.surrogate_depth as sd
-from models.neuronio import CONDITIONS
 from neurocomp.mapping import NeuronIO, NeuronIODataset
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")

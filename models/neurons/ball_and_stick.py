@@ -17,7 +17,7 @@ from neurocomp.biophysics import (
 )
 
 # Passive properties: R_m = 20 kΩ·cm² (g_L = 0.05 mS/cm²), C_m = 1 µF/cm², R_i = 100 Ω·cm —
-# the third row of anchors_neuro.md section 3.1 (λ = 707 µm at d = 1 µm).
+# the third row of docs/references.md#anchors-neuro-3-1 (λ = 707 µm at d = 1 µm).
 _PASSIVE = ChannelDensities(gL_mS_cm2=0.05, Cm_uF_cm2=1.0)
 # Squid HH densities (Hodgkin & Huxley 1952) at the soma and axon; the AIS carries ~5x the
 # somatic Na+ density, the ratio inferred for cortical neurons by Kole et al. (2008), Nat
@@ -57,4 +57,5 @@ def ball_and_stick_model(*, n_excitatory: int = 40, n_inhibitory: int = 10,
     return NeuronModel(name="ball_and_stick", morphology=morph, densities=densities,
                        Ri_ohm_cm=100.0, E_rest_mV=-65.0, temperature_C=6.3,
                        synapse_groups=groups,
-                       sources=("anchors_neuro.md section 3.1-3.3", "Hodgkin & Huxley (1952)"))
+                       sources=("docs/references.md#anchors-neuro-3-1, #anchors-neuro-3-2, "
+                                "#anchors-neuro-3-3", "Hodgkin & Huxley (1952)"))

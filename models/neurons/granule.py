@@ -3,7 +3,7 @@
 Dimensions: soma diameter ~6 µm; four dendrites, each ~15 µm long and ~0.8 µm thick, ending
 in a "claw" that grips a mossy-fibre rosette (Jakab & Hámori 1988, Anat Embryol 179:81;
 Silver et al. 1992 [R]). Inputs: ~4 mossy fibres with 3–4 synapses each, ~15 synaptic inputs
-(Dettmers 2015, seed_brain_vs_dl.md section 2.3). Granule cells are electrotonically compact
+(Dettmers 2015, docs/references.md#seed-brain-vs-dl-2-3). Granule cells are electrotonically compact
 (input resistance of several GΩ; D'Angelo et al. 1995, J Physiol 484:397 [R]); R_m = 20 kΩ·cm²
 here. Output: a thin ascending axon (~0.3 µm) that bifurcates into parallel fibres; one
 unmyelinated 500 µm axon stands for it.
@@ -11,7 +11,8 @@ unmyelinated 500 µm axon stands for it.
 
 from __future__ import annotations
 
-from models.neurons.common import AIS, INHIBITORY, MOSSY, SOMA, passive
+from neurocomp_models.neurons.common import AIS, INHIBITORY, MOSSY, SOMA, passive
+
 from neurocomp.biophysics import Morphology, NeuronModel, Section, SynapseGroup, with_axon
 
 

@@ -2,9 +2,10 @@
 
 The cell Beniaguev, Segev & London (2021, Neuron 109:2727) mapped onto a deep net is Hay et
 al.'s L5b model (PLoS Comput Biol 7:e1002107, ModelDB 139653, morphology ``cell1``: 84 basal
-sections of 5,133 µm, 109 apical of 7,441 µm, longest apical path 1,300.5 µm; anchors §A.1).
-This is a reduction of it, with the same channel set and densities (Hay's ``biophys3``, the
-variant fitted to both somatic steps and BAC firing; anchors §C.3) on a simplified tree:
+sections of 5,133 µm, 109 apical of 7,441 µm, longest apical path 1,300.5 µm;
+docs/references.md#anchors-surrogates-engines-a-1). This is a reduction of it, with the same
+channel set and densities (Hay's ``biophys3``, the variant fitted to both somatic steps and BAC
+firing; docs/references.md#anchors-surrogates-engines-c-3) on a simplified tree:
 
 * soma: a sphere of 18 µm (area ≈ 1,000 µm², as Beniaguev's 23.2 × 13.5 µm cylinder);
 * 6 basal trees: a 30 µm stem (1.4 µm) → 2 daughters of 60 µm (1.0 µm) → 4 terminal branches
@@ -30,18 +31,20 @@ hot zone) are Hay's biophys3 unchanged. E_Ca is fixed at its Nernst value at res
 cai 1e-4 mM, 34 °C): Brian2's exponential Euler needs each equation linear in its own
 variable, which a concentration-dependent E_Ca is not.
 
-Synapses follow Beniaguev's layout (anchors §A.2): one excitatory (AMPA 0.4 nS + NMDA 0.4 nS
-peak, τ 0.3/3 and 2/70 ms, Jahr–Stevens Mg²⁺ block) and one inhibitory (GABA_A 1 nS, τ
-0.2/8 ms) synapse per dendritic compartment, release deterministic and non-depressing
-(Use = 1, no facilitation or depression) — each input spike delivers its full conductance.
+Synapses follow Beniaguev's layout (docs/references.md#anchors-surrogates-engines-a-2): one
+excitatory (AMPA 0.4 nS + NMDA 0.4 nS peak, τ 0.3/3 and 2/70 ms, Jahr–Stevens Mg²⁺ block) and one
+inhibitory (GABA_A 1 nS, τ 0.2/8 ms) synapse per dendritic compartment, release deterministic and
+non-depressing (Use = 1, no facilitation or depression) — each input spike delivers its full
+conductance.
 """
 
 from __future__ import annotations
 
-from models.channels import (
+from neurocomp_models.channels import (
     HAY_CHANNELS,
     calcium_nernst_mV,
 )
+
 from neurocomp.biophysics import (
     CalciumPool,
     ChannelDensity,
@@ -65,17 +68,20 @@ __all__ = [
 ]
 
 _HAY3 = "Hay et al. (2011) L5PCbiophys3.hoc (ModelDB 139653) [V]"
-TEMPERATURE_C = 34.0  # Hay's mod files hard-code qt for 34 °C (anchors §A.1)
+# Hay's mod files hard-code qt for 34 °C (docs/references.md#anchors-surrogates-engines-a-1)
+TEMPERATURE_C = 34.0
 LONGEST_APICAL_UM = 1300.5  # cell1's longest apical path, for Hay's Ih gradient
 HOT_ZONE_UM = (685.0, 885.0)  # Hay et al. (2011) biophys3 Ca hot zone
-#: Nexus (main bifurcation) of cell1: ``apic[50](0.9)`` at 678 µm path distance (anchors
-#: §A.1), rounded; the hot zone thus lies in the tuft's main branches, as in cell1.
+#: Nexus (main bifurcation) of cell1: ``apic[50](0.9)`` at 678 µm path distance
+#: (docs/references.md#anchors-surrogates-engines-a-1), rounded; the hot zone thus lies in the
+#: tuft's main branches, as in cell1.
 NEXUS_UM = 680.0
 #: Path distances of the trunk's branch points, two 250 µm obliques at each (ours).
 OBLIQUE_AT_UM = (40.0, 100.0, 160.0, 220.0, 300.0, 380.0, 480.0, 580.0)
 DENDRITIC_REGIONS = ("basal", "apical")
-#: Beniaguev et al. (2021)'s synapses: Use = 1, u0 = 0, Dep = Fac = 0 (anchors §A.2). A
-#: vesicle always releases; tau_rec 1 µs makes the site refilled by the next 1 ms bin.
+#: Beniaguev et al. (2021)'s synapses: Use = 1, u0 = 0, Dep = Fac = 0
+#: (docs/references.md#anchors-surrogates-engines-a-2). A vesicle always releases; tau_rec 1 µs
+#: makes the site refilled by the next 1 ms bin.
 STATIC_RELEASE = ReleaseParameters(U=1.0, tau_rec_ms=1e-3, tau_facil_ms=0.0, n_sites=1,
                                    source="Beniaguev et al. (2021) ProbAMPANMDA2/ProbUDFsyn2: "
                                           "Use 1, no depression or facilitation [V code]")
@@ -118,6 +124,7 @@ def l5_morphology() -> Morphology:
             secs.append(tapered_section(f"{name}_{j}", "apical", name, 370.0, 0.9, 0.5, 9))
     secs.append(tapered_section("ais", "ais", "soma", 30.0, 1.0, 1.0, 3))
     secs.append(tapered_section("axon", "axon", "ais", 30.0, 1.0, 1.0, 3))
+    # the source text is part of the model fingerprint (NeuronIO data keys): kept as it was
     return Morphology(tuple(secs), source="models.neurons.l5_pyramidal (reduced Hay cell1)")
 
 

@@ -1,7 +1,7 @@
 """Reduced layer-5 pyramidal cell: basal dendrites, an apical trunk with obliques, a tuft.
 
 The architecture of the cell Beniaguev, Segev & London (2021) mapped onto a deep TCN (Hay et
-al. 2011, ModelDB 139653: 639 dendritic segments, 262 basal; anchors_neuro.md section 2.1),
+al. 2011, ModelDB 139653: 639 dendritic segments, 262 basal; docs/references.md#anchors-neuro-2-1),
 reduced to ~170 compartments: a 20 µm soma; 6 basal dendrites (1.2 µm, 150 µm, each
 branching once into 0.8 µm × 100 µm daughters); an apical trunk 700 µm long tapering from 4
 to 2 µm with two oblique branches; a nexus splitting into a 3-level tuft (1.5 → 0.6 µm);
@@ -15,7 +15,7 @@ R_m = 15 kΩ·cm², R_i = 100 Ω·cm (order of Stuart & Spruston 1998, J Neurosc
 
 from __future__ import annotations
 
-from models.neurons.common import (
+from neurocomp_models.neurons.common import (
     AIS,
     DEPRESSING,
     INHIBITORY,
@@ -24,6 +24,7 @@ from models.neurons.common import (
     SOMA,
     active_dendrite,
 )
+
 from neurocomp.biophysics import (
     Morphology,
     NeuronModel,

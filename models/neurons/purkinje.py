@@ -1,25 +1,33 @@
 """Reduced cerebellar Purkinje cell: a large planar binary tree and thousands of synapses.
 
 A real Purkinje cell has a flat dendritic fan (~200–300 µm across in rodents) receiving
-~175,000 parallel-fibre synapses (rodent; 180,000–200,000 in humans [S], anchors_neuro.md
-section 3.4), and Dettmers (2015) uses ~100,000 inputs and ~1,000 dendrites. This reduced
-model keeps the architecture at a size one CPU simulates in seconds: a 3 µm primary
-dendrite branching symmetrically 8 times (255 sections, obeying Rall's 3/2 rule down to
-~0.5 µm spiny branchlets), **5,000 parallel-fibre synapses** (each standing for ~35 real
-ones: scale weights or rates accordingly) on the spiny branchlets, and stellate/basket
-inhibition. Parallel-fibre synapses are AMPA-only (no functional NMDA receptors on adult
-Purkinje cells; Llano et al. 1991, J Physiol 434:183 [R]) and facilitating. Purkinje
-dendrites are passive for Na⁺ here (dendritic Na⁺ channels are sparse in Purkinje cells;
-their dendritic spikes are Ca²⁺-based, which this library does not model). R_m = 20 kΩ·cm²,
-R_i = 150 Ω·cm (order of Rapp, Segev & Yarom 1994, J Physiol 474:101 [R]). The axon is
-myelinated.
+~175,000 parallel-fibre synapses (rodent; 180,000–200,000 in humans [S],
+docs/references.md#anchors-neuro-3-4), and Dettmers (2015) uses ~100,000 inputs and ~1,000
+dendrites. This reduced model keeps the architecture at a size one CPU simulates in seconds: a 3 µm
+primary dendrite branching symmetrically 8 times (255 sections, obeying Rall's 3/2 rule down to
+~0.5 µm spiny branchlets), **5,000 parallel-fibre synapses** (each standing for ~35 real ones:
+scale weights or rates accordingly) on the spiny branchlets, and stellate/basket inhibition.
+Parallel-fibre synapses are AMPA-only (no functional NMDA receptors on adult Purkinje cells; Llano
+et al. 1991, J Physiol 434:183 [R]) and facilitating. Purkinje dendrites are passive for Na⁺ here
+(dendritic Na⁺ channels are sparse in Purkinje cells; their dendritic spikes are Ca²⁺-based, which
+this library does not model). R_m = 20 kΩ·cm², R_i = 150 Ω·cm (order of Rapp, Segev & Yarom 1994, J
+Physiol 474:101 [R]). The axon is myelinated.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from models.neurons.common import AIS, FACILITATING, INHIBITORY, INTERNODE, NODE, SOMA, passive
+from neurocomp_models.neurons.common import (
+    AIS,
+    FACILITATING,
+    INHIBITORY,
+    INTERNODE,
+    NODE,
+    SOMA,
+    passive,
+)
+
 from neurocomp.biophysics import Morphology, NeuronModel, SynapseGroup, symmetric_tree, with_axon
 
 
@@ -52,6 +60,6 @@ def purkinje_cell(*, levels: int = 8, n_parallel_fibres: int = 5000,
         densities={"soma": SOMA, "dendrite": passive(20_000.0), "spiny": passive(20_000.0),
                    "ais": AIS, "internode": INTERNODE, "node": NODE, "axon": SOMA},
         Ri_ohm_cm=150.0, temperature_C=6.3, synapse_groups=groups,
-        sources=("anchors_neuro.md section 3.4 (PF synapse counts)",
+        sources=("docs/references.md#anchors-neuro-3-4 (PF synapse counts)",
                  "Dettmers (2015): ~100,000 inputs, ~1,000 dendrites",
                  "Rapp, Segev & Yarom (1994) J Physiol 474:101 [R]"))

@@ -29,7 +29,7 @@ simcost
 hardware
     Types of the hardware catalogue (GPUs, links, supercomputers) and the
     :class:`~neurocomp.accounting.hardware.Device` the step-time models compute on; the
-    cited catalogue is ``models.hardware``.
+    cited catalogue is ``neurocomp_models.hardware``.
 network
     The α–β model of collectives (ring, tree, hierarchical; nccl-tests busbw), once.
 systems
@@ -48,8 +48,8 @@ machine
 Shared by the wings: :mod:`~neurocomp.accounting.convention` (the FLOP convention),
 :mod:`~neurocomp.accounting.scalar_ops` (the FLOP price of scalar operations) and
 :mod:`~neurocomp.accounting.layer_cost` (:class:`LayerCost`, one layer's cost per sample).
-The cited parameter sets live in ``models.brain_estimates`` (the library never imports
-``models``); ``docs/MODULES.md`` lists every module.
+The cited parameter sets live in ``neurocomp_models.brain_estimates`` (the library never imports
+``neurocomp_models``); ``docs/MODULES.md`` lists every module.
 """
 
 from neurocomp.accounting.convention import FLOP_PER_MAC, flops_to_macs, macs_to_flops

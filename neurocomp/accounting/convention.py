@@ -3,7 +3,7 @@
 A multiply-add (multiply-accumulate, MAC) counts as **2 FLOPs** everywhere in the library,
 as in PyTorch's ``torch.utils.flop_counter.FlopCounterMode``, Megatron and the DeepSpeed
 profiler's "flops" column (fvcore, ptflops, thop and torchinfo count MACs instead; see
-``../shared/reference/anchors_accounting.md`` §1.1). The exact count of a k-long dot product
+``docs/references.md#anchors-accounting-1-1``). The exact count of a k-long dot product
 is 2k − 1 FLOPs; like every tool, the library rounds it to 2k. Every estimate and report
 carries :data:`FLOP_CONVENTION`, and :func:`flops_to_macs` converts back for readers who
 count MACs.

@@ -6,10 +6,11 @@ an ``exp`` or ``tanh``, a comparison, a random draw — has no agreed FLOP count
 a division in one instruction or several, a vectorised math library evaluates ``exp`` as a
 range reduction plus a polynomial of a dozen terms, and the published counters disagree
 (ptflops and thop count an activation as one operation per element, fvcore and
-``FlopCounterMode`` count it as none; ``anchors_accounting.md`` §1.3). Izhikevich's (2004)
-FLOP-per-ms ranking of neuron models (``anchors_neuro.md`` §1.6) does not state how it counted
-``exp`` either. So these counts are **choices**, made explicit here and carried by every
-report: :class:`ScalarOpCosts` holds them, and every FLOP count that depends on them takes one.
+``FlopCounterMode`` count it as none; ``docs/references.md#anchors-accounting-1-3``). Izhikevich's
+(2004) FLOP-per-ms ranking of neuron models (``docs/references.md#anchors-neuro-1-6``) does not
+state how it counted ``exp`` either. So these counts are **choices**, made explicit here and
+carried by every report: :class:`ScalarOpCosts` holds them, and every FLOP count that depends on
+them takes one.
 
 Defaults: every scalar operation counts 1 FLOP, transcendental functions included (the
 lowest defensible count, as the counters that count activations at all do); random draws

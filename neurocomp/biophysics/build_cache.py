@@ -52,7 +52,8 @@ def _say(message: str) -> None:
 
 def user_cache_dir() -> Path:
     """neurocomp's per-user cache: ``$NEUROCOMP_CACHE``, else ``$XDG_CACHE_HOME/neurocomp``,
-    else ``~/.cache/neurocomp`` (the convention of ``analyses.surrogate_depth.cache_dir``)."""
+    else ``~/.cache/neurocomp`` (the convention of
+    ``neurocomp_analyses.surrogate_depth.cache_dir``)."""
     if os.environ.get("NEUROCOMP_CACHE"):
         return Path(os.environ["NEUROCOMP_CACHE"])
     if os.environ.get("XDG_CACHE_HOME"):

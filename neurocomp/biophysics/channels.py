@@ -98,7 +98,7 @@ class ChannelDensities:
 #: The squid giant axon (Hodgkin & Huxley 1952; values as in Rallpack 3 and Brian2's example).
 HH_SQUID = ChannelDensities(gNa_mS_cm2=120.0, gK_mS_cm2=36.0, gL_mS_cm2=0.3, Cm_uF_cm2=1.0)
 #: Reversal potentials of HH 1952 relative to rest (mV above rest): Na +115, K −12, leak
-#: +10.613 (anchors_neuro.md section 3.2).
+#: +10.613 (docs/references.md#anchors-neuro-3-2).
 HH_REVERSAL_ABOVE_REST_MV = {"Na": 115.0, "K": -12.0, "L": 10.613}
 
 

@@ -20,7 +20,7 @@ so one description evaluates with NumPy (:meth:`Gate.steady_state`,
 (:func:`brian2_equations`), and can be evaluated by any other engine that supplies those
 functions. To add a channel, write a :class:`Channel` — no equation string is edited
 anywhere else. Named, cited channel sets (Hodgkin–Huxley squid, Hay et al. 2011) are in
-:mod:`neurocomp.biophysics.channels` and ``models.channels``. A :class:`ChannelDensity`
+:mod:`neurocomp.biophysics.channels` and ``neurocomp_models.channels``. A :class:`ChannelDensity`
 places a channel on a region's membrane with a constant density or one that varies with path
 distance (:mod:`neurocomp.biophysics.mechanisms_profiles`).
 

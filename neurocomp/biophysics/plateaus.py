@@ -4,22 +4,24 @@ An NMDA spike is a local regenerative depolarisation of a thin dendrite: cluster
 over ~20–40 µm relieves the Mg²⁺ block and the branch sits near −20 to −40 mV for tens to
 hundreds of milliseconds (Schiller et al. 2000, Nature 404:285: half-width at the soma
 64.4 ± 19.8 ms; Major et al. 2008, J Neurophysiol 99:2584: duration grows with input and
-depolarisation; anchors D). A back-propagating action potential crosses the same voltages
-but for only a few milliseconds (Hay et al. 2011 target: bAP width 2 ± 0.5 ms; Stuart et
-al. 1997 J Physiol 505:617: half-width grows with distance; anchors D). The detector below
-therefore separates the two by *duration above a threshold*:
+depolarisation; docs/references.md#anchors-surrogates-engines-d). A back-propagating action
+potential crosses the same voltages but for only a few milliseconds (Hay et al. 2011 target: bAP
+width 2 ± 0.5 ms; Stuart et al. 1997 J Physiol 505:617: half-width grows with distance;
+docs/references.md#anchors-surrogates-engines-d). The detector below therefore separates the two by
+*duration above a threshold*:
 
 * ``threshold_mV = −40``: 10 mV below the lower end of the plateau range (−20 to −30 mV,
-  anchors D) yet well above summed sub-threshold EPSPs; there the NMDA conductance is ten
-  times less blocked than at −70 mV (B = 0.127 vs 0.013 for 1 mM Mg²⁺ with Beniaguev et
-  al.'s block B(V), anchors A.2), i.e. in its regenerative range.
+  docs/references.md#anchors-surrogates-engines-d) yet well above summed sub-threshold EPSPs; there
+  the NMDA conductance is ten times less blocked than at −70 mV (B = 0.127 vs 0.013 for 1 mM Mg²⁺
+  with Beniaguev et al.'s block B(V), docs/references.md#anchors-surrogates-engines-a-2), i.e. in
+  its regenerative range.
 * ``min_duration_ms = 20``: ten times a bAP's width (2 ms), and below the shortest NMDA
   spikes of Schiller et al. (mean − 2 SD of the half-width = 24.8 ms).
 
 Limitations: the test is on voltage only, so an apical Ca²⁺ plateau (Hay's BAC target:
-37 ms wide, anchors D) above −40 mV for ≥ 20 ms counts as well; a burst of bAPs that keeps
-the branch above threshold without a gap is one event (set ``merge_gap_ms`` only to bridge
-brief dips inside one plateau).
+37 ms wide, docs/references.md#anchors-surrogates-engines-d) above −40 mV for ≥ 20 ms counts as
+well; a burst of bAPs that keeps the branch above threshold without a gap is one event (set
+``merge_gap_ms`` only to bridge brief dips inside one plateau).
 """
 
 from __future__ import annotations

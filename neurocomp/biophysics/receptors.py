@@ -44,7 +44,7 @@ __all__ = [
 
 _HAY = ("Hay et al. (2011) L5PC synapses as used by Beniaguev, Segev & London (2021), "
         "Neuron 109:2727 (code: github.com/SelfishGene/neuron_as_deep_net); values from "
-        "anchors_neuro.md section 3.3")
+        "docs/references.md#anchors-neuro-3-3")
 
 
 @dataclass(frozen=True, kw_only=True)

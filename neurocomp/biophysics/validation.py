@@ -106,7 +106,7 @@ def hh_axon_velocity(*, diameter_um: float = 476.0, Ri_ohm_cm: float = 35.4,
     short kick diffuses away faster than Na⁺ activates on this thick, λ ≈ 1 cm axon); it is
     timed by
     the upward crossing of −20 mV (linearly interpolated) at two sites far from both ends.
-    Huxley's computation gives 18.8 m/s for these parameters (anchors_neuro.md section 3.2).
+    Huxley's computation gives 18.8 m/s for these parameters (docs/references.md#anchors-neuro-3-2).
     """
     b2 = import_brian2()
     from neurocomp.biophysics.recording import detect_spikes

@@ -13,7 +13,7 @@ synapse, dendrite, soma
     The modules of each stage.
 neuron
     :class:`DettmersNeuron`, the whole pipeline (cited configurations in
-    ``models.dettmers_neurons``).
+    ``neurocomp_models.dettmers_neurons``).
 tcn
     Causal temporal convolutional nets with spike and voltage heads (Beniaguev et al. 2021).
 elm, baselines

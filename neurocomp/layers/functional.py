@@ -6,7 +6,7 @@ between devices. Time is always the **last** axis, sampled every ``dt_ms``; "cau
 the output at step :math:`t` depends on inputs at steps :math:`\le t` only.
 
 Stages, in the order of Dettmers (2015), "The Brain vs Deep Learning Part I" (see
-``seed_brain_vs_dl.md`` §1–2):
+``docs/references.md#seed-brain-vs-dl-1, #seed-brain-vs-dl-2``):
 
 =====================================  ==============================================
 biophysical stage                       function

@@ -33,7 +33,8 @@ __all__ = ["DettmersNeuron", "DettmersNeuronConfig", "NeuronStages"]
 
 @dataclass(frozen=True, kw_only=True)
 class DettmersNeuronConfig:
-    """Shapes and constants of one :class:`DettmersNeuron` (cited instances live in ``models``).
+    """Shapes and constants of one :class:`DettmersNeuron` (cited instances live in
+    ``neurocomp_models``).
 
     Parameters
     ----------
@@ -176,7 +177,7 @@ class DettmersNeuron(nn.Module):
     15×5 (granule) or 100,000×5 (Purkinje); output ``(batch, n_outputs, time)`` — transmitter
     delivered to the axon's output synapses (100×5 or 1,000×5), which is the input of the
     next neurons. Each stage stands for one step of the biophysical pipeline
-    (``seed_brain_vs_dl.md`` §1 rows in brackets):
+    (``docs/references.md#seed-brain-vs-dl-1`` (rows in brackets)):
 
     1. ``synapse`` — :class:`SynapticKernel`, optional [1–2, receptor binding opens
        channels]: the transmitter pulse at each synapse becomes a conductance time course,

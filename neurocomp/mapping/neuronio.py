@@ -89,15 +89,16 @@ class GenerationSpec:
     condition : str
         Name of the condition (for example ``"ampa_nmda"``); part of the key.
     bin_ms : float
-        Bin width of inputs and outputs, ms (Beniaguev et al. use 1 ms, anchors A.3).
+        Bin width of inputs and outputs, ms (Beniaguev et al. use 1 ms,
+        docs/references.md#anchors-surrogates-engines-a-3).
     burn_in_ms : float
         Simulated before each sequence and discarded, ms (≥ 0, a whole number of bins).
         Default 2,000 ms: a modelling choice, longer than Beniaguev's discarded 500 ms
-        (anchors A.4) because the input rates are smoothed with σ up to 600 ms and the
-        slow currents of the cell settle over hundreds of ms.
+        (docs/references.md#anchors-surrogates-engines-a-4) because the input rates are smoothed
+        with σ up to 600 ms and the slow currents of the cell settle over hundreds of ms.
     sequence_ms : float
         Kept length of each sequence, ms (> 0, a whole number of bins); Beniaguev simulate
-        6 s per file (anchors A.4).
+        6 s per file (docs/references.md#anchors-surrogates-engines-a-4).
     n_train, n_val, n_test : int
         Sequences per split (≥ 0, at least one in all).
     seed : int

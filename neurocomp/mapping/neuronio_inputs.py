@@ -174,7 +174,8 @@ class ChannelTable:
 # input statistics
 # ---------------------------------------------------------------------------------------------
 
-_BENIAGUEV = "Beniaguev, Segev & London 2021 Neuron 109:2727, dataset code (anchors A.3)"
+_BENIAGUEV = ("Beniaguev, Segev & London 2021 Neuron 109:2727, dataset code "
+              "(docs/references.md#anchors-surrogates-engines-a-3)")
 
 
 def _meta(unit: str, source: str) -> dict[str, str]:
@@ -209,8 +210,9 @@ class InputStatistics:
     exc_hz_per_um : (float, float)
         Range of the excitatory rate density drawn per subtree and hold interval, Hz/µm.
         Beniaguev: U(0, 800) spikes/100 ms per subtree, i.e. 0–8,000 Hz over 5,133 µm basal
-        or 7,441 µm apical dendrite (anchors A.1) = 0–1.6 / 0–1.1 Hz/µm; (0, 1) here, a
-        modelling choice between the two, to be tuned with ``rate_scale_*``.
+        or 7,441 µm apical dendrite (docs/references.md#anchors-surrogates-engines-a-1) = 0–1.6 /
+        0–1.1 Hz/µm; (0, 1) here, a modelling choice between the two, to be tuned with
+        ``rate_scale_*``.
     subtree_exc_hz_per_um : tuple of (str, float, float)
         Per-subtree replacements of ``exc_hz_per_um`` (a mapping is accepted and stored as
         sorted triples). Default: none (modelling choice).

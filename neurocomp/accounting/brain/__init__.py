@@ -2,7 +2,7 @@
 
 Dettmers (2015) (``dettmers``); Kurzweil, Carlsmith (2020), AI Impacts (TEPS) and Sandberg &
 Bostrom (2008) (``synaptic``); Moravec (1998) (``moravec``); a per-neuron cost scaled by
-cited neuron counts (``per_neuron``). The cited parameter sets are in ``models``.
+cited neuron counts (``per_neuron``). The cited parameter sets are in ``neurocomp_models``.
 """
 
 from neurocomp.accounting.brain.dettmers import (

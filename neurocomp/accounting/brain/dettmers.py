@@ -3,8 +3,8 @@ r"""Dettmers (2015): the cerebellum as convolutions, rebuilt from the post's sta
 The post ("The Brain vs Deep Learning Part I", timdettmers.com, 27 July 2015) models each
 neuron as a spatio-temporal convolution over its synaptic inputs and arrives at
 **1.075×10²¹ FLOPS**, a lower bound. The formula and its arithmetic were images that are
-lost (``../shared/reference/seed_brain_vs_dl.md`` §0, §2.3), so the exact decomposition is
-NOT FOUND. What survives are the factors: T = 5 time steps; granule cells (5×10¹⁰ of them)
+lost (``docs/references.md#seed-brain-vs-dl-0, #seed-brain-vs-dl-2-3``), so the exact decomposition
+is NOT FOUND. What survives are the factors: T = 5 time steps; granule cells (5×10¹⁰ of them)
 with ~15 inputs and a 3×4 dendritic filter; Purkinje cells (10⁸) with ~100,000 inputs and a
 10×1000 filter; and, from the Kurzweil-style model the post describes, 200 Hz.
 
@@ -52,7 +52,7 @@ def time_steps_from_latency(latency_ms: Any, frames_per_s: Any) -> float | np.nd
     """Time steps a latency spans at a frame rate: ``latency_ms × frames_per_s / 1000``.
 
     The post's route to T: 20 ms at 30 frames/s is 0.6 steps, 80–200 ms is 2.4–6; it fixes
-    T = 5 (``seed_brain_vs_dl.md`` §2.3 item 2).
+    T = 5 (``docs/references.md#seed-brain-vs-dl-2-3`` (item 2)).
 
     Parameters
     ----------

@@ -6,7 +6,7 @@ where :math:`N_t` is the number of neurons of type (or region) :math:`t` and :ma
 FLOP/s needed to compute one such neuron in real time (FLOP per simulated neuron-second).
 The per-neuron costs come from this library's models: the biophysical simulation's cost,
 a fitted surrogate's cost, or the ``DettmersNeuron`` layer's FLOPs, each converted to
-FLOP/s per neuron by the caller. The counts are cited (``models.brain_estimates``).
+FLOP/s per neuron by the caller. The counts are cited (``neurocomp_models.brain_estimates``).
 """
 
 from __future__ import annotations

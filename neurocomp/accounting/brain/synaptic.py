@@ -91,7 +91,8 @@ def entity_update_flop_per_s(*, entities: Any, flop_per_update: Any,
                              updates_per_s: Any) -> float | np.ndarray:
     r"""FLOP/s of a clock-driven simulation: entities × FLOP per update × updates per second.
 
-    The structure of Sandberg & Bostrom's (2008) Table 9 ([R] in the reference notes).
+    The structure of Sandberg & Bostrom's (2008) Table 9 ([R],
+    docs/references.md#anchors-neuro-1-2).
     """
     return (check_positive("entities", entities)
             * check_positive("flop_per_update", flop_per_update, unit="FLOP")

@@ -20,7 +20,7 @@ list of the ops it could not count. The result is a frozen :class:`CountReport`:
 
 Bytes are op-level traffic: every op reads its tensor arguments and writes its results once
 (views move nothing). That is the traffic of an unfused execution with no cache reuse — the
-usual roofline input (``anchors_accounting.md`` §1.4, Paleo) — not a measurement.
+usual roofline input (``docs/references.md#anchors-accounting-1-4``, Paleo) — not a measurement.
 
 **Where it runs.** By default (``device="meta"``) nothing is computed: parameters, buffers
 and inputs are replaced, for the count only, by fake tensors on the ``meta`` device that

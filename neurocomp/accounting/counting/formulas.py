@@ -4,8 +4,8 @@ Each formula takes the op's arguments with every tensor replaced by its shape (a
 ints; ``None`` stays ``None``; a list of tensors becomes a list of shapes), the shape of
 the result as ``out_shape`` (a list of shapes for ops with several results) and the scalar
 costs as ``costs``, and returns a FLOP count — the calling convention of
-``torch.utils.flop_counter`` (``anchors_accounting.md`` §1.2), so the two can be compared op
-by op. No formula imports torch.
+``torch.utils.flop_counter`` (``docs/references.md#anchors-accounting-1-2``), so the two can be
+compared op by op. No formula imports torch.
 
 Convention (:mod:`neurocomp.accounting.convention`): a multiply-add is 2 FLOPs, and a
 k-long dot product counts 2k — k multiply-adds into an accumulator that starts at the bias
@@ -18,7 +18,8 @@ Where the library's count and ``FlopCounterMode``'s differ, ``FlopCounterMode`` 
 the ground truth contradicts: (1) the weight gradient of a grouped convolution has
 :math:`C_\text{out} \cdot C_\text{in}/g \cdot K` entries, each a sum over :math:`N P`
 products, but ``FlopCounterMode`` (torch 2.13) multiplies the input's full channel count, so
-it counts the weight gradient ``groups`` times over (``anchors_accounting.md`` §1.5, PR
+it counts the weight gradient ``groups`` times over (``docs/references.md#anchors-accounting-1-5``,
+PR
 #183405 fixes the transposed case); (2) the bias gradient (a sum of the output gradient over
 batch and positions) it ignores; (3) fused attention it counts as its products alone
 (softmax and scaling left out), and the CPU kernel not at all. Each op therefore has two

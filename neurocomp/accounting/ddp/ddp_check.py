@@ -60,7 +60,7 @@ class DDPCheckConfig:
     ----------
     build : callable
         ``build() -> torch.nn.Module``; a module-level function (it is pickled into the
-        spawned processes), e.g. ``models.convnets.cifar_net``.
+        spawned processes), e.g. ``neurocomp_models.convnets.cifar_net``.
     sample_shape : tuple of int
         Shape of one input sample (``(3, 32, 32)``).
     n_classes : int

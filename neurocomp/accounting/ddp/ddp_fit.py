@@ -1,7 +1,7 @@
 r"""The α–β model fitted to an all-reduce sweep, and DDP's communication predicted from it.
 
-nccl-tests (``anchors_accounting.md`` §3.3) times an all-reduce of :math:`n` bytes per rank
-over a range of :math:`n`; small sizes measure latency, large ones bandwidth. A ring
+nccl-tests (``docs/references.md#anchors-accounting-3-3``) times an all-reduce of :math:`n` bytes
+per rank over a range of :math:`n`; small sizes measure latency, large ones bandwidth. A ring
 all-reduce over :math:`p` ranks takes (:func:`~neurocomp.accounting.network.collectives.
 ring_allreduce_time_s`)
 

@@ -90,7 +90,7 @@ def estimate(params: EstimateParameters) -> Estimate:
     Parameters
     ----------
     params : EstimateParameters
-        A cited parameter set (see ``models.brain_estimates``).
+        A cited parameter set (see ``neurocomp_models.brain_estimates``).
 
     Returns
     -------

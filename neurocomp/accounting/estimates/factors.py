@@ -50,8 +50,8 @@ class Factor(Cited):
     source : str
         Citation of the value.
     note : str
-        How the value was read, its status in the reference notes ([V] checked in a primary
-        source, [S] secondary only, [R] from memory, [C] computed, NOT FOUND), and caveats.
+        How the value was read, its status mark (docs/references.md#status-marks) ([V] checked in a
+        primary source, [S] secondary only, [R] from memory, [C] computed, NOT FOUND), and caveats.
     low, high : float or None
         Range of plausible values, in ``unit``; both or neither. ``low ≤ value ≤ high``.
     distribution : {"fixed", "log-uniform", "uniform"}
@@ -217,7 +217,7 @@ class EstimateParameters:
     bound: ClassVar[str] = "central estimate"
     #: The formula in words, with the factor names.
     formula_text: ClassVar[str] = ""
-    #: What the formula leaves out, as the source or the reference notes say.
+    #: What the formula leaves out, as the source or docs/references.md says.
     uncounted: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:

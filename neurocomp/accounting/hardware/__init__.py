@@ -1,6 +1,6 @@
 """Hardware catalogue types (GPUs, links, supercomputers) and the compute Device.
 
-The cited catalogue itself is ``models.hardware``; :class:`Device` (peak, efficiency,
+The cited catalogue itself is ``neurocomp_models.hardware``; :class:`Device` (peak, efficiency,
 memory) is what every step-time model computes on.
 """
 

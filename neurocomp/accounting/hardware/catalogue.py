@@ -2,7 +2,7 @@
 
 Every number of a catalogue entry is a :class:`~neurocomp.citations.Cited` (value, unit,
 source, note), so a figure or a forecast can always say where its peak FLOP/s or its link
-bandwidth came from. The cited entries themselves live in ``models.hardware``; the library
+bandwidth came from. The cited entries themselves live in ``neurocomp_models.hardware``; the library
 holds only the types, the unit conversions and :class:`Catalogue`, the name lookup that
 suggests close matches for a misspelt name.
 

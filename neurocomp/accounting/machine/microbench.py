@@ -4,7 +4,7 @@ The roofline (:mod:`~neurocomp.accounting.machine.roofline_model`) needs a FLOP 
 bandwidth; a data sheet gives peaks, but what an op gets is an *achieved* rate that depends on its
 arithmetic intensity and on the kernel (Williams et al. 2009 draw the roofline from
 measured kernels; Paleo and Calculon scale peaks by measured efficiencies,
-``anchors_accounting.md`` §2). :func:`benchmark_machine` measures, medians of repeats
+``docs/references.md#anchors-accounting-2``). :func:`benchmark_machine` measures, medians of repeats
 after a warm-up, on generic shapes (none of them a layer of the reference nets):
 
 * **rate tables** — achieved FLOP/s, with the arithmetic intensity (FLOP per byte) of

@@ -1,7 +1,8 @@
 r"""Per-layer roofline times from a :class:`~neurocomp.accounting.counting.CountReport`.
 
 Williams, Waterman & Patterson (2009), "Roofline: an insightful visual performance model for
-multicore architectures", CACM 52(4):65 (``anchors_accounting.md`` §2.1): a kernel that does
+multicore architectures", CACM 52(4):65 (``docs/references.md#anchors-accounting-2-1``): a kernel
+that does
 :math:`F` FLOPs and moves :math:`B` bytes of memory traffic takes at least
 
 .. math:: t = \max\!\left(\frac{F}{P}, \frac{B}{W}\right),

@@ -18,8 +18,8 @@ NCCL's pipelined double binary tree: logarithmic latency, and a bandwidth term o
 :math:`2n/B` because every rank sends and receives :math:`2n` bytes in all (an inner node
 of one tree receives :math:`n` from its two children and sends :math:`n/2` up; it is a leaf
 of the other), against the ring's :math:`2(p-1)n/p`. The parameter-server line gives the
-incast at the servers (``anchors_accounting.md`` §3.2; with one server that is one of the
-ranks it becomes Paleo's :math:`2(p-1)n/B`). Sizes follow nccl-tests: ``n_bytes`` is the
+incast at the servers (``docs/references.md#anchors-accounting-3-2``; with one server that is one
+of the ranks it becomes Paleo's :math:`2(p-1)n/B`). Sizes follow nccl-tests: ``n_bytes`` is the
 per-rank buffer of an all-reduce or broadcast, the *total* gathered buffer of an all-gather
 and the total input of a reduce-scatter.
 
@@ -175,7 +175,7 @@ def derate(link: Link, *, bandwidth_efficiency: float = 1.0,
     """A link with a fraction of the nominal bandwidth and extra (software) latency.
 
     Nominal link rates are not reached by collectives: ASTRA-sim measured 82 % of NVLink
-    bandwidth on an HGX-H100 (``anchors_accounting.md`` §2.5), and libraries add
+    bandwidth on an HGX-H100 (``docs/references.md#anchors-accounting-2-5``), and libraries add
     microseconds of latency per step. Pass measured or cited factors.
     """
     b, a = _link("link", link)

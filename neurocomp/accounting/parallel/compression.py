@@ -18,8 +18,8 @@ and the counts :math:`e, d` set by how the compressed values are aggregated:
     quantised values cannot be summed without decoding, so every rank gathers every other
     rank's compressed gradient and sums after decoding: an all-gather of :math:`p` times
     the wire bytes, one encode and :math:`p` decodes. The volume grows with :math:`p`
-    (``anchors_accounting.md`` §4), so for large :math:`p` this loses to an uncompressed
-    ring all-reduce.
+    (``docs/references.md#anchors-accounting-4``), so for large :math:`p` this loses to an
+    uncompressed ring all-reduce.
 ``"requantize"``
     a ring all-reduce that decodes, adds and re-encodes at every hop: the ring's volume in
     wire bytes, one encode and :math:`2(p-1)/p` decodes per value.

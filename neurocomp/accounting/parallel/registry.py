@@ -1,7 +1,8 @@
 """Named systems and workloads, found through entry points (the library never imports them).
 
-The cited systems (``models.systems``) and the models' layer costs (``models.workloads``)
-live outside the library, which must not import ``models``. The planner (``neurocomp plan
+The cited systems (``neurocomp_models.systems``) and the models' layer costs
+(``neurocomp_models.workloads``) live outside the library, which must not import
+``neurocomp_models``. The planner (``neurocomp plan
 system``) finds them the way ``neurocomp run`` finds analyses: through entry-point groups,
 the standard plugin mechanism, so a user's own package can register its systems and
 models the same way::

@@ -15,8 +15,8 @@ time gives FLOP per neuron-second — the real-time FLOP/s one such neuron needs
 Convention: 1 multiply-add = 2 FLOPs; divisions, transcendental functions (``exp``,
 ``exprel``), comparisons and random draws cost what a
 :class:`~neurocomp.accounting.scalar_ops.ScalarOpCosts` says — by default 1, 1, 1 and 0,
-a stated choice (Izhikevich's 2004 FLOP-per-ms ranking, ``anchors_neuro.md`` §1.6, gives no
-convention for ``exp``), so every result carries it.
+a stated choice (Izhikevich's 2004 FLOP-per-ms ranking, ``docs/references.md#anchors-neuro-1-6``,
+gives no convention for ``exp``), so every result carries it.
 
 :func:`throughput_check` sets the count against the run's own wall time: the implied
 FLOP/s (count ÷ ``Recording.timing['run_s']``) over this machine's measured peak
