@@ -1,8 +1,8 @@
 """The engine's PyTorch evaluation of channel expressions equals the NumPy one (issue 17).
 
 Every gate expression (steady state, time constant, α, β) of every channel of
-``models.channels`` (Hay et al. 2011) and of ``neurocomp.biophysics.channels`` (HH squid) is
-evaluated on a voltage grid by ``mechanisms.evaluate`` (NumPy) and by
+``neurocomp_models.channels`` (Hay et al. 2011) and of ``neurocomp.biophysics.channels`` (HH squid)
+is evaluated on a voltage grid by ``mechanisms.evaluate`` (NumPy) and by
 ``neurocomp.engine.evaluate_torch`` in float64. Tolerance 1e-12 relative (+1e-300 absolute):
 both evaluate the same expression tree with correctly rounded IEEE operations, so they can
 differ only where libm's and PyTorch's exp/expm1 differ (≤ 1 ulp each, amplified by at most a
@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from neurocomp_models.channels import HAY_CHANNELS
 
-from models.channels import HAY_CHANNELS
 from neurocomp.biophysics import channels as hh
 from neurocomp.biophysics.mechanisms import evaluate
 from neurocomp.engine import evaluate_torch, exprel

@@ -49,12 +49,14 @@ class CompartmentalNeuron(nn.Module):
         Recompute time windows in the backward pass (memory ∝ one window, not the run).
     window : int
         Steps per window.
+    compile : bool
+        Run the step through ``torch.compile`` (see ``CellDynamics.stepper``).
     """
 
     def __init__(self, model: NeuronModel, *, stages: Stages | None = None,
                  dt_ms: float = 0.025, trainable: Sequence[str] = (),
                  record: Sequence[int] = (0,), dtype: torch.dtype = torch.float64,
-                 checkpoint: bool = False, window: int = 400) -> None:
+                 checkpoint: bool = False, window: int = 400, compile: bool = False) -> None:
         super().__init__()
         self.stages = stages if stages is not None else Stages(release="deterministic")
         self.model = model.with_stages(self.stages)
@@ -80,6 +82,7 @@ class CompartmentalNeuron(nn.Module):
             raise ValueError(f"record compartment {bad[0]} does not exist (0 to {n - 1})")
         self.record = [int(self.spec.tree.node_of_compartment[c]) for c in record]
         self.checkpoint, self.window = bool(checkpoint), int(window)
+        self.compile = bool(compile)
         self._dyn: dict[tuple[Any, Any], CellDynamics] = {}
 
     def parameters_by_name(self) -> dict[str, torch.Tensor]:
@@ -131,4 +134,4 @@ class CompartmentalNeuron(nn.Module):
                               dt_ms=self.dt_ms, n_steps=n_steps, seed=seed, device=ref.device)
         return run_cell(dyn, p, events, n_steps=n_steps, batch=batch,
                         record_nodes=self.record, i_ext=i_ext, window=self.window,
-                        checkpoint_windows=self.checkpoint)
+                        checkpoint_windows=self.checkpoint, compile=self.compile)

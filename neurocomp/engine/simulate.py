@@ -71,7 +71,7 @@ class EngineRun:
     g_nS: dict[str, torch.Tensor]
 
 
-def _window(dyn: CellDynamics, der: dict[str, Any], state: State, drive: torch.Tensor | None,
+def _window(step: Any, der: dict[str, Any], state: State, drive: torch.Tensor | None,
             i_ext: torch.Tensor | None, rec_nodes: torch.Tensor, every: int, start: int,
             recv: list[torch.Tensor]) -> tuple[State, list[torch.Tensor]]:
     """Steps of one window (recording before each sampled step, as Brian2's monitor)."""
@@ -82,7 +82,7 @@ def _window(dyn: CellDynamics, der: dict[str, Any], state: State, drive: torch.T
             recv.append(state.v.index_select(-1, rec_nodes))
         ev = drive[k] if drive is not None else None
         ie = i_ext[k] if i_ext is not None else None
-        state, sp = dyn.step(state, der, ev, ie)
+        state, sp = step(state, der, ev, ie)
         spikes.append(sp)
     return state, spikes
 
@@ -90,7 +90,8 @@ def _window(dyn: CellDynamics, der: dict[str, Any], state: State, drive: torch.T
 def run_cell(dyn: CellDynamics, params: Mapping[str, torch.Tensor], events: Events,
              *, n_steps: int, batch: int, record_nodes: Sequence[int], record_every: int = 1,
              i_ext: torch.Tensor | None = None, v0_mV: torch.Tensor | None = None,
-             window: int = 400, checkpoint_windows: bool = False) -> EngineRun:
+             window: int = 400, checkpoint_windows: bool = False,
+             compile: bool = False) -> EngineRun:
     """Run ``n_steps`` of a batch of cells (the differentiable core).
 
     Parameters
@@ -115,13 +116,16 @@ def run_cell(dyn: CellDynamics, params: Mapping[str, torch.Tensor], events: Even
         Steps per window (events are made dense, and checkpointed, per window).
     checkpoint_windows : bool
         Recompute each window in the backward pass instead of storing it.
+    compile : bool
+        Use the step compiled by ``torch.compile`` (:meth:`CellDynamics.stepper`).
     """
+    step = dyn.stepper(compile)
     der = dyn.derived(dict(params))
     state = dyn.initial_state(batch, v0_mV)
     rec_nodes = torch.as_tensor(list(record_nodes), dtype=torch.long, device=dyn.device)
     recv: list[torch.Tensor] = []
     spikes: list[torch.Tensor] = []
-    n_gates, calcium = len(state.gates), state.cai is not None
+    calcium, k = state.cai is not None, state.size
     for start in range(0, n_steps, window):
         stop = min(n_steps, start + window)
         drive = events.window(start, stop, dyn.dtype, dyn.device)
@@ -130,17 +134,16 @@ def run_cell(dyn: CellDynamics, params: Mapping[str, torch.Tensor], events: Even
             ie = torch.zeros(stop - start, 1, 1, dtype=dyn.dtype, device=dyn.device)
         if checkpoint_windows and torch.is_grad_enabled():
             def body(*flat: torch.Tensor, _d=drive, _i=ie, _s=start) -> tuple[torch.Tensor, ...]:
-                st = State.from_tuple(flat, n_gates, calcium)
+                st = State.from_tuple(flat, calcium)
                 rv: list[torch.Tensor] = []
-                st, sp = _window(dyn, der, st, _d, _i, rec_nodes, record_every, _s, rv)
+                st, sp = _window(step, der, st, _d, _i, rec_nodes, record_every, _s, rv)
                 return (*st.as_tuple(), torch.stack(sp, -1), *rv)
             out = checkpoint(body, *state.as_tuple(), use_reentrant=False)
-            k = 4 + n_gates + int(calcium)
-            state = State.from_tuple(out[:k], n_gates, calcium)
+            state = State.from_tuple(out[:k], calcium)
             spikes.append(out[k])
             recv += list(out[k + 1:])
         else:
-            state, sp = _window(dyn, der, state, drive, ie, rec_nodes, record_every, start,
+            state, sp = _window(step, der, state, drive, ie, rec_nodes, record_every, start,
                                 recv)
             spikes.append(torch.stack(sp, -1))
     return EngineRun(v_mV=torch.stack(recv, -1), spikes=torch.cat(spikes, -1), g_nS={})
@@ -151,7 +154,8 @@ def simulate(model: NeuronModel, inputs: Any = None, *, duration_ms: float, dt_m
              params: Mapping[str, Any] | None = None, record: Sequence[RecordSite] | None = None,
              record_dt_ms: float | None = None, clamps: Sequence[CurrentClamp] = (),
              v_init_mV: Any = None, seed: int = 0, dtype: torch.dtype = torch.float64,
-             device: Any = "cpu", window: int = 400) -> Recording | list[Recording]:
+             device: Any = "cpu", window: int = 400, threads: int | None = None,
+             compile: bool = False) -> Recording | list[Recording]:
     """Simulate ``model`` with the PyTorch engine; the pipeline's result type.
 
     Parameters
@@ -188,6 +192,13 @@ def simulate(model: NeuronModel, inputs: Any = None, *, duration_ms: float, dt_m
         Where to run (CUDA unchanged).
     window : int
         Steps per window of densified events.
+    threads : int, optional
+        Intra-op CPU threads for this run (``torch.set_num_threads``, restored afterwards);
+        None leaves torch's setting. The engine's tensors are small (batch × a few hundred
+        nodes): on a loaded machine 1 thread is often many times faster than several.
+    compile : bool
+        Run the step through ``torch.compile`` (see :meth:`CellDynamics.compiled_step`);
+        the first call compiles (tens of seconds; cached on disk by inductor).
 
     Returns
     -------
@@ -202,7 +213,7 @@ def simulate(model: NeuronModel, inputs: Any = None, *, duration_ms: float, dt_m
     m = model.with_stages(stages)
     inputs, batch = check_inputs(inputs, m, duration_ms=duration_ms, batch=batch,
                                  n_steps=n_steps)
-    dyn = CellDynamics(spec, dt_ms=dt_ms, dtype=dtype, device=device)
+    dyn = _dynamics(model, stages, spec, dt_ms, dtype, device, compile)
     p, batch = check_params(params, base_parameters(spec), dyn.tensor, batch=batch)
     events = build_events(inputs, groups=m.synapse_groups,
                           slot_groups=[s.group for s in spec.slots],
@@ -218,14 +229,43 @@ def simulate(model: NeuronModel, inputs: Any = None, *, duration_ms: float, dt_m
         v0 = dyn.tensor(np.zeros(spec.tree.n_nodes))
         v0[torch.as_tensor(spec.tree.node_of_compartment)] = dyn.tensor(
             np.broadcast_to(np.asarray(v_init_mV, dtype=float), (spec.tree.n_compartments,)))
-    with torch.no_grad():
-        run = run_cell(dyn, p, events, n_steps=n_steps, batch=batch, record_nodes=rec_nodes,
-                       record_every=every, i_ext=i_ext, v0_mV=v0, window=window)
+    previous = torch.get_num_threads()
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"threads must be an integer ≥ 1 or None; got {threads!r}")
+        torch.set_num_threads(threads)
+    try:
+        with torch.no_grad():
+            run = run_cell(dyn, p, events, n_steps=n_steps, batch=batch,
+                           record_nodes=rec_nodes, record_every=every, i_ext=i_ext, v0_mV=v0,
+                           window=window, compile=compile)
+    finally:
+        torch.set_num_threads(previous)
     wall = time.perf_counter() - t0
     recs = [_recording(run, b, m, stages, sites, inputs, duration_ms=duration_ms, dt_ms=dt_ms,
                        every=every, seed=seed, wall=wall, n_comp=spec.tree.n_compartments)
             for b in range(batch)]
     return recs[0] if batch == 1 else recs
+
+
+#: CellDynamics reused by compiled runs (so a model simulated again with the same stages,
+#: dt, dtype and device keeps its compiled step): (model, key) → dynamics, 8 at most.
+_COMPILED: dict[tuple[int, Any], tuple[NeuronModel, CellDynamics]] = {}
+
+
+def _dynamics(model: NeuronModel, stages: Stages, spec: CellSpec, dt_ms: float,
+              dtype: torch.dtype, device: Any, compile: bool) -> CellDynamics:
+    if not compile:
+        return CellDynamics(spec, dt_ms=dt_ms, dtype=dtype, device=device)
+    key = (id(model), (repr(stages), float(dt_ms), dtype, str(device)))
+    hit = _COMPILED.get(key)
+    if hit is not None and hit[0] is model:
+        return hit[1]
+    dyn = CellDynamics(spec, dt_ms=dt_ms, dtype=dtype, device=device)
+    _COMPILED[key] = (model, dyn)
+    while len(_COMPILED) > 8:
+        _COMPILED.pop(next(iter(_COMPILED)))
+    return dyn
 
 
 def _default_sites(model: NeuronModel) -> list[RecordSite]:

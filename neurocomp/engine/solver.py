@@ -25,11 +25,18 @@ import torch
 
 from neurocomp.engine.tree import CableTree
 
-__all__ = ["TreePlan", "TreeSolve", "tree_solve"]
+__all__ = ["TreePlan", "TreeSolve", "solve_levels", "tree_solve"]
 
 
 class TreePlan:
     """A :class:`CableTree`'s index tensors on one device (built once per simulation).
+
+    The system is handled one level at a time as separate tensors (no in-place slice
+    updates), so the sweep is a short chain of functional ops that ``torch.compile`` fuses
+    into one kernel per level and direction. A level's contributions reach its parents by a
+    gather: ``children[L]`` lists, for every node of level L − 1, the positions of its
+    children in level L, padded with a zero slot (``n_L``), so a parent's sum is
+    ``contrib_padded[children].sum(-1)`` (at most ``width`` terms, children in node order).
 
     Parameters
     ----------
@@ -44,27 +51,25 @@ class TreePlan:
         self.n = tree.n_nodes
         parent = np.maximum(tree.parent, 0)
         self.parent = torch.as_tensor(parent, dtype=torch.long, device=device)
-        # per level: (start, stop, parent indices, first parent, last parent + 1, one-hot
-        # child → parent matrix): the scatter to parents is a small matmul (a gather-only
-        # step compiles well; index_add does not vectorise in torch.compile on CPU)
-        self.levels = []
         self.device = device
-        self._onehot: dict[torch.dtype, list[torch.Tensor | None]] = {}
-        for start, stop in tree.levels:
-            p = parent[start:stop]
-            self.levels.append((start, stop, self.parent[start:stop],
-                                int(p.min()), int(p.max()) + 1))
-
-    def onehot(self, dtype: torch.dtype) -> list[torch.Tensor | None]:
-        """Per level, the (children, parents) 0/1 matrix in ``dtype`` (cached)."""
-        if dtype not in self._onehot:
-            mats: list[torch.Tensor | None] = [None]
-            for start, stop, par, lo, hi in self.levels[1:]:
-                m = torch.zeros(stop - start, hi - lo, dtype=dtype, device=self.device)
-                m[torch.arange(stop - start, device=self.device), par - lo] = 1.0
-                mats.append(m)
-            self._onehot[dtype] = mats
-        return self._onehot[dtype]
+        self.sizes = [stop - start for start, stop in tree.levels]
+        #: per level ≥ 1: parent position inside level L − 1
+        self.up: list[torch.Tensor | None] = [None]
+        #: per level ≥ 1: (n_{L−1}, width) children positions in level L (pad = n_L)
+        self.down: list[torch.Tensor | None] = [None]
+        #: per level ≥ 1: node i of the level is the only child of node i of level L − 1
+        self.chain: list[bool] = [False]
+        for (start, stop), (pstart, pstop) in zip(tree.levels[1:], tree.levels[:-1],
+                                                  strict=True):
+            local = parent[start:stop] - pstart
+            self.up.append(torch.as_tensor(local, dtype=torch.long, device=device))
+            kids = [np.flatnonzero(local == j) for j in range(pstop - pstart)]
+            width = max(1, max(k.size for k in kids))
+            table = np.full((pstop - pstart, width), stop - start, dtype=np.int64)
+            for j, k in enumerate(kids):
+                table[j, :k.size] = k
+            self.down.append(torch.as_tensor(table, device=device))
+            self.chain.append(bool(np.array_equal(local, np.arange(pstop - pstart))))
 
     def neighbour_sum(self, g: torch.Tensor) -> torch.Tensor:
         """Σ of the axial conductances at every node (edges to parent and children), µS."""
@@ -72,38 +77,59 @@ class TreePlan:
         g0 = torch.cat([root, g[..., 1:]], dim=-1)
         return g0.index_add(-1, self.parent[1:], g[..., 1:]) if self.n > 1 else g0
 
+    def split(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """``x`` (..., n_nodes) as per-level views."""
+        return list(torch.split(x, self.sizes, dim=-1))
 
-def _eliminate(d: torch.Tensor, b: torch.Tensor | None, g: torch.Tensor,
+    def to_parents(self, level: int, c: torch.Tensor) -> torch.Tensor:
+        """Σ over each node of level − 1 of ``c`` (…, n_level) at its children."""
+        idx = self.down[level]
+        if idx.shape[1] == 1 and self.sizes[level] == self.sizes[level - 1]:
+            if self.chain[level]:  # one child per parent, in order: nothing to gather
+                return c
+        padded = torch.cat([c, torch.zeros_like(c[..., :1])], dim=-1)
+        out = padded.index_select(-1, idx.reshape(-1)).unflatten(-1, idx.shape)
+        return out.sum(-1) if idx.shape[1] > 1 else out.squeeze(-1)
+
+
+def _eliminate(d: list[torch.Tensor], b: list[torch.Tensor] | None, g: list[torch.Tensor],
                plan: TreePlan) -> None:
-    """Leaves to root, in place on ``d`` (and ``b``): d_p −= g²/d_i, b_p += g·b_i/d_i."""
-    mats = plan.onehot(d.dtype)
-    for (start, stop, _par, lo, hi), m in zip(reversed(plan.levels[1:]),
-                                              reversed(mats[1:]), strict=True):
-        gi = g[..., start:stop]
-        f = gi / d[..., start:stop]
-        d[..., lo:hi] -= (f * gi) @ m
+    """Leaves to root (replacing the list entries): d_p −= Σ g²/d_i, b_p += Σ g·b_i/d_i."""
+    for lv in range(len(d) - 1, 0, -1):
+        f = g[lv] / d[lv]
+        d[lv - 1] = d[lv - 1] - plan.to_parents(lv, f * g[lv])
         if b is not None:
-            b[..., lo:hi] += (f * b[..., start:stop]) @ m
+            b[lv - 1] = b[lv - 1] + plan.to_parents(lv, f * b[lv])
 
 
-def _substitute(d: torch.Tensor, b: torch.Tensor, g: torch.Tensor, plan: TreePlan
-                ) -> torch.Tensor:
-    """Root to leaves on an eliminated system: x_i = (b_i + g_i x_p)/d_i (in place on b)."""
-    b[..., 0:1] /= d[..., 0:1]
-    for start, stop, par, _lo, _hi in plan.levels[1:]:
-        b[..., start:stop] += g[..., start:stop] * b.index_select(-1, par)
-        b[..., start:stop] /= d[..., start:stop]
-    return b
+def _substitute(d: list[torch.Tensor], b: list[torch.Tensor], g: list[torch.Tensor],
+                plan: TreePlan) -> torch.Tensor:
+    """Root to leaves on an eliminated system: x_i = (b_i + g_i x_p)/d_i."""
+    x = [b[0] / d[0]]
+    for lv in range(1, len(d)):
+        xp = x[lv - 1] if plan.chain[lv] else x[lv - 1].index_select(-1, plan.up[lv])
+        x.append((b[lv] + g[lv] * xp) / d[lv])
+    return torch.cat(x, dim=-1)
 
 
 def _solve_rhs(d_elim: torch.Tensor, b: torch.Tensor, g: torch.Tensor, plan: TreePlan
                ) -> torch.Tensor:
     """Solve with an already eliminated diagonal (forward sweep on b only, then back)."""
-    mats = plan.onehot(d_elim.dtype)
-    for (start, stop, _par, lo, hi), m in zip(reversed(plan.levels[1:]),
-                                              reversed(mats[1:]), strict=True):
-        b[..., lo:hi] += (g[..., start:stop] / d_elim[..., start:stop] * b[..., start:stop]) @ m
-    return _substitute(d_elim, b, g, plan)
+    dl, bl, gl = plan.split(d_elim), plan.split(b), plan.split(g)
+    for lv in range(len(dl) - 1, 0, -1):
+        bl[lv - 1] = bl[lv - 1] + plan.to_parents(lv, gl[lv] / dl[lv] * bl[lv])
+    return _substitute(dl, bl, gl, plan)
+
+
+def solve_levels(d: torch.Tensor, b: torch.Tensor, g: torch.Tensor, plan: TreePlan
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The elimination and substitution without autograd bookkeeping: (x, eliminated d).
+
+    ``d`` and ``b`` have the same shape (..., n_nodes); ``g`` broadcasts against them.
+    """
+    dl, bl, gl = plan.split(d), plan.split(b), plan.split(g)
+    _eliminate(dl, bl, gl, plan)
+    return _substitute(dl, bl, gl, plan), torch.cat(dl, dim=-1)
 
 
 class TreeSolve(torch.autograd.Function):
@@ -113,11 +139,7 @@ class TreeSolve(torch.autograd.Function):
     def forward(ctx: Any, d: torch.Tensor, b: torch.Tensor, g: torch.Tensor,
                 plan: TreePlan) -> torch.Tensor:
         shape = torch.broadcast_shapes(d.shape, b.shape)
-        d_e = d.expand(shape).clone()
-        x = b.expand(shape).clone()
-        g_full = g.expand(shape[:-1] + g.shape[-1:]) if g.dim() < len(shape) else g
-        _eliminate(d_e, x, g_full, plan)
-        _substitute(d_e, x, g_full, plan)
+        x, d_e = solve_levels(d.expand(shape), b.expand(shape), g, plan)
         ctx.plan = plan
         ctx.save_for_backward(d_e, x, g)
         return x
@@ -126,8 +148,7 @@ class TreeSolve(torch.autograd.Function):
     def backward(ctx: Any, grad_x: torch.Tensor) -> tuple[Any, ...]:
         d_e, x, g = ctx.saved_tensors
         plan = ctx.plan
-        g_full = g.expand(x.shape[:-1] + g.shape[-1:]) if g.dim() < x.dim() else g
-        grad_b = _solve_rhs(d_e, grad_x.clone(), g_full, plan)
+        grad_b = _solve_rhs(d_e, grad_x, g, plan)
         grad_d = grad_g = None
         if ctx.needs_input_grad[0]:
             grad_d = -grad_b * x
