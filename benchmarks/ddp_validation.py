@@ -39,6 +39,7 @@ def main() -> None:
         "command": "python benchmarks/ddp_validation.py" + (" --quick" if args.quick else "")
                    + (f" --seed {args.seed}" if args.seed else ""),
         "target": "|predicted - measured| / measured of the DDP communication time <= 0.25",
+        "claim": result.claim,
         "headline": result.headline,
         "params": dict(result.params),
         "sweep": result.sweep.to_dict(orient="records"),
