@@ -344,6 +344,19 @@ def _busy(records: Sequence[tuple[float, float, float]]) -> float:
     return total
 
 
+def _model_and_batch(config: DDPCheckConfig, *, rank: int, device: Any) -> tuple[Any, Any, Any]:
+    """The model (same weights on every rank) and this rank's batch of inputs and labels."""
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        model = config.build().to(device).train()
+    g = torch.Generator().manual_seed(config.seed + 1 + rank)
+    x = torch.randn(config.batch_per_rank, *config.sample_shape, generator=g).to(device)
+    y = torch.randint(0, config.n_classes, (config.batch_per_rank,), generator=g).to(device)
+    return model, x, y
+
+
 def _worker(config: DDPCheckConfig, out_path: str) -> None:
     import torch
     import torch.distributed as dist
@@ -360,12 +373,7 @@ def _worker(config: DDPCheckConfig, out_path: str) -> None:
         sweep = list(zip(config.sweep_bytes,
                          map(tuple, _allreduce_rounds(config.sweep_bytes, config.repeats, dev)),
                          strict=True))
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(config.seed)
-            model = config.build().to(dev).train()
-        g = torch.Generator().manual_seed(config.seed + 1 + ctx.rank)
-        x = torch.randn(config.batch_per_rank, *config.sample_shape, generator=g).to(dev)
-        y = torch.randint(0, config.n_classes, (config.batch_per_rank,), generator=g).to(dev)
+        model, x, y = _model_and_batch(config, rank=ctx.rank, device=dev)
 
         def run(net: Any, state: _HookState | None) -> tuple[list[float], list[float]]:
             opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
@@ -415,16 +423,14 @@ def _worker(config: DDPCheckConfig, out_path: str) -> None:
         del ddp, state  # the reducer and its hook go before the process group
         dist.barrier()
         if ctx.is_main:
-            result = DDPMeasurement(
+            Path(out_path).write_text(json.dumps(asdict(DDPMeasurement(
                 world_size=ctx.world_size, backend=str(ctx.backend), sweep=tuple(sweep),
                 local_step_s=tuple(local), ddp_step_s=tuple(ddp_steps),
                 bucket_bytes=tuple(sizes), bucket_busy_s=tuple(busy), exposed_s=tuple(exposed),
                 bucket_isolated_s=tuple(isolated), probe=median_probe(probes),
-                load_average=tuple(os.getloadavg()),
-                contention_comm_shared_s=tuple(c_shared),
+                load_average=tuple(os.getloadavg()), contention_comm_shared_s=tuple(c_shared),
                 contention_compute_alone_s=tuple(b_alone),
-                contention_compute_shared_s=tuple(b_shared))
-            Path(out_path).write_text(json.dumps(asdict(result)))
+                contention_compute_shared_s=tuple(b_shared)))))
     finally:
         teardown_distributed(ctx)
 
