@@ -42,9 +42,12 @@ __all__ = [
     "receptor_waveform",
 ]
 
+# The text is kept verbatim: it is part of the model's repr, hence of the NeuronIO data keys
+# (neurocomp.mapping.model_fingerprint). "anchors_neuro.md section 3.3" is the section key
+# docs/references.md#anchors-neuro-3-3 of the references page.
 _HAY = ("Hay et al. (2011) L5PC synapses as used by Beniaguev, Segev & London (2021), "
         "Neuron 109:2727 (code: github.com/SelfishGene/neuron_as_deep_net); values from "
-        "docs/references.md#anchors-neuro-3-3")
+        "anchors_neuro.md section 3.3")
 
 
 @dataclass(frozen=True, kw_only=True)
