@@ -273,9 +273,10 @@ class BrainEstimatesResult(Result):
         ax.set_xticks([10.0**k for k in range(12, 27, 3)])
         ax.set_xlabel("brain compute (FLOP/s)")
         ax.set_ylabel("estimate")
-        ax.text(X_LIMITS_FLOP_PER_S[1] / 3, len(t) - 0.75, "≥ 10²¹ FLOP/s:\nDettmers'\n"
-                "lower bound", color=DETTMERS_COLOR, fontsize=5.5, va="bottom",
-                ha="right").set_in_layout(False)
+        # inside the shaded band, right of its dashed edge (one short word a line)
+        ax.text(DETTMERS_THRESHOLD_FLOP_PER_S * 2.5, len(t) - 0.75, "≥ 10²¹\nFLOP/s:\n"
+                "Dettmers'\nlower\nbound", color=DETTMERS_COLOR, fontsize=5.5, va="bottom",
+                ha="left", linespacing=1.05).set_in_layout(False)
         handles = [
             Line2D([], [], color="0.3", marker="o", ls="none", ms=4, mec="white",
                    label="rebuilt from inputs"),

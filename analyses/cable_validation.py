@@ -171,7 +171,7 @@ class CableValidationResult(Result):
         ax.set(xlabel="x / λ", ylabel="ΔV (mV)")
         ax.set_title(f"fit: λ = {self.fitted_lambda_um:.1f} µm", loc="left",
                      fontsize=6.5)
-        ax.legend(fontsize=5.5)
+        ax.legend(fontsize=5.5, loc="lower left")  # the traces run from top left to right
         if len(axes) < 3:
             return
         ax = axes[2]
@@ -189,8 +189,8 @@ class CableValidationResult(Result):
         for color, (pos, g) in zip(PALETTE[2:], self.axon.groupby("position_um"),
                                    strict=False):
             ax.plot(g["t_ms"], g["v_mV"], color=color, label=f"{pos / 1e3:.0f} mm")
-        ax.text(0.98, 0.05, "Huxley: 18.8 m/s", transform=ax.transAxes, ha="right",
-                fontsize=5.5, color="0.3")
+        ax.text(0.98, 0.62, "Huxley: 18.8 m/s", transform=ax.transAxes, ha="right",
+                va="top", fontsize=5.5, color="0.3")  # under the legend, clear of the traces
         ax.set(xlabel="time (ms)", ylabel="V (mV)")
         ax.set_title(f"HH, 18.5 °C: {self.velocity_m_per_s:.2f} m/s",
                      loc="left", fontsize=6)

@@ -169,7 +169,7 @@ class ConvolutionTheoremResult(Result):
         ax.set(xlabel="kernel size (px)", ylabel="median time (ms)")
         ax.set_title(f"{n}×{n} image, 'same' mode", loc="left", fontsize=6.5)
         lo, hi = ax.get_ylim()
-        ax.set_ylim(lo, hi * (hi / lo) ** 0.8)  # head-room for the legend above the data
+        ax.set_ylim(lo, hi * (hi / lo) ** 1.1)  # head-room for the legend above the data
         ax.legend(loc="upper left", ncols=2, fontsize=5.5)
         if len(axes) < 2:
             return
@@ -184,7 +184,8 @@ class ConvolutionTheoremResult(Result):
             else:
                 ax.plot(rel.index, rel.to_numpy(), "o-", color=color, label=label)
         ax.axhline(eps, color="0.5", lw=0.6, ls=":")
-        ax.text(min(sizes), eps * 1.4, "float64 ε", fontsize=5.5, color="0.4")
+        ax.text(max(self.agreement["kernel_px"]), eps / 1.4, "float64 ε", fontsize=5.5,
+                color="0.4", ha="right", va="top")
         log_ticks(ax, [k for k in ticks if k <= self.agreement['kernel_px'].max()])
         ax.set(yscale="log", xlabel="kernel size (px)", ylabel="max |error| / max |y|",
                ylim=(eps / 30, eps * 300))
@@ -198,7 +199,7 @@ class ConvolutionTheoremResult(Result):
         ax.plot(w["time_ms"], w["circular"], color=PALETTE[1], ls="--",
                 label="unpadded = circular")
         ax.set(xlabel="time (ms)", ylabel="filtered spike train (a.u.)", ylim=(0, 1.6))
-        ax.set_title("unpadded FFT wraps round", loc="left", fontsize=6.5)
+        ax.set_title("unpadded FFT wraps", loc="left", fontsize=6.5)
         ax.legend(loc="upper left", fontsize=5)
         if len(axes) < 4:
             return

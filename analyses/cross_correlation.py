@@ -192,7 +192,7 @@ class CrossCorrelationResult(Result):
         ax.plot(self.ncc_location[1], self.ncc_location[0], "x", color="white", ms=4)
         ax.figure.colorbar(im, ax=ax, shrink=0.85, fraction=0.08, pad=0.02, label="NCC")
         ax.set(xlabel="template x (px)", ylabel="template y (px)")
-        ax.set_title("normalised cross-correlation", loc="left", fontsize=6)
+        ax.set_title("normalised xcorr", loc="left", fontsize=6)  # clear of the colour bar
         if len(axes) < 3:
             return
         ax = axes[2]
@@ -205,7 +205,8 @@ class CrossCorrelationResult(Result):
                    color=color, label=label)
         ax.set_xticks(np.arange(len(sizes)), [str(s) for s in sizes])
         n_t = int(self.success["templates"].iloc[0])
-        ax.set(xlabel="template side (px)", ylabel="found exactly (%)", ylim=(0, 100))
+        ax.set(xlabel="template side (px)", ylabel="found exactly (%)", ylim=(0, 135),
+               yticks=[0, 25, 50, 75, 100])  # head-room: the legend sits above the bars
         ax.set_title(f"{n_t} random templates per size", loc="left", fontsize=6)
         ax.legend(fontsize=5, loc="upper left")
         f = 0.25  # show |f| ≤ 0.25 cycles/px

@@ -216,7 +216,7 @@ class DendriticSpikesResult(Result):
         ax.bar(x - width, nb["linear_expectation_mV"], width, color="0.7", label="linear")
         ax.bar(x, nb["measured_mV"], width, color=PALETTE[1], label="dendrite (NMDA)")
         ax.bar(x + width, nb["max_pool_mV"], width, color=PALETTE[0], label="max-pool")
-        ax.set_xticks(x, list(nb["site"]), fontsize=5, rotation=30, ha="right",
+        ax.set_xticks(x, list(nb["site"]), fontsize=5, rotation=50, ha="right",
                       rotation_mode="anchor")
         ax.set(ylabel="peak ΔV (mV)", xlabel="site", ylim=(0, 1.5 * nb["measured_mV"].max()))
         ax.set_title(f"k = {self.k_peak}: neighbours amplified", loc="left", fontsize=6.5)

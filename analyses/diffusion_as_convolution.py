@@ -278,7 +278,8 @@ class DiffusionResult(Result):
         ax.set(xlabel="distance along cable (µm)", ylabel="V − E_rest (mV)",
                xlim=(-2000, 2000))
         ax.set_title("passive cable: G ∗ V₀ (lines), Euler (o)", loc="left", fontsize=6)
-        ax.legend(fontsize=5)
+        ax.legend(fontsize=5, loc="upper right", handlelength=1.0, handletextpad=0.4,
+                  borderaxespad=0.1)  # short handles: beside the peak at 0, not over it
         if len(axes) < 6:
             return
         ax = axes[5]

@@ -238,7 +238,10 @@ class ForecastResult(Result):
                     rotation=90, fontsize=4.8, ha=side, va="top",
                     transform=ax.get_xaxis_transform())
         ax.set_xlabel("years per doubling")
-        ax.set_ylabel("year 1.075e21\nreached")
+        target = DETTMERS_2015.published.flop_per_s
+        exponent = int(np.floor(np.log10(target)))
+        ax.set_ylabel(f"year Dettmers'\n{target / 10**exponent:.4g}×10$^{{{exponent}}}$ FLOP/s"
+                      "\nis reached", fontsize=6.5, linespacing=1.1)
         ax.set_xlim(y["doubling_period_y"].min(), y["doubling_period_y"].max())
         ax.set_xticks([1, 2, 3, 4])
         last = self.post.sort_values("doubling_period_y").iloc[-1]

@@ -565,7 +565,7 @@ class L5CellResult(Result):
                 ms=4, label="full Hay model, 2 s")
         ax.set(xlabel=f"{self.params['step_ms']:g} ms step (nA)", ylabel="rate (Hz)",
                title=f"f–I: {self._mark('A')}")
-        ax.legend(loc="lower right", fontsize=5.5)
+        ax.legend(loc="upper left", fontsize=5.5)  # the rising curve leaves this corner free
 
     def _draw_ap(self, ax: Axes) -> None:
         ax.plot(self.ap_trace["t_ms"], self.ap_trace["v_mV"], color=PALETTE[0])

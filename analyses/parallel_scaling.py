@@ -259,8 +259,9 @@ class ParallelScalingResult(Result):
         ax.set_xticks(range(len(layers)), labels, fontsize=5.5)
         ax.set_yticks(range(len(links)), [SHORT_LINK[lk] for lk in links], fontsize=5)
         n = int(p["n_devices"].iloc[0]) if len(p) else 0
-        ax.set_title(f"AlexNet, {n} GPUs: model-parallel layers (orange) of the hybrid",
-                     fontsize=6, pad=2, loc="right")
+        # starts right of the panel letter (a centred or right-aligned title ran over it)
+        ax.set_title(f"AlexNet, {n} GPUs: hybrid's model-parallel layers in orange",
+                     fontsize=6, pad=2, loc="left")
         ax.set_xlabel("layer with weights", fontsize=6)
         ax.set_ylabel("interconnect", fontsize=6)
         ax.tick_params(length=0)

@@ -201,7 +201,8 @@ class PassiveKernelResult(Result):
         ax.set_xticks(x, [c.replace(", ", "\n") for c in lin["condition"]], fontsize=5.5)
         ax.set(ylabel="variance explained", xlabel="synapses and dendrites",
                ylim=(min(0.0, float(lin["ve_linear"].min())), 1.05))
-        ax.legend(fontsize=5.5, loc="lower left")
+        ax.legend(fontsize=5.5, loc="lower right", ncols=2, bbox_to_anchor=(1.0, 1.0),
+                  borderaxespad=0.1)  # above the bars, which fill the panel
 
 
 def run(*, quick: bool = True, seed: int = 0) -> PassiveKernelResult:

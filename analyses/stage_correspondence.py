@@ -169,7 +169,9 @@ class StageTable(Result):
         ax.set_yticks(y, [f"{s}\n{lay}" for s, lay in zip(t["stage"], t["layer"],
                                                           strict=True)], fontsize=5)
         ax.set(xscale="log", xlabel="FLOP per neuron-second", ylabel="stage and layer")
-        ax.legend(fontsize=5.5, loc="upper right", title="1 MAC = 2 FLOP", title_fontsize=5)
+        # above the bars, so that it covers none of them
+        ax.legend(fontsize=5.5, loc="lower right", bbox_to_anchor=(1.0, 1.0),
+                  title="1 MAC = 2 FLOP", title_fontsize=5, borderaxespad=0.1)
 
 
 def run(*, quick: bool = True, seed: int = 0) -> StageTable:

@@ -29,7 +29,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -286,7 +286,8 @@ class SurrogateDepthResult(Result):
             top = float(np.nanmax([*r["onset_rate_hz"], *r["steady_rate_hz"],
                                     RATE_BAND_HZ[1]]))
             ax_rate.set(ylabel="output rate (Hz)", ylim=(0, 1.45 * top))  # room for the legend
-            ax_rate.legend(fontsize=5.5, loc="upper center", ncols=2, frameon=False)
+            # one column: two were wider than the panel and ran over its y axis
+            ax_rate.legend(fontsize=5.5, loc="upper right", frameon=False, borderaxespad=0.1)
         if ax_plat is not None:
             cols = [c for c in self.regimes.columns if c.startswith("plateaus_per_site_s_")]
             cols = cols or ["plateaus_per_site_s"]
@@ -310,20 +311,28 @@ class SurrogateDepthResult(Result):
             if ax is not None:
                 self._depth(ax, col, label, colors)
         if ax_front is not None:
+            auc = self.scores["spike_auc"].to_numpy(dtype=float)
+            finite = auc[np.isfinite(auc)]
+            span = (max(ACCURACY_BAR_AUC, *finite) - min(finite)) if finite.size else 1.0
             for cond, g in self.scores.groupby("condition", sort=False):
                 ax_front.scatter(g["flop_per_ms"], g["spike_auc"], s=10, color=colors[cond],
                                  label=_short(cond), zorder=3)
                 left = cond == self.scores["condition"].iloc[0]  # one condition each side
-                for _, row in g.iterrows():
-                    ax_front.annotate(row["model"], (row["flop_per_ms"], row["spike_auc"]),
-                                      fontsize=4.5, xytext=(-3, 1) if left else (3, -4),
-                                      ha="right" if left else "left",
-                                      textcoords="offset points", color=colors[cond])
+                for (x, y, y_text), label in _label_positions(g, min_gap=0.07 * (span or 1.0)):
+                    ax_front.annotate(
+                        label, (x, y), xytext=(x / 1.15 if left else x * 1.15, y_text),
+                        textcoords="data", fontsize=4.5, ha="right" if left else "left",
+                        va="center", color=colors[cond], annotation_clip=False,
+                        arrowprops={"arrowstyle": "-", "lw": 0.3, "color": colors[cond],
+                                    "shrinkA": 0, "shrinkB": 2})
             ax_front.axhline(ACCURACY_BAR_AUC, color="0.5", ls="--", lw=0.7,
                              label=f"accuracy bar (AUC {ACCURACY_BAR_AUC:g})")
             ax_front.set_xscale("log")
+            ax_front.margins(x=0.2)  # room for the labels beside the outermost points
             ax_front.set(xlabel="forward FLOPs per simulated ms", ylabel="spike AUC")
-            ax_front.legend(fontsize=5.5, loc="best", frameon=False)
+            # above the panel: inside it, it covered labels of the right-hand cluster
+            ax_front.legend(fontsize=5.5, loc="lower right", bbox_to_anchor=(1.0, 1.0),
+                            ncols=3, frameon=False, borderaxespad=0.1)
 
     @staticmethod
     def _bars(ax: Axes, frame: pd.DataFrame, colors: dict[str, str]) -> None:
@@ -418,6 +427,40 @@ def verdicts(scores: pd.DataFrame) -> dict[str, Any]:
         out.get("elm_minus_best_tcn_auc_nmda", -np.inf) >= -AMPA_SHALLOW_TOLERANCE_AUC
         and out.get("tcn_to_elm_parameter_ratio_nmda", 0.0) >= ELM_PARAMETER_RATIO)
     return out
+
+
+def _label_positions(g: pd.DataFrame, *,
+                     min_gap: float) -> Iterator[tuple[tuple[float, float, float], str]]:
+    """Yield ``((x, y, y_label), model)`` for each scored model of one condition: points whose
+    costs lie within a factor 1.8 of each other share a column of labels, spread to at
+    least ``min_gap`` apart in AUC so that none overlaps (drawing only; data unchanged)."""
+    g = g[np.isfinite(g["spike_auc"]) & (g["flop_per_ms"] > 0)]
+    g = g.sort_values("flop_per_ms")
+    logx = np.log10(g["flop_per_ms"].to_numpy(dtype=float))
+    cluster = np.concatenate([[0], np.cumsum(np.diff(logx) > np.log10(1.8))]) if len(g) else []
+    for k in np.unique(cluster):
+        c = g[np.asarray(cluster) == k].sort_values("spike_auc")
+        ys = _spread_out(c["spike_auc"].to_numpy(dtype=float), min_gap=min_gap)
+        for (_, row), y in zip(c.iterrows(), ys, strict=True):
+            yield ((float(row["flop_per_ms"]), float(row["spike_auc"]), float(y)),
+                   str(row["model"]))
+
+
+def _spread_out(values: np.ndarray, *, min_gap: float) -> np.ndarray:
+    """Positions as close to ``values`` (sorted) as possible, at least ``min_gap`` apart."""
+    pos = np.asarray(values, dtype=float).copy()
+    for _ in range(200):
+        moved = False
+        for i in range(1, len(pos)):
+            gap = pos[i] - pos[i - 1]
+            if gap < min_gap - 1e-12:
+                shift = (min_gap - gap) / 2
+                pos[i - 1] -= shift
+                pos[i] += shift
+                moved = True
+        if not moved:
+            break
+    return pos
 
 
 def _plateau_text(r: pd.DataFrame) -> str:

@@ -178,7 +178,7 @@ class Recording(Result):
         unit = next((u for v, u in self.trace_units.items() if v != "v"), "nS")
         ax.set_ylabel(f"receptors\n({unit})")
         ax.set_xlabel("time (ms)")
-        ax.legend(fontsize=5, loc="upper right", ncols=3)
+        _legend_above(ax, ncols=3)
 
     def _dendrite_row(self) -> int:
         for k, (label, _) in enumerate(self.sites):
@@ -193,7 +193,7 @@ class Recording(Result):
                         color=PALETTE[2 if label.startswith("dendrite") else 3])
         ax.set_ylabel("dendrite\nV (mV)")
         ax.set_xlabel("time (ms)")
-        ax.legend(fontsize=5, loc="upper right")
+        _legend_above(ax, ncols=2)
 
     def _soma_ais(self, ax: Axes) -> None:
         for label, color in (("soma", PALETTE[0]), ("AIS", PALETTE[1])):
@@ -202,7 +202,7 @@ class Recording(Result):
                         color=color)
         ax.set_ylabel("soma, AIS\nV (mV)")
         ax.set_xlabel("time (ms)")
-        ax.legend(fontsize=5, loc="upper right")
+        _legend_above(ax, ncols=2)
 
     def _terminal(self, ax: Axes) -> None:
         if "axon terminal" in [s for s, _ in self.sites]:
@@ -212,3 +212,9 @@ class Recording(Result):
             ax.axvline(t, color="0.6", lw=0.5, ls=":")
         ax.set_ylabel("terminal\nV (mV)")
         ax.set_xlabel("time (ms)")
+
+
+def _legend_above(ax: Axes, *, ncols: int) -> None:
+    """A one-row legend above the top-right corner of ``ax``, clear of the traces."""
+    ax.legend(fontsize=5, loc="lower right", ncols=ncols, bbox_to_anchor=(1.0, 1.0),
+              borderaxespad=0.1)
