@@ -16,7 +16,8 @@ from neurocomp.analysis import discover, load
 #: (their numbers depend on its load): checked in the slow tier (``python3 dev.py test -m
 #: slow``); their mechanics are unit-tested by default, the DDP check with 2 real processes.
 SLOW = {"neuron-pipeline", "dendritic-spikes", "passive-kernels", "surrogate-depth",
-        "stage-correspondence", "step-time-validation", "ddp-validation"}
+        "stage-correspondence", "step-time-validation", "ddp-validation",
+        "torch-engine-validation"}
 
 
 @pytest.fixture(scope="module")

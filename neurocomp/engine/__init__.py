@@ -10,7 +10,8 @@ Modules: ``expressions`` (the channel units' expression strings evaluated with P
 (Hines elimination scheduled by tree levels, an autograd function), ``cell`` (a model laid
 out per node), ``dynamics`` (one exponential-Euler/backward-Euler step in Brian2's order),
 ``inputs`` (spike trains and release as events), ``checks``, ``simulate`` (the
-:class:`~neurocomp.biophysics.Recording` interface) and ``module`` (an ``nn.Module``).
+:class:`~neurocomp.biophysics.Recording` interface), ``module`` (an ``nn.Module``) and
+``fit`` (parameters fitted to a voltage trace by Adam on log scales).
 
 Speed: every gate of every channel lives in one state tensor (B, G) and is updated by one
 exponential-Euler expression; channel sites reach the nodes by one gather-and-sum; the solve
@@ -29,6 +30,7 @@ This face is the package's contract: code outside ``neurocomp/engine/`` imports 
 from neurocomp.engine.cell import CellSpec, cell_spec
 from neurocomp.engine.dynamics import CellDynamics
 from neurocomp.engine.expressions import evaluate_torch, exprel
+from neurocomp.engine.fit import ScaleFit, fit_scales, scaled_voltage
 from neurocomp.engine.module import CompartmentalNeuron
 from neurocomp.engine.simulate import EngineRun, base_parameters, run_cell, simulate
 from neurocomp.engine.solver import TreePlan, tree_solve
@@ -40,13 +42,16 @@ __all__ = [
     "CellSpec",
     "CompartmentalNeuron",
     "EngineRun",
+    "ScaleFit",
     "TreePlan",
     "base_parameters",
     "cable_tree",
     "cell_spec",
     "evaluate_torch",
     "exprel",
+    "fit_scales",
     "run_cell",
+    "scaled_voltage",
     "simulate",
     "tree_solve",
 ]

@@ -1,0 +1,397 @@
+"""torch-engine-validation: the PyTorch engine against Brian2, and what its gradients buy.
+
+Issue 17 (item 4). Three parts, one panel or two each:
+
+A. The engine (:mod:`neurocomp.engine`) and Brian2 (numpy target, same dt) run the same small
+   active cell — an HH ball-and-stick with AMPA synapses on its dendrite, under Poisson input
+   and a somatic current step — and their voltages are compared at three sites (mean |ΔV|).
+B. Parameter fit: a target trace is simulated with the model's own parameters; gradient
+   descent (Adam on log scales, :func:`neurocomp.engine.fit.fit_scales`) starts from every
+   fitted parameter perturbed by 20–40 % and fits them back. Quick mode fits five parameters
+   of the small cell; full mode six of the reduced L5 cell
+   (:func:`neurocomp_models.neurons.l5_pyramidal.l5_pyramidal`). The regime is checked first:
+   the target spikes, and scaling any one fitted parameter alone by 20 % changes the loss.
+C. One graph that holds both: a Conv1d layer turns input channels into per-synapse release
+   amounts that drive the compartmental cell; the pair is trained end to end so that the soma
+   voltage follows the trace a teacher Conv1d (other weights) makes through the same cell.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from neurocomp.analysis import Analysis
+from neurocomp.biophysics import (
+    ChannelDensities,
+    CurrentClamp,
+    NeuronModel,
+    NeuronPipeline,
+    RecordSite,
+    Stages,
+    SynapseGroup,
+    ball_and_stick,
+    import_brian2,
+    inputs,
+)
+from neurocomp.engine import (
+    CompartmentalNeuron,
+    ScaleFit,
+    fit_scales,
+    scaled_voltage,
+    simulate,
+)
+from neurocomp.plotting import PALETTE
+from neurocomp.results import Result, stack_frames
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+NAME = "torch-engine-validation"
+CLAIM = ("The PyTorch engine against Brian2 on an active cell, a gradient-descent fit of "
+         "biophysical parameters to a voltage trace, and a convolution layer trained end to "
+         "end through the compartmental cell.")
+#: Largest relative error of a fitted parameter that counts as recovered (issue 17: 5 %).
+FIT_TOLERANCE_REL = 0.05
+#: Largest mean |ΔV| against Brian2 that counts as agreement (issue 17, Jaxley's bar), mV.
+AGREEMENT_MV = 0.05
+DT_MS = 0.025
+
+
+def claim_from(headline: Mapping[str, Any]) -> str:
+    """The claim sentence, written from the run's headline numbers.
+
+    Parameters
+    ----------
+    headline : mapping
+        The headline of :func:`run`.
+
+    Returns
+    -------
+    str
+        One sentence; a missed bar (agreement, a parameter outside tolerance, a training loss
+        that does not fall) is said as missed.
+    """
+    dv = headline["brian2_mean_abs_dv_worst_site_mV"]
+    agree = (f"The PyTorch engine follows Brian2 on a small active cell to {dv:.2g} mV mean "
+             f"|ΔV| at its worst site" if dv <= AGREEMENT_MV else
+             f"The PyTorch engine departs from Brian2 on a small active cell by {dv:.2g} mV "
+             f"mean |ΔV| at its worst site")
+    n, model = headline["fit_n_parameters"], headline["fit_model"]
+    err, pert = headline["fit_max_abs_rel_error"], headline["fit_max_abs_start_perturbation"]
+    worst = headline["fit_worst_parameter"]
+    l0, l1 = headline["fit_loss_start_mV2"], headline["fit_loss_end_mV2"]
+    fit = (f"gradient descent recovers {n} biophysical parameters of the {model} from a start "
+           f"up to {100 * pert:.0f} % off to within {100 * err:.1f} % each (loss "
+           f"{l0:.3g} → {l1:.2g} mV²)" if err <= FIT_TOLERANCE_REL else
+           f"gradient descent fits {n} biophysical parameters of the {model} from a start up "
+           f"to {100 * pert:.0f} % off only to within {100 * err:.1f} % ({worst} worst; loss "
+           f"{l0:.3g} → {l1:.2g} mV²)")
+    drop = headline["e2e_loss_drop_factor"]
+    e2e = (f"a Conv1d layer feeding the cell trains end to end, its loss falling "
+           f"{drop:.3g}×" if drop > 1 else
+           "a Conv1d layer feeding the cell does not lower its loss when trained end to end")
+    return f"{agree}; {fit}; and {e2e}."
+
+
+# -- the cells ----------------------------------------------------------------------------
+def small_cell() -> NeuronModel:
+    """An HH ball-and-stick (soma, four dendritic compartments) with AMPA synapses."""
+    morph = ball_and_stick(soma_diameter_um=15, dendrite_length_um=200,
+                           dendrite_diameter_um=1.5, n_compartments=4)
+    # HH squid densities (120/36/0.3 mS/cm²), leak reversal set for rest at −65 mV
+    active = ChannelDensities(gNa_mS_cm2=120.0, gK_mS_cm2=36.0,
+                              gL_mS_cm2=0.3).as_membrane(E_rest_mV=-65.0)
+    syn = SynapseGroup(name="exc", regions=("dendrite",), n_synapses=4, n_sources=4,
+                       compartments=(1, 2, 3, 4), receptors={"ampa": 1.0})
+    return NeuronModel(name="small_hh", morphology=morph, Ri_ohm_cm=100.0, E_rest_mV=-65.0,
+                       densities={"soma": active, "dendrite": active}, synapse_groups=(syn,))
+
+
+# -- A: against Brian2 --------------------------------------------------------------------
+def against_brian2(*, duration_ms: float, seed: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The small cell under Poisson input and a step, by Brian2 (numpy) and by the engine."""
+    b2 = import_brian2()
+    model = small_cell()
+    stages = Stages(release="deterministic")
+    trains = inputs.poisson(n_sources=4, rate_hz=150.0, duration_ms=duration_ms,
+                            rng=np.random.default_rng(seed))
+    sites = [RecordSite(label="soma", index=0), RecordSite(label="mid dendrite", index=2),
+             RecordSite(label="tip", index=4)]
+    clamps = [CurrentClamp(index=0, amplitude_nA=0.15, start_ms=2.0,
+                           duration_ms=duration_ms - 4.0)]
+    ref = NeuronPipeline(model, stages=stages).run(
+        {"exc": trains}, duration=duration_ms * b2.ms, dt=DT_MS * b2.ms, backend="numpy",
+        record=sites, clamps=clamps)
+    got = simulate(model, {"exc": trains}, duration_ms=duration_ms, dt_ms=DT_MS,
+                   stages=stages, record=sites, clamps=clamps, threads=1)
+    dv = np.abs(ref.traces["v"] - got.traces["v"])
+    frame = pd.concat([pd.DataFrame({"t_ms": ref.t_ms, "site": s.label,
+                                     "brian2_mV": ref.traces["v"][k],
+                                     "torch_mV": got.traces["v"][k], "abs_dv_mV": dv[k]})
+                       for k, s in enumerate(sites)], ignore_index=True)
+    out = {"brian2_mean_abs_dv_worst_site_mV": float(dv.mean(axis=1).max()),
+           "brian2_max_abs_dv_mV": float(dv.max()),
+           "brian2_n_sites": len(sites),
+           "brian2_soma_spikes": _crossings(ref.traces["v"][0]),
+           "torch_soma_spikes": _crossings(got.traces["v"][0])}
+    return frame, out
+
+
+def _crossings(v: np.ndarray, threshold_mV: float = 0.0) -> int:
+    """Upward crossings of ``threshold_mV``."""
+    return int(((v[1:] > threshold_mV) & (v[:-1] <= threshold_mV)).sum())
+
+
+# -- B: the parameter fit -----------------------------------------------------------------
+@dataclass(frozen=True)
+class FitProblem:
+    """A cell, its inputs and the parameters to fit."""
+
+    model_label: str
+    cell: CompartmentalNeuron
+    names: tuple[str, ...]
+    inputs: dict[str, torch.Tensor]
+    i_ext: torch.Tensor
+
+
+def small_fit_problem(*, n_steps: int) -> FitProblem:
+    """The small cell under two conditions: synaptic bursts on every synapse; sparse input
+    on one synapse during a somatic current step."""
+    cell = CompartmentalNeuron(small_cell(), dt_ms=DT_MS, record=(0, 4))
+    drive = torch.zeros(2, n_steps, 4, dtype=torch.float64)
+    drive[0, n_steps // 8:n_steps - n_steps // 8:60, :] = 1.0
+    drive[1, n_steps // 4:3 * n_steps // 8:10, 2] = 1.0
+    i_ext = torch.zeros(n_steps, 2, cell.spec.tree.n_nodes, dtype=torch.float64)
+    i_ext[3 * n_steps // 20:3 * n_steps // 4, 1, int(cell.spec.tree.node_of_compartment[0])] = 0.1
+    return FitProblem(model_label="small HH cell", cell=cell,
+                      names=("gbar_hh_na", "gbar_hh_k", "g_leak_S_cm2", "cm_uF_cm2",
+                             "w_exc_ampa"),
+                      inputs={"exc": drive}, i_ext=i_ext)
+
+
+def l5_fit_problem(*, n_steps: int) -> FitProblem:
+    """The reduced L5 cell: a somatic step and a synaptic burst on a third of its inputs."""
+    from neurocomp_models.neurons.l5_pyramidal import l5_pyramidal
+
+    model = l5_pyramidal()
+    cell = CompartmentalNeuron(model, dt_ms=DT_MS, record=(0,))
+    n_exc = model.synapse_groups[0].n_sources
+    drive = torch.zeros(1, n_steps, n_exc, dtype=torch.float64)
+    drive[0, n_steps // 5:n_steps - 100:80, : n_exc // 3] = 1.0
+    i_ext = torch.zeros(n_steps, 1, cell.spec.tree.n_nodes, dtype=torch.float64)
+    i_ext[n_steps // 6:, 0, int(cell.spec.tree.node_of_compartment[0])] = 0.8
+    return FitProblem(model_label="reduced L5 cell", cell=cell,
+                      names=("gbar_NaTa_t", "gbar_SKv3_1", "gbar_Ih", "g_leak_S_cm2",
+                             "Ri_ohm_cm", "w_exc_ampa"),
+                      inputs={"exc": drive, "inh": torch.zeros_like(drive)}, i_ext=i_ext)
+
+
+def start_scales(n: int, *, seed: int, low: float = 0.2, high: float = 0.4) -> np.ndarray:
+    """Scales 1 ± u, u uniform in [low, high], signs alternating from a random first."""
+    rng = np.random.default_rng(seed)
+    u = rng.uniform(low, high, n)
+    sign = np.where(np.arange(n) % 2 == rng.integers(2), 1.0, -1.0)
+    return 1.0 + sign * u
+
+
+def run_fit(problem: FitProblem, *, iterations: int, lr: float,
+            seed: int) -> tuple[ScaleFit, torch.Tensor, dict[str, float]]:
+    """Target with the true values, sensitivity of the loss to each, then the fit."""
+    p = problem
+    n = len(p.names)
+    with torch.no_grad():
+        target = p.cell(p.inputs, i_ext=p.i_ext).v_mV
+        sens = {}
+        for k, name in enumerate(p.names):
+            sc = torch.ones(n, dtype=torch.float64)
+            sc[k] = 1.2
+            v = scaled_voltage(p.cell, p.names, sc, p.inputs, i_ext=p.i_ext)
+            sens[name] = float((v - target).pow(2).mean())
+    fit = fit_scales(p.cell, target, p.names, start_scales=start_scales(n, seed=seed),
+                     inputs=p.inputs, i_ext=p.i_ext, iterations=iterations, lr=lr,
+                     lr_final=lr / 5)
+    return fit, target, sens
+
+
+# -- C: a Conv1d layer feeding the cell ---------------------------------------------------
+class ConvDrive(nn.Module):
+    """Input channels (B, C, T) → release amounts per synapse (B, T, n_sources) ≥ 0."""
+
+    def __init__(self, n_in: int, n_sources: int, kernel: int, scale: float) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(n_in, n_sources, kernel, padding=kernel // 2, dtype=torch.float64)
+        self.scale = scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (self.scale * nn.functional.softplus(self.conv(x))).transpose(1, 2)
+
+
+def end_to_end(*, n_steps: int, iterations: int, seed: int) -> tuple[pd.DataFrame,
+                                                                      dict[str, Any]]:
+    """Train a student Conv1d through the cell to reproduce a teacher Conv1d's soma trace."""
+    torch.manual_seed(seed)
+    cell = CompartmentalNeuron(small_cell(), dt_ms=DT_MS, record=(0,))
+    for p in cell.buffers():
+        p.requires_grad_(False)
+    gen = torch.Generator().manual_seed(seed)
+    x = (torch.rand(2, 3, n_steps, generator=gen, dtype=torch.float64) < 0.02).double()
+    x = nn.functional.avg_pool1d(x, 9, stride=1, padding=4) * 9
+    teacher, student = ConvDrive(3, 4, 21, 0.05), ConvDrive(3, 4, 21, 0.05)
+    with torch.no_grad():
+        teacher.conv.weight.mul_(4.0)
+        teacher.conv.bias.fill_(0.5)
+        target = cell({"exc": teacher(x)}).v_mV
+    opt = torch.optim.Adam(student.parameters(), lr=0.02)
+    losses, grad_norms = [], []
+    for _ in range(iterations):
+        opt.zero_grad()
+        loss = (cell({"exc": student(x)}).v_mV - target).pow(2).mean()
+        loss.backward()
+        losses.append(float(loss.detach()))
+        grad_norms.append(float(student.conv.weight.grad.norm()))
+        opt.step()
+    with torch.no_grad():
+        final = cell({"exc": student(x)}).v_mV
+    losses.append(float((final - target).pow(2).mean()))
+    frame = pd.DataFrame({"iteration": np.arange(len(losses)), "loss_mV2": losses,
+                          "conv_weight_grad_norm": [*grad_norms, np.nan]})
+    out = {"e2e_loss_start_mV2": losses[0], "e2e_loss_end_mV2": losses[-1],
+           "e2e_loss_drop_factor": losses[0] / losses[-1] if losses[-1] > 0 else np.inf,
+           "e2e_conv_weight_grad_norm_first": grad_norms[0],
+           "e2e_iterations": iterations,
+           "e2e_target_spikes": _spike_count(target)}
+    return frame, out
+
+
+def _spike_count(v: torch.Tensor) -> int:
+    """Upward crossings of 0 mV in the first recorded trace of every row."""
+    s = v[:, 0]
+    return int(((s[:, 1:] > 0) & (s[:, :-1] <= 0)).sum())
+
+
+# -- the result ---------------------------------------------------------------------------
+@dataclass(kw_only=True)
+class TorchEngineValidationResult(Result):
+    """Traces against Brian2, the fit's loss and scales, the end-to-end training loss."""
+
+    traces: pd.DataFrame
+    fit_loss: pd.DataFrame
+    fit_scales_table: pd.DataFrame
+    e2e: pd.DataFrame
+
+    layout = (2, 2)
+    row_height_in = 2.0
+
+    def to_frame(self) -> pd.DataFrame:
+        return stack_frames({"brian2": self.traces, "fit_loss": self.fit_loss,
+                             "fit_scales": self.fit_scales_table, "end_to_end": self.e2e})
+
+    def _draw(self, axes: Sequence[Axes]) -> None:
+        ax = axes[0]
+        tr = self.traces
+        for color, (site, g) in zip(PALETTE, tr.groupby("site", sort=False), strict=False):
+            ax.plot(g["t_ms"], g["brian2_mV"], color=color, lw=2.2, alpha=0.35)
+            ax.plot(g["t_ms"], g["torch_mV"], color=color, lw=0.7, ls="--", label=site)
+        dv = self.headline["brian2_mean_abs_dv_worst_site_mV"]
+        ax.set(xlabel="time (ms)", ylabel="V (mV)")
+        ax.set_title(f"engine (--) vs Brian2\nmean |ΔV| ≤ {dv:.1e} mV", loc="left",
+                     fontsize=6)
+        ax.legend(fontsize=5, loc="lower right")
+        if len(axes) < 2:
+            return
+        ax = axes[1]
+        ax.semilogy(self.fit_loss["iteration"], self.fit_loss["loss_mV2"], color=PALETTE[0])
+        ax.set(xlabel="Adam iteration", ylabel="loss (mV²)")
+        ax.set_title(f"fit, {self.headline['fit_model']}", loc="left", fontsize=6)
+        if len(axes) < 3:
+            return
+        ax = axes[2]
+        st = self.fit_scales_table
+        xs = np.arange(len(st))
+        ax.bar(xs - 0.2, st["start_over_true"], 0.4, color="0.75", label="start")
+        ax.bar(xs + 0.2, st["fitted_over_true"], 0.4, color=PALETTE[1], label="fitted")
+        ax.axhline(1.0, color="k", lw=0.6)
+        ax.axhspan(1 - FIT_TOLERANCE_REL, 1 + FIT_TOLERANCE_REL, color=PALETTE[2], alpha=0.2,
+                   lw=0, label="±5 %")
+        ax.set_xticks(xs, [n.replace("gbar_", "ḡ ").replace("_S_cm2", "").replace(
+            "_uF_cm2", "").replace("_ohm_cm", "") for n in st["parameter"]],
+            rotation=30, ha="right", fontsize=5.5)
+        ax.set(ylabel="value / true value", ylim=(0.5, 1.5))
+        ax.set_title("recovered vs true", loc="left", fontsize=6)
+        ax.legend(fontsize=5.5, ncol=3, loc="upper left")
+        if len(axes) < 4:
+            return
+        ax = axes[3]
+        e = self.e2e
+        ax.semilogy(e["iteration"], e["loss_mV2"], color=PALETTE[3])
+        ax.set(xlabel="training iteration", ylabel="loss (mV²)")
+        ax.set_title(f"Conv1d → cell\nloss ÷{self.headline['e2e_loss_drop_factor']:.0f}",
+                     loc="left", fontsize=6)
+
+
+def run(*, quick: bool = True, seed: int = 0) -> TorchEngineValidationResult:
+    """Run the three parts (``quick``: the small cell fitted; full: the L5 cell)."""
+    t0 = time.perf_counter()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tensors of a few hundred nodes: one thread is fastest
+    try:
+        traces, agree = against_brian2(duration_ms=20.0 if quick else 60.0, seed=seed)
+        if quick:
+            problem, iterations, lr = small_fit_problem(n_steps=480), 40, 0.05
+        else:
+            problem, iterations, lr = l5_fit_problem(n_steps=1200), 80, 0.05
+        fit, target, sens = run_fit(problem, iterations=iterations, lr=lr, seed=seed)
+        e2e, trained = end_to_end(n_steps=240 if quick else 800,
+                                  iterations=15 if quick else 60, seed=seed)
+    finally:
+        torch.set_num_threads(threads)
+    errors = fit.rel_errors()
+    worst = max(errors, key=lambda k: abs(errors[k]))
+    headline: dict[str, Any] = {
+        **agree,
+        "fit_model": problem.model_label,
+        "fit_n_parameters": len(fit.names),
+        "fit_iterations": iterations,
+        "fit_max_abs_rel_error": abs(errors[worst]),
+        "fit_worst_parameter": worst,
+        "fit_max_abs_start_perturbation": float(np.abs(fit.start_scales - 1).max()),
+        "fit_loss_start_mV2": float(fit.loss[0]),
+        "fit_loss_end_mV2": float(fit.loss.min()),
+        "fit_target_spikes": _spike_count(target),
+        "fit_min_loss_one_parameter_off_20pct_mV2": min(sens.values()),
+        **{f"fit_rel_error_{k}": v for k, v in errors.items()},
+        **trained,
+    }
+    fit_loss = pd.DataFrame({"iteration": np.arange(len(fit.loss)), "loss_mV2": fit.loss})
+    scales = pd.DataFrame({"parameter": list(fit.names), "start_over_true": fit.start_scales,
+                           "fitted_over_true": fit.scales,
+                           "loss_one_parameter_off_20pct_mV2": [sens[n] for n in fit.names]})
+    notes = [f"Fit: Adam (lr {lr} decaying to {lr / 5:g}) on log scales of each parameter "
+             "(one scalar per name, the spatial profile kept), loss the mean squared "
+             "voltage error at the recorded sites; the reported values are at the lowest loss.",
+             "End to end: a teacher Conv1d (3 input channels → 4 synapses, 21 taps) drives "
+             "the small cell; a student Conv1d of another initialisation learns through the "
+             "cell to reproduce the teacher's soma trace.",
+             "Against Brian2: numpy target, same dt (25 µs), deterministic release.",
+             "Known limit: scaling every membrane conductance and the capacitance together "
+             "leaves the membrane equation unchanged but for the axial, synaptic and injected "
+             "currents, so the fit has a sloppy direction along which Adam moves slowly; in "
+             "quick mode's 40 iterations the densities stop 5–15 % off (issue 17's bar is "
+             "5 %)."]
+    return TorchEngineValidationResult(
+        name=NAME, claim=claim_from(headline), seed=seed, headline=headline, notes=notes,
+        params={"quick": quick, "dt_ms": DT_MS, "fit_model": problem.model_label,
+                "fit_iterations": iterations, "fit_lr": lr,
+                "elapsed_s": round(time.perf_counter() - t0, 1)},
+        traces=traces, fit_loss=fit_loss, fit_scales_table=scales, e2e=e2e)
+
+
+ANALYSIS = Analysis(name=NAME, claim=CLAIM, run=run, order=45)

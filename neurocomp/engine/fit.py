@@ -1,0 +1,132 @@
+"""``fit_scales``: fit biophysical parameters of a :class:`CompartmentalNeuron` to a trace.
+
+Each fitted parameter is the module's own value times a positive scale ``exp(θ)`` (one scalar
+per name, so a density keeps its spatial profile and stays positive); Adam fits the θ's to
+minimise the mean squared difference between the simulated and the target voltages. The
+module itself is not changed: the scaled values reach it through
+``torch.func.functional_call``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch.func import functional_call
+
+from neurocomp.engine.module import CompartmentalNeuron
+
+__all__ = ["ScaleFit", "fit_scales", "scaled_voltage"]
+
+
+@dataclass(frozen=True)
+class ScaleFit:
+    """The result of :func:`fit_scales`.
+
+    Attributes
+    ----------
+    names : tuple of str
+        The fitted parameters.
+    start_scales, scales : np.ndarray
+        Scales (fitted value / module's value) at the start and at the end (lowest loss).
+    loss : np.ndarray
+        Loss (mV², mean squared voltage error) at every iteration, before its update.
+    scale_history : np.ndarray, (n_iterations, n_names)
+        Scales at every iteration, before its update.
+    """
+
+    names: tuple[str, ...]
+    start_scales: np.ndarray
+    scales: np.ndarray
+    loss: np.ndarray
+    scale_history: np.ndarray
+
+    def rel_errors(self, true_scales: Sequence[float] | None = None) -> dict[str, float]:
+        """Relative error of each fitted value against the true one (default scale 1)."""
+        true = np.ones(len(self.names)) if true_scales is None else np.asarray(true_scales)
+        return {n: float(s / t - 1) for n, s, t in zip(self.names, self.scales, true,
+                                                       strict=True)}
+
+
+def scaled_voltage(cell: CompartmentalNeuron, names: Sequence[str], scales: torch.Tensor,
+                   *args: Any, **kwargs: Any) -> torch.Tensor:
+    """Recorded voltages (B, n_record, n_steps) with ``names`` scaled by ``scales``."""
+    unknown = sorted(set(names) - set(cell.parameters_by_name()))
+    if unknown:
+        raise ValueError(f"names {unknown} are not parameters of the cell; known: "
+                         f"{sorted(cell.parameters_by_name())}")
+    values = {n: getattr(cell, n).detach() * s.to(getattr(cell, n).dtype)
+              for n, s in zip(names, scales.unbind(0), strict=True)}
+    return functional_call(cell, values, args, kwargs).v_mV
+
+
+def fit_scales(cell: CompartmentalNeuron, target_mV: torch.Tensor, names: Sequence[str], *,
+               start_scales: Sequence[float], inputs: Mapping[str, Any] | None = None,
+               n_steps: int | None = None, i_ext: torch.Tensor | None = None,
+               iterations: int = 100, lr: float = 0.05, lr_final: float | None = None,
+               callback: Callable[[int, float, np.ndarray], None] | None = None) -> ScaleFit:
+    """Fit scales of ``names`` by Adam on log scales (so they stay positive).
+
+    Parameters
+    ----------
+    cell : CompartmentalNeuron
+        The cell; its values are the reference (scale 1).
+    target_mV : torch.Tensor, (B, n_record, n_steps)
+        The target voltages (as ``cell(...).v_mV``).
+    names : sequence of str
+        Parameters to fit (``base_parameters`` names).
+    start_scales : sequence of float
+        Scales at the start, > 0.
+    inputs, n_steps, i_ext
+        Passed to ``cell.forward``.
+    iterations : int
+        Adam iterations.
+    lr : float
+        Adam's learning rate (on log scales).
+    lr_final : float, optional
+        If given, the rate decays geometrically from ``lr`` to this at the last iteration
+        (a constant rate keeps the scales jittering by about ``lr``).
+    callback : callable (iteration, loss, scales), optional
+        Called after each loss evaluation.
+    """
+    names = tuple(names)
+    start = np.asarray(start_scales, dtype=np.float64)
+    if start.shape != (len(names),) or not np.all(np.isfinite(start)) or np.any(start <= 0):
+        raise ValueError(f"start_scales must be {len(names)} finite numbers > 0; got "
+                         f"{list(start_scales)}")
+    if not isinstance(iterations, int) or iterations < 1:
+        raise ValueError(f"iterations must be an integer ≥ 1; got {iterations!r}")
+    if not (isinstance(lr, float | int) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite number > 0; got {lr!r}")
+    if lr_final is not None and not (isinstance(lr_final, float | int)
+                                     and math.isfinite(lr_final) and 0 < lr_final <= lr):
+        raise ValueError(f"lr_final must be a finite number in (0, lr = {lr}]; got "
+                         f"{lr_final!r}")
+    theta = torch.nn.Parameter(torch.as_tensor(np.log(start), dtype=torch.float64))
+    opt = torch.optim.Adam([theta], lr=lr)
+    gamma = (1.0 if lr_final is None or iterations < 2
+             else (lr_final / lr) ** (1.0 / (iterations - 1)))
+    sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=gamma)
+    target = target_mV.detach()
+    losses, history = [], []
+    best, best_scales = math.inf, start
+    for it in range(iterations):
+        opt.zero_grad()
+        v = scaled_voltage(cell, names, theta.exp(), inputs, n_steps=n_steps, i_ext=i_ext)
+        loss = (v - target).pow(2).mean()
+        loss.backward()
+        value, sc = float(loss.detach()), theta.detach().exp().numpy().copy()
+        losses.append(value)
+        history.append(sc)
+        if value < best:
+            best, best_scales = value, sc
+        if callback is not None:
+            callback(it, value, sc)
+        opt.step()
+        sched.step()
+    return ScaleFit(names=names, start_scales=start, scales=np.asarray(best_scales),
+                    loss=np.asarray(losses), scale_history=np.asarray(history))
