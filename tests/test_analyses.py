@@ -33,6 +33,14 @@ def slow_results():
     return {name: load(discover()[name]).run(quick=True, seed=0) for name in sorted(SLOW)}
 
 
+def test_quick_claims_hold(quick_results):
+    # every number of a claim is one of its headline's (tests/test_claims.py holds the rule)
+    from test_claims import unmatched
+
+    for name, result in quick_results.items():
+        assert unmatched(result.claim, result.headline) == [], (name, result.claim)
+
+
 def test_every_panel_has_labelled_axes(quick_results):
     for name, result in quick_results.items():
         for ax in np.ravel(result.plot()):

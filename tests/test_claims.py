@@ -233,9 +233,6 @@ def test_headline_values_and_unmatched():
 RECORDED = Path(__file__).resolve().parent / "reference" / "claim_headlines.json"
 #: Analyses whose quick run takes seconds (about 25 s in all on two cores): their claims are
 #: checked against a fresh run in the default tier; every other analysis in the slow tier.
-FAST = {"convolution-theorem", "diffusion-as-convolution", "cross-correlation",
-        "cable-validation", "brain-estimates", "estimate-sensitivity", "forecast",
-        "parallel-scaling", "gpus-to-brain", "multi-gpu-systems"}
 #: Analyses whose owners are rewriting them to write their claims from the data (issue 15):
 #: until they land, they have no ``claim_from`` and no recorded headline here.
 PENDING: set[str] = set()  # analyses whose claim is not yet written from the data
@@ -363,7 +360,9 @@ def test_claim_says_when_the_run_contradicts_it(name, changes, words):
 
 
 def _run_params() -> list[Any]:
-    return [n if n in FAST else pytest.param(n, marks=pytest.mark.slow) for n in NAMES]
+    # every analysis in the slow tier: the default tier checks the same rule on the quick runs
+    # tests/test_analyses.py makes anyway (test_quick_claims_hold), so nothing runs twice
+    return [pytest.param(n, marks=pytest.mark.slow) for n in NAMES]
 
 
 @pytest.mark.parametrize("name", _run_params())
