@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import string
+import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -112,12 +113,17 @@ def new_figure(
     Returns
     -------
     (Figure, numpy.ndarray of Axes)
-        The figure is not attached to pyplot, so it is garbage-collected like any object
-        and never shown.
+        When the caller's process has imported ``matplotlib.pyplot`` (a notebook, an
+        interactive session), the figure is made by pyplot, so it shows there like any
+        other; otherwise it is not attached to pyplot, is garbage-collected like any object
+        and never shown — the library itself never imports pyplot.
     """
     rows = len(mosaic) if mosaic is not None else n_rows
     with paper_style():
-        fig = Figure(figsize=(width_in, row_height_in * rows), layout="constrained")
+        size = (width_in, row_height_in * rows)
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        fig = (pyplot.figure(figsize=size, layout="constrained") if pyplot is not None
+               else Figure(figsize=size, layout="constrained"))
         if mosaic is None:
             return fig, fig.subplots(n_rows, n_cols, squeeze=False).ravel()
         by_label = fig.subplot_mosaic([list(r) for r in mosaic])

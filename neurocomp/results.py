@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -169,6 +170,9 @@ class Result(ABC):
         fig = np.ravel(axes)[0].figure
         fig.savefig(directory / "figure.png", dpi=FIGURE_DPI)
         fig.savefig(directory / "figure.pdf")
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None:  # made by pyplot (see plotting.new_figure): let it go
+            pyplot.close(fig)
         self.to_frame().to_csv(directory / "data.csv", index=False)
         (directory / "meta.json").write_text(json.dumps(self.metadata(), indent=2) + "\n")
         return ("figure.png", "figure.pdf", "data.csv", "meta.json")
