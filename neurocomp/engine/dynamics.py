@@ -118,6 +118,22 @@ class CellDynamics:
         self.axial = t(spec.tree.axial_um)
         self.nodes = [torch.as_tensor(c.nodes, device=device) for c in spec.channels]
         self.as_number = _as_number(dtype)
+        first_col, site_start = self._layout_gates(spec)
+        all_nodes = self._layout_sites(spec, first_col, site_start)
+        self._layout_calcium(spec, site_start, all_nodes)
+        self._layout_synapses(spec)
+        comp_of_node = np.full(self.n, spec.tree.n_compartments)  # branch points: a zero
+        comp_of_node[spec.tree.node_of_compartment] = np.arange(spec.tree.n_compartments)
+        self.comp_of_node = torch.as_tensor(comp_of_node, device=device)
+        self.detect = spec.detect_node
+        self.threshold = spec.threshold_mV
+        self._compiled: Any = None
+
+    def _layout_gates(self, spec: CellSpec) -> tuple[list[list[int]], np.ndarray]:
+        """The gate state's columns: one block per (channel, gate) over the channel's nodes,
+        the compiled rate expressions of each block and the powers; returns each channel's
+        block columns and where each channel's sites start."""
+        t, device = self.tensor, self.device
         # gate columns
         gate_nodes, scale, self.gate_code = [], [], []
         site_start = np.cumsum([0] + [c.nodes.size for c in spec.channels])
@@ -144,6 +160,13 @@ class CellDynamics:
         self.gate_nodes = (torch.as_tensor(np.concatenate(gate_nodes), device=device)
                            if gate_nodes else torch.zeros(0, dtype=torch.long, device=device))
         self.neg_dt_rate = t(np.concatenate(scale)) if scale else t([])
+        return first_col, site_start
+
+    def _layout_sites(self, spec: CellSpec, first_col: list[list[int]],
+                      site_start: np.ndarray) -> np.ndarray:
+        """The channel sites (one per channel and node): the gate column of each of their
+        gates, their reversal potentials and the node table; returns the sites' nodes."""
+        t, device, col = self.tensor, self.device, self.n_cols
         # channel sites: column of gate r of each site (G = the padding "1" column)
         n_sites = int(site_start[-1])
         self.n_sites = n_sites
@@ -159,6 +182,13 @@ class CellDynamics:
                      else np.zeros(0, np.int64))
         self.site_nodes = torch.as_tensor(all_nodes, device=device)
         self.site_table = self._table(all_nodes, np.arange(n_sites), n_sites)
+        return all_nodes
+
+    def _layout_calcium(self, spec: CellSpec, site_start: np.ndarray,
+                        all_nodes: np.ndarray) -> None:
+        """The Ca²⁺ channels' sites and nodes, the gate powers' blocks, the calcium pool's
+        constants."""
+        t, device, powers = self.tensor, self.device, self.powers
         # calcium: the Ca²⁺ channels' sites (their rows in the site layout) and nodes
         self.ca_sites = [k for k, c in enumerate(spec.channels) if c.channel.ion == "ca"]
         ca_rows = (np.concatenate([np.arange(site_start[k], site_start[k + 1])
@@ -185,6 +215,11 @@ class CellDynamics:
             self.ca_gain = k_mm * ca["gamma"]
             self.ca_decay, self.ca_depth = ca["decay_ms"], ca["depth_um"]
             self.ca_factor = torch.exp(-self.dt / ca["decay_ms"])
+
+    def _layout_synapses(self, spec: CellSpec) -> None:
+        """Per synapse slot: the decay factors of its two exponentials over one step, its
+        normalisation, reversal and Mg²⁺ block."""
+        t = self.tensor
         slots = spec.slots
         self.k = len(slots)
         self.decay_a = t([math.exp(-self.dt / s.tau_rise_ms) for s in slots]).reshape(-1, 1)
@@ -193,12 +228,6 @@ class CellDynamics:
         self.syn_rev = t([s.reversal_mV for s in slots]).reshape(-1, 1)
         self.blocks = [(k, _compiled(s.block)) for k, s in enumerate(slots)
                        if s.block is not None]
-        comp_of_node = np.full(self.n, spec.tree.n_compartments)  # branch points: a zero
-        comp_of_node[spec.tree.node_of_compartment] = np.arange(spec.tree.n_compartments)
-        self.comp_of_node = torch.as_tensor(comp_of_node, device=device)
-        self.detect = spec.detect_node
-        self.threshold = spec.threshold_mV
-        self._compiled: Any = None
 
     def _table(self, nodes: np.ndarray, rows: np.ndarray, pad: int) -> torch.Tensor:
         """(n_nodes, width) rows landing on each node (in order), padded with ``pad``."""
