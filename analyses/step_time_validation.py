@@ -234,7 +234,8 @@ class StepTimeValidationResult(Result):
             x = i + np.linspace(-0.25, 0.25, len(g)) if len(g) > 1 else np.array([float(i)])
             ax.plot(x, 100 * g["rel_error_adjusted"], "o-", color=NET_COLORS.get(net, "0.3"),
                     ms=2.8, lw=0.7)
-        ax.set_xticks(range(len(nets)), [NET_SHORT.get(n, n) for n in nets], fontsize=5.5)
+        ax.set_xticks(range(len(nets)), [NET_SHORT.get(n, n) for n in nets], fontsize=5.5,
+                      rotation=60, ha="right", rotation_mode="anchor")
         ax.set_xlim(-0.6, len(nets) - 0.4)
         ax.set_ylabel("error (%)\n(batch size →)")
         ax.set_xlabel("net")
