@@ -304,7 +304,7 @@ class TorchEngineValidationResult(Result):
         ax.set(xlabel="time (ms)", ylabel="V (mV)")
         ax.set_title(f"engine (--) vs Brian2\nmean |ΔV| ≤ {dv:.1e} mV", loc="left",
                      fontsize=6)
-        ax.legend(fontsize=5, loc="lower right")
+        ax.legend(fontsize=5, loc="center", bbox_to_anchor=(0.52, 0.5), frameon=False)
         if len(axes) < 2:
             return
         ax = axes[1]
