@@ -160,17 +160,6 @@ def _rel(predicted: float, measured: float) -> float:
     return (predicted - measured) / measured
 
 
-def in_flight_s(prediction: Any) -> float:
-    """Length of the union of the buckets' [ready, end] intervals of a prediction, s: what
-    the hook's launch→done intervals measure (a bucket launched behind another waits)."""
-    total, end = 0.0, float("-inf")
-    for b in sorted(prediction.schedule.buckets, key=lambda b: b.ready_s):
-        if b.end_s > end:
-            total += b.end_s - max(b.ready_s, end)
-            end = b.end_s
-    return total
-
-
 def claim_from(h: dict[str, Any]) -> str:
     """The claim, formatted from the headline; targets met or missed decided here."""
     def pct(x: float) -> str:
@@ -244,7 +233,7 @@ def analyse(measured: DDPMeasurement, *, config: DDPCheckConfig, machine: Any, q
                            "fit_s": fit.allreduce_time_s(n), "fit_intercept_s": fit.intercept_s,
                            "fit_slope_s_per_byte": fit.slope_s_per_byte})
     comm_alone, comm_iso = free.communication_s, measured.communication_isolated_s
-    comm_pred = in_flight_s(ddp)
+    comm_pred = ddp.schedule.in_flight_s
     comm_step = measured.communication_in_step_s
     exposed = statistics.median(measured.exposed_s)
     comparison = pd.DataFrame([
@@ -286,7 +275,7 @@ def analyse(measured: DDPMeasurement, *, config: DDPCheckConfig, machine: Any, q
         "rel_error_ddp_step_time_without_contention": _rel(free.step_s,
                                                            measured.ddp_step_median_s),
         "rel_error_ddp_communication_time_in_step_without_contention":
-            _rel(in_flight_s(free), comm_step),
+            _rel(free.schedule.in_flight_s, comm_step),
         "rel_error_local_step_time": _rel(step.step_s, measured.local_step_median_s),
         "sanity_rel_error_ddp_communication_alone": _rel(comm_alone, comm_iso),
         "contention_comm_slowdown": contention.comm_slowdown if contention else None,

@@ -10,10 +10,9 @@ CPU under it without touching the global generator.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 import torch.nn.functional as F
+from neurocomp_models.convnets import _seeded  # the weights drawn under a seed, as there
 from torch import nn
 
 from neurocomp.checks import check_int
@@ -43,13 +42,6 @@ HOCHREITER_1997 = ("Hochreiter & Schmidhuber (1997), Long Short-Term Memory, Neu
                    "Computation 9:1735; the gate layout of torch.nn.LSTM")
 VASWANI_2017 = ("Vaswani et al. (2017), Attention Is All You Need, NeurIPS, §3.1-3.3 "
                 "(pre-norm placement as in Xiong et al. 2020)")
-
-
-def _seeded(build: Callable[[], nn.Module], seed: int) -> nn.Module:
-    check_int("seed", seed, low=0, high=2**64 - 1)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return build()
 
 
 # -- ResNet-50 -------------------------------------------------------------------------------
@@ -110,7 +102,7 @@ class ResNet50(nn.Module):
 def resnet50(num_classes: int = 1000, *, seed: int = 0) -> ResNet50:
     """:class:`ResNet50`, weights drawn with ``seed``."""
     check_int("num_classes", num_classes, low=1)
-    return _seeded(lambda: ResNet50(num_classes), seed)  # type: ignore[return-value]
+    return _seeded(lambda: ResNet50(num_classes), seed, None)  # type: ignore[return-value]
 
 
 # -- VGG-11 ----------------------------------------------------------------------------------
@@ -156,7 +148,7 @@ def vgg11(num_classes: int = 1000, *, px: int = 224, width: float = 1.0,
         raise ValueError(f"px must be a multiple of 32 (five 2×2 max-pools); got {px}")
     if not 0 < width <= 4:
         raise ValueError(f"width must be in (0, 4]; got {width}")
-    return _seeded(lambda: VGG11(num_classes, px=px, width=width), seed)  # type: ignore
+    return _seeded(lambda: VGG11(num_classes, px=px, width=width), seed, None)  # type: ignore
 
 
 # -- MobileNetV2 -----------------------------------------------------------------------------
@@ -215,7 +207,7 @@ class MobileNetV2(nn.Module):
 def mobilenet_v2(num_classes: int = 1000, *, seed: int = 0) -> MobileNetV2:
     """:class:`MobileNetV2`, weights drawn with ``seed``."""
     check_int("num_classes", num_classes, low=1)
-    return _seeded(lambda: MobileNetV2(num_classes), seed)  # type: ignore[return-value]
+    return _seeded(lambda: MobileNetV2(num_classes), seed, None)  # type: ignore[return-value]
 
 
 # -- sequence models -------------------------------------------------------------------------
@@ -239,7 +231,7 @@ def lstm_regressor(features: int = 64, hidden: int = 256, layers: int = 2, *,
     """:class:`LSTMRegressor`, weights drawn with ``seed``."""
     for name, v in (("features", features), ("hidden", hidden), ("layers", layers)):
         check_int(name, v, low=1)
-    return _seeded(lambda: LSTMRegressor(features, hidden, layers), seed)  # type: ignore
+    return _seeded(lambda: LSTMRegressor(features, hidden, layers), seed, None)  # type: ignore
 
 
 class TransformerBlock(nn.Module):
@@ -272,4 +264,4 @@ def transformer_block(d_model: int = 256, heads: int = 4, *, causal: bool = True
     check_int("heads", heads, low=1)
     if d_model % heads:
         raise ValueError(f"d_model ({d_model}) must be a multiple of heads ({heads})")
-    return _seeded(lambda: TransformerBlock(d_model, heads, causal=causal), seed)  # type: ignore
+    return _seeded(lambda: TransformerBlock(d_model, heads, causal=causal), seed, None)  # type: ignore

@@ -16,7 +16,7 @@ what it adds to the step.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
 from neurocomp.accounting.ddp.contention import Contention, contended_timeline
@@ -29,6 +29,7 @@ __all__ = [
     "GradientReady",
     "OverlapSchedule",
     "assign_buckets",
+    "busy_s",
     "schedule_overlap",
 ]
 
@@ -108,6 +109,12 @@ class OverlapSchedule:
         return max([self.backward_end_s, *(b.end_s for b in self.buckets)])
 
     @property
+    def in_flight_s(self) -> float:
+        """Time at least one all-reduce is in flight, from its bucket being ready to its end,
+        s (a bucket launched behind another waits in flight, as a DDP hook measures it)."""
+        return busy_s((b.ready_s, b.end_s) for b in self.buckets)
+
+    @property
     def exposed_s(self) -> float:
         """Communication left after the backward pass ends, s."""
         return self.end_s - self.backward_end_s
@@ -117,6 +124,16 @@ class OverlapSchedule:
         """Share of the communication hidden under the backward pass (1 with none)."""
         total = self.communication_s
         return 1.0 if total == 0 else 1.0 - self.exposed_s / total
+
+
+def busy_s(intervals: Iterable[tuple[float, float]]) -> float:
+    """Length of the union of ``(start, end)`` intervals, s."""
+    total, end = 0.0, float("-inf")
+    for start, stop in sorted(intervals):
+        if stop > end:
+            total += stop - max(start, end)
+            end = stop
+    return total
 
 
 def assign_buckets(gradients: Sequence[GradientReady], *,

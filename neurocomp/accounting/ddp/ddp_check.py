@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from neurocomp.accounting.ddp.bucketing import busy_s
 from neurocomp.accounting.ddp.contention import Contention, slowdowns_from_overlap
 from neurocomp.accounting.machine import Probe
 from neurocomp.checks import check_bytes, check_int, check_real
@@ -334,16 +335,6 @@ def _timing_hook(state, bucket):  # DDP rejects annotations other than torch's o
     return fut.then(done)
 
 
-def _busy(records: Sequence[tuple[float, float, float]]) -> float:
-    """Length of the union of the [launch, done] intervals."""
-    total, end = 0.0, float("-inf")
-    for _, start, stop in sorted(records, key=lambda r: r[1]):
-        if stop > end:
-            total += stop - max(start, end)
-            end = stop
-    return total
-
-
 def _model_and_batch(config: DDPCheckConfig, *, rank: int, device: Any) -> tuple[Any, Any, Any]:
     """The model (same weights on every rank) and this rank's batch of inputs and labels."""
     import torch
@@ -397,7 +388,7 @@ def _worker(config: DDPCheckConfig, out_path: str) -> None:
                     if state is not None:
                         last = max(r[1] for r in state.records)
                         exposed.append(max(0.0, t_bwd - last))
-                        busy.append(_busy(state.records))
+                        busy.append(busy_s((r[1], r[2]) for r in state.records))
                         sizes[:] = [r[0] for r in sorted(state.records, key=lambda r: r[1])]
             return steps, exposed
 
