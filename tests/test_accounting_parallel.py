@@ -2,8 +2,8 @@
 the parallel step-time model.
 
 Closed forms: ring all-reduce 2(p−1)/p·n/B + 2(p−1)α and nccl-tests' bus-bandwidth factors
-(anchors_accounting.md §3.2–3.3); the post's split products
-(docs/references.md#anchors-accounting-3-2, #anchors-accounting-3-3).
+(docs/references.md#anchors-accounting-3-2, #anchors-accounting-3-3); the post's split
+products (docs/references.md#seed-conv-parallel-c-2).
 """
 
 from __future__ import annotations
