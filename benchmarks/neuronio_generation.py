@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
-"""Benchmark and driver: NeuronIO-mini generation for the mammalian L5 cell (Brian2).
+"""Benchmark and driver: NeuronIO-mini generation for the mammalian L5 cell (Brian2 or the
+PyTorch engine).
 
 Generates (or extends — the key leaves out the numbers of sequences, so a larger run
 extends a smaller one) a condition's data set in the cache, and measures how fast:
 biological seconds simulated (burn-in included) per wall-clock second, with the number of
 Dask workers given, plus the Brian2 binary's own run time per biological second from each
-sequence's diagnostics. Results are appended to ``benchmarks/results/neuronio_generation.json``.
+sequence's diagnostics (with ``--backend torch``: the engine's wall time per sequence, the
+batch's divided by its size). Results are appended to
+``benchmarks/results/neuronio_generation.json``.
 
     python benchmarks/neuronio_generation.py --condition nmda --n-train 40 --n-val 5 \\
         --n-test 10 --workers 2
+    python benchmarks/neuronio_generation.py --condition nmda --n-train 150 --n-val 15 \\
+        --n-test 15 --backend torch --batch-size 16
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ def main() -> None:
     ap.add_argument("--burn-in-ms", type=float, default=2_000.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--backend", choices=("brian2", "torch"), default="brian2")
+    ap.add_argument("--batch-size", type=int, default=16, help="sequences per engine pass")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "neuronio_generation.json")
     args = ap.parse_args()
     clock = RunClock()
@@ -56,7 +63,8 @@ def main() -> None:
     directory = root / cond.key(spec)
     before = set(p.name for p in directory.glob("*.npz")) if directory.is_dir() else set()
     t0 = time.perf_counter()
-    data = neuronio_dataset(cond, spec, root=root, n_workers=args.workers)
+    data = neuronio_dataset(cond, spec, root=root, n_workers=args.workers,
+                            backend=args.backend, batch_size=args.batch_size)
     wall = time.perf_counter() - t0
     after = set(p.name for p in directory.glob("*.npz"))
     computed = sorted(after - before)
@@ -74,13 +82,17 @@ def main() -> None:
         "command": (f"python benchmarks/neuronio_generation.py --condition {cond.name} "
                     f"--n-train {spec.n_train} --n-val {spec.n_val} --n-test {spec.n_test} "
                     f"--sequence-ms {spec.sequence_ms:g} --burn-in-ms {spec.burn_in_ms:g} "
-                    f"--workers {args.workers}"),
-        "condition": cond.name, "key": data.key, "workers": args.workers,
+                    + (f"--workers {args.workers}" if args.backend == "brian2" else
+                       f"--backend torch --batch-size {args.batch_size}")),
+        "condition": cond.name, "key": data.key, "backend": args.backend,
+        "workers": args.workers if args.backend == "brian2" else 1,
+        "batch_size": args.batch_size if args.backend == "torch" else None,
         "sequences_computed": len(computed), "sequences_total": len(after),
         "biological_s_computed_incl_burn_in": bio_s,
         "wall_s": wall,
         "biological_s_per_wall_s": bio_s / wall if computed else None,
-        "binary_run_s_per_biological_s_median": (statistics.median(run_s) / (total_ms / 1e3)
+        ("binary_run_s_per_biological_s_median" if args.backend == "brian2"
+         else "engine_s_per_biological_s_median"): (statistics.median(run_s) / (total_ms / 1e3)
                                                   if run_s else None),
         "output_rate_hz_per_split_median": {k: statistics.median(v) if v else None
                                             for k, v in per_split.items()},

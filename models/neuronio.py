@@ -35,6 +35,7 @@ from neurocomp.mapping import (
     GenerationSpec,
     InputStatistics,
     NeuronIODataset,
+    TorchSimulator,
     channel_table,
     dataset_key,
     dendritic_sites,
@@ -76,11 +77,19 @@ class NeuronIOCondition:
         """The input channels (one exc and one inh per dendritic compartment)."""
         return channel_table(self.model())
 
-    def simulator(self) -> BrianSimulator:
-        """The ``simulate(inputs, seed)`` callable for the data set's workers."""
+    def simulator(self, backend: str = "brian2", *, batch_size: int = 16,
+                  threads: int = 1) -> BrianSimulator | TorchSimulator:
+        """The ``simulate(inputs, seed)`` callable: Brian2 (``cpp_standalone``, one sequence
+        per Dask worker) or the PyTorch engine (``"torch"``: float64, ``batch_size``
+        sequences per pass on ``threads`` threads, in the calling process)."""
         model = self.model()
-        return BrianSimulator(model=model, stages=self.stages,
-                              dend_sites=dendritic_sites(model, per_region=SITES_PER_REGION))
+        sites = dendritic_sites(model, per_region=SITES_PER_REGION)
+        if backend == "torch":
+            return TorchSimulator(model=model, stages=self.stages, dend_sites=sites,
+                                  batch_size=batch_size, threads=threads)
+        if backend != "brian2":
+            raise ValueError(f"backend must be 'brian2' or 'torch'; got {backend!r}")
+        return BrianSimulator(model=model, stages=self.stages, dend_sites=sites)
 
     def key(self, spec: GenerationSpec) -> str:
         """The data set's key for ``spec``."""
@@ -107,8 +116,14 @@ CONDITIONS = {
 
 def neuronio_dataset(condition: NeuronIOCondition, spec: GenerationSpec, *, root: str | Path,
                      shipped: str | Path | None = None, n_workers: int = 2,
-                     progress: bool = True) -> NeuronIODataset:
+                     progress: bool = True, backend: str = "brian2",
+                     batch_size: int = 16) -> NeuronIODataset:
     """Generate (or resume) and load a condition's data set under ``root``.
+
+    ``backend`` simulates the missing sequences with Brian2 (``n_workers`` Dask workers) or
+    with the PyTorch engine (``"torch"``, ``batch_size`` per pass, in this process); both
+    write the same files under the same key (the engine equals Brian2 to round-off in
+    float64), and each sequence file names the function that computed it (``__task__``).
 
     Sequence files of the same key found under ``shipped`` (a read-only copy, e.g. shipped
     with the repository) are copied in first; the sweep reuses every file that reads back
@@ -122,7 +137,7 @@ def neuronio_dataset(condition: NeuronIOCondition, spec: GenerationSpec, *, root
             if not (target / f.name).exists():
                 shutil.copyfile(f, target / f.name)
     directory = generate_dataset(
-        root, simulate=condition.simulator(),
+        root, simulate=condition.simulator(backend, batch_size=batch_size),
         model_fingerprint=model_fingerprint(condition.model(), condition.stages),
         stats=condition.stats, channels=condition.channels(), spec=spec,
         code_version=DATA_CODE_VERSION, n_workers=n_workers, progress=progress)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["Chunk", "SweepReport", "check_chunk_arrays", "chunk_path", "example_task",
-           "load_chunk", "read_chunk_file", "run_sweep"]
+           "load_chunk", "read_chunk_file", "run_batched_sweep", "run_sweep", "store_chunk"]
 
 _KEY_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
@@ -181,14 +181,23 @@ def load_chunk(store: str | Path, key: str) -> dict[str, np.ndarray]:
 def _run_and_store(task: Callable[..., Mapping[str, np.ndarray]], chunk: Chunk,
                    store: str) -> str:
     """Worker side: compute a chunk and write it atomically."""
-    out = dict(task(**dict(chunk.params)))
+    store_chunk(task(**dict(chunk.params)), chunk, store, task=_task_name(task))
+    return chunk.key
+
+
+def store_chunk(arrays: Mapping[str, np.ndarray], chunk: Chunk, store: str | Path, *,
+                task: str) -> Path:
+    """Write ``chunk``'s result atomically (temporary file, then rename) with its
+    bookkeeping: parameters, their hash, the chunk's key and ``task`` (the computing
+    function's ``module.qualname``). Returns the file's path."""
+    out = dict(arrays)
     bad = [k for k in out if k.startswith("__")]
     if bad:
         raise ValueError(f"task outputs may not start with '__' (reserved): {bad}")
     out["__params_hash__"] = np.array(chunk.params_hash)
     out["__params__"] = np.array(json.dumps(dict(chunk.params), sort_keys=True))
     out["__key__"] = np.array(chunk.key)
-    out["__task__"] = np.array(_task_name(task))
+    out["__task__"] = np.array(task)
     target = chunk_path(store, chunk.key)
     fd, tmp = tempfile.mkstemp(prefix=f".{chunk.key}.", suffix=".npz", dir=store)
     try:
@@ -200,7 +209,7 @@ def _run_and_store(task: Callable[..., Mapping[str, np.ndarray]], chunk: Chunk,
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-    return chunk.key
+    return target
 
 
 def _import_modules(modules: Sequence[str]) -> list[str]:
@@ -256,6 +265,51 @@ def run_sweep(task: Callable[..., Mapping[str, np.ndarray]], chunks: Sequence[Ch
         computed, failed = _compute(task, todo, store_path, scheduler=scheduler,
                                     n_workers=n_workers, progress=progress, client=client,
                                     preload=preload)
+    return SweepReport(computed=tuple(computed), reused=reused, failed=failed,
+                       wall_time_s=time.perf_counter() - start, store=store_path,
+                       discarded=discarded)
+
+
+def run_batched_sweep(task: Callable[[list[Mapping[str, Any]]], list[Mapping[str, np.ndarray]]],
+                      chunks: Sequence[Chunk], *, store: str | Path, batch_size: int,
+                      progress: bool = True,
+                      validate: Callable[[Path, Chunk], None] | None = None) -> SweepReport:
+    """Run the missing chunks of a sweep in this process, ``batch_size`` at a time.
+
+    For simulators that are fast per chunk only when many chunks run together (the PyTorch
+    engine simulates a batch of cells in one pass), not on Dask workers. ``task(params)``
+    takes the parameters of up to ``batch_size`` chunks and returns one result per chunk, in
+    order; each is written as :func:`run_sweep`'s workers write theirs, so the two kinds of
+    sweep read and resume each other's stores. Existing files are checked as by
+    :func:`run_sweep`; a batch that raises marks its chunks failed and the sweep goes on.
+    """
+    from tqdm.auto import tqdm
+
+    store_path = _check_sweep(chunks, store, 1)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}")
+    start = time.perf_counter()
+    name = _task_name(task)
+    todo, discarded = _pending(chunks, store_path, task=name, validate=validate)
+    computed: list[str] = []
+    failed: dict[str, str] = {}
+    bar = tqdm(total=len(todo), desc="sweep (batched)", disable=not progress, leave=False)
+    for first in range(0, len(todo), batch_size):
+        part = todo[first:first + batch_size]
+        try:
+            results = list(task([dict(c.params) for c in part]))
+            if len(results) != len(part):
+                raise ValueError(f"the task returned {len(results)} results for "
+                                 f"{len(part)} chunks")
+            for c, arrays in zip(part, results, strict=True):
+                store_chunk(arrays, c, store_path, task=name)
+                computed.append(c.key)
+        except Exception as exc:  # one failed batch must not lose the others
+            failed |= {c.key: f"{type(exc).__name__}: {exc}" for c in part
+                       if c.key not in computed}
+        bar.update(len(part))
+    bar.close()
+    reused = tuple(c.key for c in chunks if c not in todo)
     return SweepReport(computed=tuple(computed), reused=reused, failed=failed,
                        wall_time_s=time.perf_counter() - start, store=store_path,
                        discarded=discarded)

@@ -355,3 +355,66 @@ def test_generate_on_worker_processes(tmp_path):
             fake_simulate, start_mV=-10.0), client=client, preload=(), progress=False)
     data = load_dataset(d, expected_key=dataset_key(**(BASE | {"spec": spec})))
     assert [len(data.splits[s]) for s in ("train", "val", "test")] == [1, 0, 1]
+
+
+class BatchedFake:
+    """A stand-in for the PyTorch engine's simulator: ``simulate_batch`` over the same
+    leaky integrator, counting the passes and their sizes."""
+
+    def __init__(self, batch_size: int, fail_on: int | None = None, drop_one: bool = False):
+        self.batch_size, self.fail_on, self.drop_one = batch_size, fail_on, drop_one
+        self.passes: list[int] = []
+
+    def simulate_batch(self, inputs, seeds):
+        self.passes.append(len(inputs))
+        if self.fail_on is not None and len(self.passes) == self.fail_on:
+            raise RuntimeError("engine blew up")
+        out = [fake_simulate(x, s) for x, s in zip(inputs, seeds, strict=True)]
+        return out[:-1] if self.drop_one else out
+
+
+def _files(d):
+    return {p.name: load_chunk(d, p.name[:-4]) for p in sorted(d.glob("*.npz"))}
+
+
+@pytest.mark.distributed
+def test_batched_simulator_writes_the_same_files_and_resumes_the_dask_store(tmp_path,
+                                                                            dask_client):
+    """A simulator with ``simulate_batch`` runs in this process, ``batch_size`` sequences
+    per pass; its files equal the Dask path's array for array (exact: same inputs, same
+    stand-in), and either path resumes the other's store."""
+    ref = _files(_generate(tmp_path / "dask", dask_client))
+    sim = BatchedFake(batch_size=2)
+    d = _generate(tmp_path / "batched", None, simulate=sim)
+    assert sim.passes == [2, 2, 1]  # 5 sequences, 2 per pass
+    got = _files(d)
+    assert got.keys() == ref.keys()
+    for name in ref:
+        assert got[name].keys() == ref[name].keys()
+        for k in ref[name]:
+            np.testing.assert_array_equal(got[name][k], ref[name][k])
+    manifest = json.loads((d / "manifest.json").read_text())
+    assert manifest["computed_by"] == {"neurocomp.mapping.neuronio._sequence_batch_task": 5}
+    # resume across kinds: two files removed, the batched path computes exactly those two
+    (tmp_path / "dask" / d.name / "train_0001.npz").unlink()
+    (tmp_path / "dask" / d.name / "test_0000.npz").unlink()
+    sim2 = BatchedFake(batch_size=4)
+    _generate(tmp_path / "dask", None, simulate=sim2)
+    assert sim2.passes == [2]
+    manifest = json.loads((tmp_path / "dask" / d.name / "manifest.json").read_text())
+    assert manifest["computed_by"] == {"neurocomp.mapping.neuronio._sequence_task": 3,
+                                       "neurocomp.mapping.neuronio._sequence_batch_task": 2}
+
+
+def test_batched_simulator_failures_name_the_sequences(tmp_path):
+    with pytest.raises(RuntimeError, match=r"2 of 5 sequences failed.*train_0002: "
+                                           r"RuntimeError: engine blew up"):
+        _generate(tmp_path, None, simulate=BatchedFake(batch_size=2, fail_on=2))
+    d = tmp_path / dataset_key(**BASE)
+    assert not (d / "manifest.json").exists()
+    assert sorted(p.name for p in d.glob("*.npz")) == ["test_0000.npz", "train_0000.npz",
+                                                       "train_0001.npz"]  # the others kept
+    with pytest.raises(RuntimeError, match="simulate_batch returned 1 results for 2"):
+        _generate(tmp_path / "drop", None, simulate=BatchedFake(batch_size=2, drop_one=True))
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1; got 0"):
+        _generate(tmp_path / "zero", None, simulate=BatchedFake(batch_size=0))

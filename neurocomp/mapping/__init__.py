@@ -69,6 +69,7 @@ from neurocomp.mapping.neuronio import (
 from neurocomp.mapping.neuronio_inputs import ChannelTable, InputStatistics, generate_inputs
 from neurocomp.mapping.neuronio_sim import (
     BrianSimulator,
+    TorchSimulator,
     channel_table,
     dendritic_sites,
     model_fingerprint,
@@ -96,6 +97,7 @@ __all__ = [
     "SequenceWindows",
     "SurrogateScore",
     "SurrogateTrainConfig",
+    "TorchSimulator",
     "TrainReport",
     "bin_synaptic_input",
     "cable_greens_function",

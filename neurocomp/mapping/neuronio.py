@@ -20,7 +20,9 @@ incomplete) holds ``key``, ``condition``, ``model_fingerprint``, ``code_version`
 ``input_statistics``, ``generation``, ``channels`` (columns ``kind``, ``subtree``,
 ``length_um``, ``compartment``, ``distance_um``, one entry per input row), ``bin_ms`` and
 ``splits``: for each of ``"train"``, ``"val"``, ``"test"`` a list of sequences
-``{"file", "index", "seed", "n_bins", "n_spikes", "rate_hz"}``. Each sequence file
+``{"file", "index", "seed", "n_bins", "n_spikes", "rate_hz"}``, and ``computed_by``: how
+many sequences each simulating function wrote (Brian2's ``_sequence_task`` or the PyTorch
+engine's ``_sequence_batch_task``; both give the same data). Each sequence file
 ``<split>_<index:04d>.npz`` is a plain NumPy archive:
 
 =============  ========  ======================  =========================================
@@ -65,9 +67,10 @@ from neurocomp.distributed import (
     Chunk,
     check_chunk_arrays,
     chunk_path,
-    read_chunk_file,
+    run_batched_sweep,
     run_sweep,
 )
+from neurocomp.mapping.neuronio_files import checked_output, read_sequence, sequence_params
 from neurocomp.mapping.neuronio_inputs import ChannelTable, InputStatistics, generate_inputs
 from neurocomp.mapping.surrogate import NeuronIO
 
@@ -214,34 +217,6 @@ def draw_sequence_inputs(stats: InputStatistics, channels: ChannelTable, spec: G
     return inputs, int(sim_ss.generate_state(1, dtype=np.uint32)[0])
 
 
-def _checked_output(out: Any, n_total: int) -> dict[str, np.ndarray]:
-    if not isinstance(out, Mapping):
-        raise TypeError(f"simulate must return a dict; got {type(out).__name__}")
-    for name in ("soma_mV", "spikes"):
-        if name not in out:
-            raise ValueError(f"simulate's result lacks {name!r}; got keys {sorted(out)}")
-    result: dict[str, np.ndarray] = {}
-    for name, value in out.items():
-        arr = np.asarray(value)
-        if name in ("soma_mV", "spikes"):
-            if arr.shape != (n_total,):
-                raise ValueError(f"simulate's {name} must have shape ({n_total},) (burn-in + "
-                                 f"sequence bins); got {arr.shape}")
-        elif name == "dend_mV":
-            if arr.ndim != 2 or arr.shape[1] != n_total:
-                raise ValueError(f"simulate's dend_mV must have shape (n_sites, {n_total}); "
-                                 f"got {arr.shape}")
-        elif arr.ndim != 0:
-            raise ValueError(f"simulate's extra output {name!r} must be a scalar "
-                             f"(diagnostic); got shape {arr.shape}")
-        if name != "spikes" and not np.isfinite(arr.astype(np.float64)).all():
-            raise ValueError(f"simulate's {name} holds NaN or inf")
-        result[name] = arr
-    if not np.isin(result["spikes"], (0, 1)).all():
-        raise ValueError("simulate's spikes must be 0 or 1 per bin")
-    return result
-
-
 def _sequence_task(*, seed: int, split: str, index: int, dataset_key: str,
                    simulate: Callable[[np.ndarray, int], Mapping[str, Any]],
                    stats: InputStatistics, channels: ChannelTable,
@@ -249,7 +224,27 @@ def _sequence_task(*, seed: int, split: str, index: int, dataset_key: str,
     """Worker side: simulate one chunk and keep the part after the burn-in."""
     del split, index, dataset_key  # recorded in the chunk's parameters by run_sweep
     inputs, sim_seed = draw_sequence_inputs(stats, channels, spec, seed)
-    out = _checked_output(simulate(inputs, sim_seed), spec.total_bins)
+    return _kept(inputs, simulate(inputs, sim_seed), seed, spec)
+
+
+def _sequence_batch_task(params: list[Mapping[str, Any]], *, simulate: Any,
+                         stats: InputStatistics, channels: ChannelTable,
+                         spec: GenerationSpec) -> list[dict[str, np.ndarray]]:
+    """In-process side of a batched simulator: draw every sequence's input, simulate them
+    together (``simulate.simulate_batch``), keep each one's part after the burn-in."""
+    drawn = [draw_sequence_inputs(stats, channels, spec, int(p["seed"])) for p in params]
+    outs = list(simulate.simulate_batch([x for x, _ in drawn], [s for _, s in drawn]))
+    if len(outs) != len(params):
+        raise ValueError(f"simulate_batch returned {len(outs)} results for {len(params)} "
+                         f"sequences")
+    return [_kept(x, out, int(p["seed"]), spec)
+            for (x, _), out, p in zip(drawn, outs, params, strict=True)]
+
+
+def _kept(inputs: np.ndarray, result: Mapping[str, Any], seed: int,
+          spec: GenerationSpec) -> dict[str, np.ndarray]:
+    """A sequence file's arrays: the checked result, burn-in dropped, stored dtypes."""
+    out = checked_output(result, spec.total_bins)
     keep = slice(spec.burn_in_bins, spec.total_bins)
     data = {"inputs": inputs[:, keep],
             "soma_mV": out["soma_mV"][keep].astype(np.float32),
@@ -261,51 +256,6 @@ def _sequence_task(*, seed: int, split: str, index: int, dataset_key: str,
         if name not in ("soma_mV", "spikes", "dend_mV"):
             data[f"diag_{name}"] = np.asarray(value, dtype=np.float64)
     return data
-
-
-def _read_sequence(path: Path, *, key: str, n_channels: int, n_bins: int,
-                   params: Mapping[str, Any] | None = None) -> dict[str, np.ndarray]:
-    """All arrays of one sequence file, checked; ValueError naming the file otherwise.
-
-    ``params`` (the sequence's ``seed``, ``split``, ``index`` and ``dataset_key``), if
-    given, must be the parameters stored in the file, and ``seed`` its stored seed: a file
-    of another sequence of the same data set is refused too.
-    """
-    arrays = read_chunk_file(path, what="sequence file")
-    try:
-        stored = json.loads(str(arrays["__params__"]))
-        owner = stored["dataset_key"]
-    except (KeyError, ValueError, TypeError):
-        stored, owner = None, None
-    if owner != key:
-        raise ValueError(f"sequence file {path} belongs to data set {owner!r}, not {key!r}")
-    if params is not None:
-        expected = dict(params)
-        if stored != expected:
-            raise ValueError(f"sequence file {path} holds sequence {stored}, not {expected}")
-        if "seed" not in arrays or int(arrays["seed"]) != int(expected["seed"]):
-            got = int(arrays["seed"]) if "seed" in arrays else "missing"
-            raise ValueError(f"sequence file {path}: seed {got} does not match its "
-                             f"parameters (seed {expected['seed']})")
-    shapes = {"inputs": (n_channels, n_bins), "soma_mV": (n_bins,), "spikes": (n_bins,)}
-    for name, shape in shapes.items():
-        if name not in arrays or arrays[name].shape != shape:
-            got = arrays[name].shape if name in arrays else "missing"
-            raise ValueError(f"sequence file {path}: {name} must have shape {shape}; got {got}")
-    if "dend_mV" in arrays and (arrays["dend_mV"].ndim != 2
-                                or arrays["dend_mV"].shape[1] != n_bins):
-        raise ValueError(f"sequence file {path}: dend_mV must have shape (n_sites, {n_bins}); "
-                         f"got {arrays['dend_mV'].shape}")
-    for name in ("soma_mV", "dend_mV"):
-        if name in arrays and not np.isfinite(arrays[name]).all():
-            n_bad = int((~np.isfinite(arrays[name])).sum())
-            raise ValueError(f"sequence file {path}: {name} holds {n_bad} NaN/inf values")
-    return arrays
-
-
-def _sequence_params(key: str, split: str, index: int, seed: int) -> dict[str, Any]:
-    """The chunk parameters of one sequence (what its file must carry)."""
-    return {"seed": seed, "split": split, "index": index, "dataset_key": key}
 
 
 def generate_dataset(root: str | Path, *, simulate: Callable[[np.ndarray, int],
@@ -325,7 +275,11 @@ def generate_dataset(root: str | Path, *, simulate: Callable[[np.ndarray, int],
         burn-in + sequence bins of ``spec.bin_ms``. Returns ``soma_mV`` (n_bins,) in mV,
         ``spikes`` (n_bins,) 0/1 per bin, optionally ``dend_mV`` (n_sites, n_bins) in mV
         and scalar diagnostics. Must be picklable (a module-level function or a
-        ``functools.partial`` of one).
+        ``functools.partial`` of one). A simulator with a ``simulate_batch(inputs_list,
+        seeds) -> list of dict`` method and a ``batch_size`` (the PyTorch engine's
+        :class:`~neurocomp.mapping.TorchSimulator`) runs in this process instead,
+        ``batch_size`` sequences per pass (:func:`neurocomp.distributed.run_batched_sweep`);
+        the files are the same, so either kind resumes the other's store.
     model_fingerprint, code_version : str
         Identify the model parameters and the simulating code (see :func:`dataset_key`).
     stats, channels, spec
@@ -349,27 +303,37 @@ def generate_dataset(root: str | Path, *, simulate: Callable[[np.ndarray, int],
                       spec=spec, code_version=code_version)
     directory = Path(root) / key
     directory.mkdir(parents=True, exist_ok=True)
-    chunks = [Chunk(f"{split}_{index:04d}", _sequence_params(key, split, index, seed))
+    chunks = [Chunk(f"{split}_{index:04d}", sequence_params(key, split, index, seed))
               for split, index, seed in spec.sequences()]
 
     def validate(path: Path, chunk: Chunk) -> None:  # a file run_sweep may reuse
-        arrays = _read_sequence(path, key=key, n_channels=inputs_channels,
+        arrays = read_sequence(path, key=key, n_channels=inputs_channels,
                                 n_bins=spec.sequence_bins, params=chunk.params)
         check_chunk_arrays(arrays, chunk)
 
-    task = functools.partial(_sequence_task, simulate=simulate, stats=stats,
-                             channels=channels, spec=spec)
-    report = run_sweep(task, chunks, store=directory, scheduler=scheduler,
-                       n_workers=n_workers, progress=progress, client=client, preload=preload,
-                       validate=validate)
+    if hasattr(simulate, "simulate_batch"):  # many sequences per pass, in this process
+        batch_task = functools.partial(_sequence_batch_task, simulate=simulate, stats=stats,
+                                       channels=channels, spec=spec)
+        report = run_batched_sweep(batch_task, chunks, store=directory,
+                                   batch_size=int(getattr(simulate, "batch_size", 1)),
+                                   progress=progress, validate=validate)
+    else:
+        task = functools.partial(_sequence_task, simulate=simulate, stats=stats,
+                                 channels=channels, spec=spec)
+        report = run_sweep(task, chunks, store=directory, scheduler=scheduler,
+                           n_workers=n_workers, progress=progress, client=client,
+                           preload=preload, validate=validate)
     if report.failed:
         listing = "; ".join(f"{k}: {msg}" for k, msg in sorted(report.failed.items()))
         raise RuntimeError(f"{len(report.failed)} of {len(chunks)} sequences failed "
                            f"(data set {key} in {directory}): {listing}")
     splits: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
+    computed_by: dict[str, int] = {}  # sequences per computing function (Brian2 or engine)
     for chunk in chunks:  # each file was checked above or has just been written: count only
         with open(chunk_path(directory, chunk.key), "rb") as fh, np.load(fh) as f:
             n_spikes = int(f["spikes"].sum())
+            task = str(f["__task__"]) if "__task__" in f.files else "unrecorded"
+        computed_by[task] = computed_by.get(task, 0) + 1
         splits[chunk.params["split"]].append({
             "file": chunk_path(directory, chunk.key).name, "index": chunk.params["index"],
             "seed": chunk.params["seed"], "n_bins": spec.sequence_bins, "n_spikes": n_spikes,
@@ -380,7 +344,7 @@ def generate_dataset(root: str | Path, *, simulate: Callable[[np.ndarray, int],
         "condition": spec.condition, "model_fingerprint": model_fingerprint,
         "code_version": code_version, "input_statistics": stats.to_dict(),
         "generation": spec.to_dict(), "channels": channels.to_dict(), "bin_ms": spec.bin_ms,
-        "n_channels": inputs_channels, "splits": splits,
+        "n_channels": inputs_channels, "splits": splits, "computed_by": computed_by,
         "rate_hz": total_spikes / (len(chunks) * spec.sequence_ms / 1000.0)}
     write_json_atomic(directory / "manifest.json", manifest, indent=1, allow_nan=False)
     return directory
@@ -487,9 +451,9 @@ def load_dataset(path: str | Path, *, expected_key: str | None = None) -> Neuron
     for split in SPLITS:
         splits[split], dend[split] = [], []
         for seq in manifest["splits"][split]:
-            arrays = _read_sequence(directory / seq["file"], key=key,
+            arrays = read_sequence(directory / seq["file"], key=key,
                                     n_channels=channels.n_channels, n_bins=spec.sequence_bins,
-                                    params=_sequence_params(key, split, seq["index"],
+                                    params=sequence_params(key, split, seq["index"],
                                                             seq["seed"]))
             splits[split].append(NeuronIO(inputs=arrays["inputs"], soma_mV=arrays["soma_mV"],
                                           spikes=arrays["spikes"], bin_ms=spec.bin_ms))

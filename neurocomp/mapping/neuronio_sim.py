@@ -1,4 +1,5 @@
-"""The simulator side of NeuronIO-mini: a neuron model driven by channel inputs, in Brian2.
+"""The simulator side of NeuronIO-mini: a neuron model driven by channel inputs, in Brian2
+or in the PyTorch engine.
 
 :class:`BrianSimulator` turns a :class:`~neurocomp.biophysics.model.NeuronModel` whose
 synapse groups put one synapse on each listed compartment (``compartments`` given, one
@@ -8,6 +9,8 @@ channels are the excitatory group's sources, then the inhibitory group's; each 1
 ``k`` is a presynaptic spike at ``k·bin_ms``. It returns the somatic voltage (mean over each
 bin, mV), the output spikes (threshold crossings at the axon terminal, per bin), and the
 voltage at dendritic sites (mean per bin, mV) where plateaus are counted.
+:class:`TorchSimulator` returns the same from :mod:`neurocomp.engine`, many sequences per
+engine pass (``simulate_batch``).
 
 :func:`channel_table` gives the matching :class:`~neurocomp.mapping.neuronio_inputs.ChannelTable`
 and :func:`model_fingerprint` the model part of the data set's key: a hash of the model's
@@ -25,7 +28,8 @@ from neurocomp.biophysics import NeuronModel, SpikeTrains, Stages
 from neurocomp.checks import check_choice, check_int, check_real
 from neurocomp.mapping.neuronio_inputs import ChannelTable
 
-__all__ = ["BrianSimulator", "channel_table", "dendritic_sites", "model_fingerprint"]
+__all__ = ["BrianSimulator", "ChannelSimulator", "TorchSimulator", "channel_table",
+           "dendritic_sites", "model_fingerprint"]
 
 
 def _groups(model: NeuronModel, names: tuple[str, str]) -> list:
@@ -88,8 +92,8 @@ def model_fingerprint(model: NeuronModel, stages: Stages) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
-class BrianSimulator:
-    """``simulate(inputs, seed)`` for :func:`~neurocomp.mapping.neuronio.generate_dataset`.
+class ChannelSimulator:
+    """What both simulators share: the model driven by input channels, its bins and sites.
 
     Parameters
     ----------
@@ -105,9 +109,6 @@ class BrianSimulator:
         Sampling step of the voltages before averaging per bin, ms (divides ``bin_ms``).
     dend_sites : tuple of int
         Dendritic compartments whose voltage is returned as ``dend_mV``.
-    backend : str
-        Brian2 target (``cpp_standalone`` for data sets: ~3.5 s per biological second for the
-        mammalian L5 cell, after one build that later runs reuse).
     """
 
     model: NeuronModel
@@ -116,7 +117,6 @@ class BrianSimulator:
     dt_us: float = 25.0
     record_dt_ms: float = 0.1
     dend_sites: tuple[int, ...] = ()
-    backend: str = "cpp_standalone"
 
     def __post_init__(self) -> None:
         check_real("bin_ms", self.bin_ms, low=0, low_inclusive=False, unit="ms")
@@ -127,7 +127,6 @@ class BrianSimulator:
         if abs(per_bin - round(per_bin)) > 1e-9:
             raise ValueError(f"record_dt_ms ({self.record_dt_ms:g}) must divide bin_ms "
                              f"({self.bin_ms:g})")
-        check_choice("backend", self.backend, ("numpy", "cython", "cpp_standalone"))
         _groups(self.model.with_stages(self.stages), ("exc", "inh"))
         n = self.model.morphology.n_compartments
         bad = [s for s in self.dend_sites if not 0 <= int(s) < n]
@@ -160,30 +159,140 @@ class BrianSimulator:
                                       n_sources=g.n_synapses, duration_ms=duration)
         return out
 
+
+
+@dataclass(frozen=True, kw_only=True)
+class BrianSimulator(ChannelSimulator):
+    """``simulate(inputs, seed)`` for :func:`~neurocomp.mapping.neuronio.generate_dataset`,
+    on Brian2: the fields of :class:`ChannelSimulator` and
+
+    Parameters
+    ----------
+    backend : str
+        Brian2 target (``cpp_standalone`` for data sets: ~3.5 s per biological second for the
+        mammalian L5 cell, after one build that later runs reuse).
+    """
+
+    backend: str = "cpp_standalone"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_choice("backend", self.backend, ("numpy", "cython", "cpp_standalone"))
+
     def __call__(self, inputs: np.ndarray, seed: int) -> dict[str, np.ndarray]:
         from brian2 import ms, us
 
-        from neurocomp.biophysics import NeuronPipeline, RecordSite
+        from neurocomp.biophysics import NeuronPipeline
 
         seed = check_int("seed", seed, low=0)
         trains = self.trains(inputs)
         n_bins = np.asarray(inputs).shape[1]
-        sites = [RecordSite(label="soma", index=0)] + [
-            RecordSite(label=f"dend{k}", index=int(c)) for k, c in enumerate(self.dend_sites)]
         pipe = NeuronPipeline(self.model, stages=self.stages)
         rec = pipe.run(trains, duration=n_bins * self.bin_ms * ms, dt=self.dt_us * us,
-                       backend=self.backend, seed=seed % (2**31), record=sites,
+                       backend=self.backend, seed=seed % (2**31), record=_sites(self),
                        record_dt=self.record_dt_ms * ms)
-        per_bin = round(self.bin_ms / self.record_dt_ms)
-        v = np.asarray(rec.traces["v"])[:, : n_bins * per_bin]
-        v = v.reshape(v.shape[0], n_bins, per_bin).mean(axis=2)
-        spikes = np.zeros(n_bins, dtype=np.uint8)
-        out_ms = np.asarray(rec.spikes_ms["output"])
-        spikes[np.minimum((out_ms / self.bin_ms).astype(int), n_bins - 1)] = 1
-        result = {"soma_mV": v[0], "spikes": spikes,
-                  "output_spikes": np.array(float(out_ms.size)),
-                  "run_s": np.array(float(rec.timing.get("run_s", np.nan)))}
-        if self.dend_sites:
-            result["dend_mV"] = v[1:]
-        return result
+        return _binned(self, np.asarray(rec.traces["v"]), np.asarray(rec.spikes_ms["output"]),
+                       n_bins, run_s=float(rec.timing.get("run_s", np.nan)))
 
+
+def _sites(sim: ChannelSimulator) -> list:
+    """Recorded compartments: the soma, then the dendritic sites."""
+    from neurocomp.biophysics import RecordSite
+
+    return [RecordSite(label="soma", index=0)] + [
+        RecordSite(label=f"dend{k}", index=int(c)) for k, c in enumerate(sim.dend_sites)]
+
+
+def _binned(sim: ChannelSimulator, v: np.ndarray, out_ms: np.ndarray,
+            n_bins: int, *, run_s: float) -> dict[str, np.ndarray]:
+    """A simulator's result from the recorded voltages (sites × samples, mV) and the output
+    spike times (ms): voltages averaged per bin, a 1 in each bin holding a spike."""
+    per_bin = round(sim.bin_ms / sim.record_dt_ms)
+    v = v[:, : n_bins * per_bin]
+    v = v.reshape(v.shape[0], n_bins, per_bin).mean(axis=2)
+    spikes = np.zeros(n_bins, dtype=np.uint8)
+    spikes[np.minimum((out_ms / sim.bin_ms).astype(int), n_bins - 1)] = 1
+    result = {"soma_mV": v[0], "spikes": spikes,
+              "output_spikes": np.array(float(out_ms.size)), "run_s": np.array(run_s)}
+    if sim.dend_sites:
+        result["dend_mV"] = v[1:]
+    return result
+
+
+@dataclass(frozen=True, kw_only=True)
+class TorchSimulator(ChannelSimulator):
+    """The same ``simulate(inputs, seed)`` on the PyTorch engine, many sequences per pass.
+
+    The fields of :class:`ChannelSimulator` and the engine's run settings.
+    :func:`~neurocomp.mapping.neuronio.generate_dataset` sees ``simulate_batch`` and runs
+    ``batch_size`` sequences per engine pass in its own process. In float64 the
+    engine equals Brian2 on the same model, input and step to round-off
+    (``benchmarks/results/neuronio_backends.json`` compares it sequence by sequence with
+    stored Brian2 data); float32 is about twice as fast, but a threshold crossing can move
+    by a step, and the voltage after it then differs by millivolts.
+
+    Parameters
+    ----------
+    batch_size : int
+        Sequences simulated together (≥ 1).
+    dtype : {"float64", "float32"}
+        The engine's precision.
+    threads : int
+        CPU threads of the engine (1 is fastest on a loaded machine; run one process per
+        core instead).
+    compile : bool
+        Compile the engine's step with ``torch.compile`` (tens of seconds once per process).
+    device : str
+        Torch device (``"cpu"``, ``"cuda"``).
+    """
+
+    batch_size: int = 16
+    dtype: str = "float64"
+    threads: int = 1
+    compile: bool = True
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_int("batch_size", self.batch_size, low=1)
+        check_int("threads", self.threads, low=1)
+        check_choice("dtype", self.dtype, ("float64", "float32"))
+        if self.stages.release == "stochastic" and self.batch_size > 1:
+            raise ValueError("stochastic release draws from one generator per engine pass, "
+                             "so a sequence's release would depend on its batch: use "
+                             "batch_size=1 (or BrianSimulator) with stages.release = "
+                             "'stochastic'")
+
+    def __call__(self, inputs: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+        return self.simulate_batch([inputs], [seed])[0]
+
+    def simulate_batch(self, inputs: list[np.ndarray],
+                       seeds: list[int]) -> list[dict[str, np.ndarray]]:
+        """Simulate several channel arrays (each channels × bins, one length) together."""
+        import time
+
+        import torch
+
+        from neurocomp.engine import simulate
+
+        if len(inputs) != len(seeds) or not inputs:
+            raise ValueError(f"simulate_batch needs one seed per input and at least one "
+                             f"input; got {len(inputs)} inputs and {len(seeds)} seeds")
+        seeds = [check_int(f"seeds[{k}]", s, low=0) for k, s in enumerate(seeds)]
+        lengths = {np.asarray(x).shape[-1] for x in inputs}
+        if len(lengths) != 1:
+            raise ValueError(f"inputs of one batch must have one length; got {sorted(lengths)} "
+                             f"bins")
+        n_bins = lengths.pop()
+        trains = [self.trains(x) for x in inputs]
+        groups = {name: [t[name] for t in trains] for name in trains[0]}
+        t0 = time.perf_counter()
+        recs = simulate(self.model, groups, duration_ms=n_bins * self.bin_ms,
+                        dt_ms=self.dt_us / 1000.0, stages=self.stages, batch=len(inputs),
+                        record=_sites(self), record_dt_ms=self.record_dt_ms,
+                        seed=seeds[0] % (2**31), dtype=getattr(torch, self.dtype),
+                        device=self.device, threads=self.threads, compile=self.compile)
+        recs = recs if isinstance(recs, list) else [recs]
+        share = (time.perf_counter() - t0) / len(inputs)
+        return [_binned(self, np.asarray(r.traces["v"]), np.asarray(r.spikes_ms["output"]),
+                        n_bins, run_s=share) for r in recs]
