@@ -17,7 +17,7 @@ from neurocomp.analysis import discover, load
 #: slow``); their mechanics are unit-tested by default, the DDP check with 2 real processes.
 SLOW = {"neuron-pipeline", "dendritic-spikes", "passive-kernels", "surrogate-depth",
         "stage-correspondence", "step-time-validation", "ddp-validation",
-        "torch-engine-validation"}
+        "torch-engine-validation", "l5-cell"}
 
 
 @pytest.fixture(scope="module")
