@@ -660,7 +660,8 @@ def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None
 
 def _simulation_cost(ds: NeuronIODataset) -> float:
     """Median Brian2 binary run time per biological second over the data set's sequences
-    (burn-in included), s/s; NaN if not recorded."""
+    that Brian2 computed (burn-in included), s/s; NaN if none did (the PyTorch engine's
+    sequences record ``engine_s`` instead)."""
     values = list(ds.diagnostics.get("run_s", []))
     total_s = (ds.spec.burn_in_ms + ds.spec.sequence_ms) / 1e3
     return float(np.median(values) / total_s) if values else float("nan")

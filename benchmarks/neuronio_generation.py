@@ -71,8 +71,9 @@ def main() -> None:
     run_s = []
     for name in computed:
         with np.load(directory / name) as f:
-            if "diag_run_s" in f.files:
-                run_s.append(float(f["diag_run_s"]))
+            for name in ("diag_run_s", "diag_engine_s"):  # Brian2's binary, the engine
+                if name in f.files:
+                    run_s.append(float(f[name]))
     total_ms = spec.burn_in_ms + spec.sequence_ms
     bio_s = len(computed) * total_ms / 1e3
     per_split = {s: [e["rate_hz"] for e in data.manifest["splits"][s]]

@@ -365,8 +365,9 @@ class NeuronIODataset:
     dend_mV : dict of str to list of (ndarray or None)
         Dendritic voltages per sequence (float16, mV), None where not recorded.
     diagnostics : dict of str to list of float
-        The simulator's scalar diagnostics (``diag_<name>`` in the files) over all
-        sequences, train then validation then test.
+        The simulator's scalar diagnostics (``diag_<name>`` in the files), train then
+        validation then test, each over the sequences that recorded it (Brian2 records its
+        binary's ``run_s``, the PyTorch engine its ``engine_s``).
     """
 
     manifest: Mapping[str, Any]

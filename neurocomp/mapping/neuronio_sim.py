@@ -204,16 +204,19 @@ def _sites(sim: ChannelSimulator) -> list:
 
 
 def _binned(sim: ChannelSimulator, v: np.ndarray, out_ms: np.ndarray,
-            n_bins: int, *, run_s: float) -> dict[str, np.ndarray]:
+            n_bins: int, **timing: float) -> dict[str, np.ndarray]:
     """A simulator's result from the recorded voltages (sites × samples, mV) and the output
-    spike times (ms): voltages averaged per bin, a 1 in each bin holding a spike."""
+    spike times (ms): voltages averaged per bin, a 1 in each bin holding a spike, and the
+    ``timing`` diagnostics (Brian2's binary ``run_s``, or the engine's ``engine_s``: its
+    pass's wall time divided by the sequences in it)."""
     per_bin = round(sim.bin_ms / sim.record_dt_ms)
     v = v[:, : n_bins * per_bin]
     v = v.reshape(v.shape[0], n_bins, per_bin).mean(axis=2)
     spikes = np.zeros(n_bins, dtype=np.uint8)
     spikes[np.minimum((out_ms / sim.bin_ms).astype(int), n_bins - 1)] = 1
     result = {"soma_mV": v[0], "spikes": spikes,
-              "output_spikes": np.array(float(out_ms.size)), "run_s": np.array(run_s)}
+              "output_spikes": np.array(float(out_ms.size))}
+    result |= {name: np.array(float(value)) for name, value in timing.items()}
     if sim.dend_sites:
         result["dend_mV"] = v[1:]
     return result
@@ -295,4 +298,4 @@ class TorchSimulator(ChannelSimulator):
         recs = recs if isinstance(recs, list) else [recs]
         share = (time.perf_counter() - t0) / len(inputs)
         return [_binned(self, np.asarray(r.traces["v"]), np.asarray(r.spikes_ms["output"]),
-                        n_bins, run_s=share) for r in recs]
+                        n_bins, engine_s=share) for r in recs]
