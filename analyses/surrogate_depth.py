@@ -555,27 +555,32 @@ def claim_sentence(v: dict[str, Any], regimes: pd.DataFrame, plan: Plan | None =
 
 # -- run -------------------------------------------------------------------------------------
 
-def load_data(plan: Plan, *, progress: bool = True) -> dict[str, NeuronIODataset]:
-    """Generate (or reuse) and load both conditions' data sets."""
+def load_data(plan: Plan, *, progress: bool = True,
+              backend: str = "brian2") -> dict[str, NeuronIODataset]:
+    """Generate (or reuse) and load both conditions' data sets; missing sequences are
+    simulated by Brian2 on 2 Dask workers or by the PyTorch engine (``backend="torch"``,
+    16 sequences per pass: the same data to round-off, ``benchmarks/results/
+    neuronio_backends.json``)."""
     root = cache_dir() / "neuronio-mini"
     return {name: neuronio_dataset(cond, plan.spec(name), root=root, shipped=SHIPPED,
-                                   n_workers=2, progress=progress)
+                                   n_workers=2, progress=progress, backend=backend)
             for name, cond in CONDITIONS.items()}
 
 
-def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None
-        ) -> SurrogateDepthResult:
+def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None,
+        data_backend: str = "brian2") -> SurrogateDepthResult:
     """Check the data's regime, run the diagnostic, fit and score every surrogate.
 
     ``plan`` overrides the sizes of ``quick`` (:data:`QUICK`) or full (:data:`FULL`) mode,
     e.g. for a run between the two (``python -m neurocomp_analyses.surrogate_depth``, :func:`main`).
+    ``data_backend`` simulates missing data with Brian2 or the PyTorch engine (:func:`load_data`).
     """
     if plan is not None and not isinstance(plan, Plan):
         raise TypeError(f"plan must be a Plan; got {type(plan).__name__}")
     mode = "custom" if plan is not None else ("quick" if quick else "full")
     plan = plan if plan is not None else (QUICK if quick else FULL)
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-    data = load_data(plan)
+    data = load_data(plan, backend=data_backend)
     regimes, diag_rows, rows = [], [], []
     for name, ds in data.items():
         cond = CONDITIONS[name]
@@ -748,6 +753,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         ap.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(FULL, name))
     ap.add_argument("--learning-rate", type=float, default=FULL.learning_rate)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--data-backend", choices=("brian2", "torch"), default="brian2",
+                    help="simulator of missing data: Brian2 (2 Dask workers) or the PyTorch "
+                         "engine (16 sequences per pass)")
+    ap.add_argument("--data-only", action="store_true",
+                    help="only generate the data sets of this size, then stop")
     ap.add_argument("--out", type=Path, default=Path("results-paper") / NAME)
     repo = Path(__file__).resolve().parent.parent
     ap.add_argument("--json", type=Path,
@@ -771,8 +781,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                                             "projection", "epochs", "max_steps_per_epoch",
                                             "elm_memory_units", "n_boot", "learning_rate")}
     plan = replace(FULL, **fields)
+    if args.data_only:
+        for name, ds in load_data(plan, backend=args.data_backend).items():
+            print(f"{name}: {ds.key}, {sum(len(v) for v in ds.splits.values())} sequences, "
+                  f"{ds.manifest['rate_hz']:.2f} Hz")
+        return
     t0 = time.perf_counter()
-    result = run(quick=False, seed=args.seed, plan=plan)
+    result = run(quick=False, seed=args.seed, plan=plan, data_backend=args.data_backend)
     wall = time.perf_counter() - t0
     result.save(args.out)
     argv_list = list(sys.argv[1:] if argv is None else argv)

@@ -24,3 +24,37 @@ def test_shipped_quick_data_match_the_current_keys():
                                 f"{sorted(shipped)}); a change reached the model's or the "
                                 "inputs' description — bump DATA_CODE_VERSION and regenerate, "
                                 "or undo it")
+
+
+def test_data_only_loads_the_shipped_quick_sets_without_simulating(tmp_path, monkeypatch,
+                                                                   capsys):
+    """``python -m neurocomp_analyses.surrogate_depth --data-only`` at the quick size, on an
+    empty cache: the shipped sequences are copied in and loaded, nothing is simulated (the
+    simulators are replaced by ones that fail), and each condition's key and rate are
+    printed."""
+    from neurocomp_analyses import surrogate_depth as sd
+    from neurocomp_models import neuronio
+
+    monkeypatch.setenv("NEUROCOMP_CACHE", str(tmp_path))
+
+    class Refusing:  # a simulator of either kind that fails if asked for anything
+        batch_size = 16
+
+        def __call__(self, *a):
+            raise AssertionError("the shipped quick set must not be simulated again")
+
+        simulate_batch = __call__
+
+    made = []
+    monkeypatch.setattr(neuronio.NeuronIOCondition, "simulator",
+                        lambda self, backend="brian2", **k: made.append(backend) or (
+                            Refusing() if backend == "torch" else Refusing().__call__))
+    size = ["--n-train", str(QUICK.n_train), "--n-val", str(QUICK.n_val), "--n-test",
+            str(QUICK.n_test)]
+    for backend in ("brian2", "torch"):
+        sd.main([*size, "--data-only", "--data-backend", backend])
+        out = capsys.readouterr().out.splitlines()
+        assert [line.split(":")[0] for line in out] == list(CONDITIONS)
+        for line, (name, cond) in zip(out, CONDITIONS.items(), strict=True):
+            assert cond.key(QUICK.spec(name)) in line and "6 sequences" in line
+    assert made == ["brian2", "brian2", "torch", "torch"]  # the backend reached the data
