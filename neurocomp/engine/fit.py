@@ -34,9 +34,10 @@ class ScaleFit:
     start_scales, scales : np.ndarray
         Scales (fitted value / module's value) at the start and at the end (lowest loss).
     loss : np.ndarray
-        Loss (mV², mean squared voltage error) at every iteration, before its update.
-    scale_history : np.ndarray, (n_iterations, n_names)
-        Scales at every iteration, before its update.
+        Loss (mV², mean squared voltage error) at every evaluation (Adam: every iteration,
+        before its update; L-BFGS: every evaluation, line-search trials included).
+    scale_history : np.ndarray, (n_evaluations, n_names)
+        Scales at every evaluation.
     """
 
     names: tuple[str, ...]
@@ -68,8 +69,9 @@ def fit_scales(cell: CompartmentalNeuron, target_mV: torch.Tensor, names: Sequen
                start_scales: Sequence[float], inputs: Mapping[str, Any] | None = None,
                n_steps: int | None = None, i_ext: torch.Tensor | None = None,
                iterations: int = 100, lr: float = 0.05, lr_final: float | None = None,
+               method: str = "adam",
                callback: Callable[[int, float, np.ndarray], None] | None = None) -> ScaleFit:
-    """Fit scales of ``names`` by Adam on log scales (so they stay positive).
+    """Fit scales of ``names`` by Adam or L-BFGS on log scales (so they stay positive).
 
     Parameters
     ----------
@@ -84,13 +86,17 @@ def fit_scales(cell: CompartmentalNeuron, target_mV: torch.Tensor, names: Sequen
     inputs, n_steps, i_ext
         Passed to ``cell.forward``.
     iterations : int
-        Adam iterations.
+        Adam iterations, or L-BFGS's budget of loss-and-gradient evaluations.
     lr : float
-        Adam's learning rate (on log scales).
+        Adam's learning rate (on log scales); L-BFGS's first step length.
     lr_final : float, optional
-        If given, the rate decays geometrically from ``lr`` to this at the last iteration
+        Adam only: the rate decays geometrically from ``lr`` to this at the last iteration
         (a constant rate keeps the scales jittering by about ``lr``).
-    callback : callable (iteration, loss, scales), optional
+    method : {"adam", "lbfgs"}
+        Adam, or L-BFGS with a strong-Wolfe line search (``torch.optim.LBFGS``): on a few
+        smooth parameters it converges in far fewer evaluations, each one forward and one
+        backward pass.
+    callback : callable (evaluation, loss, scales), optional
         Called after each loss evaluation.
     """
     names = tuple(names)
@@ -106,15 +112,16 @@ def fit_scales(cell: CompartmentalNeuron, target_mV: torch.Tensor, names: Sequen
                                      and math.isfinite(lr_final) and 0 < lr_final <= lr):
         raise ValueError(f"lr_final must be a finite number in (0, lr = {lr}]; got "
                          f"{lr_final!r}")
+    if method not in ("adam", "lbfgs"):
+        raise ValueError(f"method must be 'adam' or 'lbfgs'; got {method!r}")
     theta = torch.nn.Parameter(torch.as_tensor(np.log(start), dtype=torch.float64))
-    opt = torch.optim.Adam([theta], lr=lr)
-    gamma = (1.0 if lr_final is None or iterations < 2
-             else (lr_final / lr) ** (1.0 / (iterations - 1)))
-    sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=gamma)
     target = target_mV.detach()
-    losses, history = [], []
+    losses: list[float] = []
+    history: list[np.ndarray] = []
     best, best_scales = math.inf, start
-    for it in range(iterations):
+
+    def evaluate() -> torch.Tensor:  # loss and gradient, recorded
+        nonlocal best, best_scales
         opt.zero_grad()
         v = scaled_voltage(cell, names, theta.exp(), inputs, n_steps=n_steps, i_ext=i_ext)
         loss = (v - target).pow(2).mean()
@@ -125,8 +132,22 @@ def fit_scales(cell: CompartmentalNeuron, target_mV: torch.Tensor, names: Sequen
         if value < best:
             best, best_scales = value, sc
         if callback is not None:
-            callback(it, value, sc)
-        opt.step()
-        sched.step()
+            callback(len(losses) - 1, value, sc)
+        return loss
+
+    if method == "lbfgs":
+        opt: torch.optim.Optimizer = torch.optim.LBFGS(
+            [theta], lr=lr, max_iter=iterations, max_eval=iterations, history_size=20,
+            tolerance_grad=1e-12, tolerance_change=1e-14, line_search_fn="strong_wolfe")
+        opt.step(evaluate)
+    else:
+        opt = torch.optim.Adam([theta], lr=lr)
+        gamma = (1.0 if lr_final is None or iterations < 2
+                 else (lr_final / lr) ** (1.0 / (iterations - 1)))
+        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=gamma)
+        for _ in range(iterations):
+            evaluate()
+            opt.step()
+            sched.step()
     return ScaleFit(names=names, start_scales=start, scales=np.asarray(best_scales),
                     loss=np.asarray(losses), scale_history=np.asarray(history))
