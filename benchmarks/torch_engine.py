@@ -24,6 +24,7 @@ the machine is shared and small tensors gain nothing from a second thread under 
 ``benchmarks/results/torch_engine.json``.
 
     NEUROCOMP_CACHE=/tmp/x .venv/bin/python benchmarks/torch_engine.py
+    .venv/bin/python benchmarks/torch_engine.py --only-backward --backward-ms 1000
 """
 
 from __future__ import annotations
@@ -182,7 +183,20 @@ def main() -> None:
     ap.add_argument("--backward-ms", type=float, default=25.0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=str(ROOT / "benchmarks/results/torch_engine.json"))
+    ap.add_argument("--only-backward", action="store_true",
+                    help="measure only the backward pass's memory (--backward-ms at batch 16) "
+                         "and add it to the existing --out as backward_memory_<ms>ms")
     args = ap.parse_args()
+    if args.only_backward:
+        out = Path(args.out)
+        result = json.loads(out.read_text()) if out.exists() else {}
+        row = backward_memory(args.backward_ms, 16, args.threads)
+        row |= {"loadavg_before_after": os.getloadavg(),
+                "command": " ".join([Path(sys.executable).name, *sys.argv])}
+        result[f"backward_memory_{args.backward_ms:g}ms"] = row
+        out.write_text(json.dumps(result, indent=1))
+        print(json.dumps(row))
+        return
     import torch
 
     torch.set_num_threads(args.threads)
