@@ -103,6 +103,9 @@ def test_lbfgs_recovers_five_parameters_of_the_spiking_small_cell(one_torch_thre
 
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"method": "sgd"}, "method must be 'adam' or 'lbfgs'; got 'sgd'"),
+    ({"fixed_scales": {"w_exc_ampa": 1.0}}, r"fixed_scales must name parameters not fitted.*"
+                                            r"fitted too: \['w_exc_ampa'\]"),
+    ({"fixed_scales": {"cm_uF_cm2": 0.0}}, r"not > 0: \['cm_uF_cm2'\]"),
     ({"start_scales": [1.0, -1.0]}, "start_scales must be 2 finite numbers > 0"),
     ({"start_scales": [1.0]}, "start_scales must be 2"),
     ({"iterations": 0}, "iterations must be an integer ≥ 1"),

@@ -69,7 +69,7 @@ def fit_scales(cell: CompartmentalNeuron, target_mV: torch.Tensor, names: Sequen
                start_scales: Sequence[float], inputs: Mapping[str, Any] | None = None,
                n_steps: int | None = None, i_ext: torch.Tensor | None = None,
                iterations: int = 100, lr: float = 0.05, lr_final: float | None = None,
-               method: str = "adam",
+               method: str = "adam", fixed_scales: Mapping[str, float] | None = None,
                callback: Callable[[int, float, np.ndarray], None] | None = None) -> ScaleFit:
     """Fit scales of ``names`` by Adam or L-BFGS on log scales (so they stay positive).
 
@@ -96,6 +96,9 @@ def fit_scales(cell: CompartmentalNeuron, target_mV: torch.Tensor, names: Sequen
         Adam, or L-BFGS with a strong-Wolfe line search (``torch.optim.LBFGS``): on a few
         smooth parameters it converges in far fewer evaluations, each one forward and one
         backward pass.
+    fixed_scales : mapping of str to float, optional
+        Other parameters held at these scales (not fitted) — e.g. the spiking channels at
+        their start values while a first stage fits the subthreshold ones.
     callback : callable (evaluation, loss, scales), optional
         Called after each loss evaluation.
     """
@@ -114,6 +117,14 @@ def fit_scales(cell: CompartmentalNeuron, target_mV: torch.Tensor, names: Sequen
                          f"{lr_final!r}")
     if method not in ("adam", "lbfgs"):
         raise ValueError(f"method must be 'adam' or 'lbfgs'; got {method!r}")
+    fixed = dict(fixed_scales or {})
+    clash = sorted(set(fixed) & set(names))
+    bad = [k for k, v in fixed.items() if not (math.isfinite(float(v)) and float(v) > 0)]
+    if clash or bad:
+        raise ValueError(f"fixed_scales must name parameters not fitted, each > 0; got "
+                         f"{fixed} (fitted too: {clash}; not > 0: {bad})")
+    all_names = names + tuple(fixed)
+    fixed_t = torch.as_tensor([float(v) for v in fixed.values()], dtype=torch.float64)
     theta = torch.nn.Parameter(torch.as_tensor(np.log(start), dtype=torch.float64))
     target = target_mV.detach()
     losses: list[float] = []
@@ -123,7 +134,8 @@ def fit_scales(cell: CompartmentalNeuron, target_mV: torch.Tensor, names: Sequen
     def evaluate() -> torch.Tensor:  # loss and gradient, recorded
         nonlocal best, best_scales
         opt.zero_grad()
-        v = scaled_voltage(cell, names, theta.exp(), inputs, n_steps=n_steps, i_ext=i_ext)
+        v = scaled_voltage(cell, all_names, torch.cat([theta.exp(), fixed_t]), inputs,
+                           n_steps=n_steps, i_ext=i_ext)
         loss = (v - target).pow(2).mean()
         loss.backward()
         value, sc = float(loss.detach()), theta.detach().exp().numpy().copy()
