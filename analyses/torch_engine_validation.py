@@ -89,12 +89,12 @@ def claim_from(headline: Mapping[str, Any]) -> str:
     err, pert = headline["fit_max_abs_rel_error"], headline["fit_max_abs_start_perturbation"]
     worst = headline["fit_worst_parameter"]
     l0, l1 = headline["fit_loss_start_mV2"], headline["fit_loss_end_mV2"]
-    fit = (f"gradient descent recovers {n} biophysical parameters of the {model} from a start "
-           f"up to {100 * pert:.0f} % off to within {100 * err:.1f} % each (loss "
+    fit = (f"a gradient-based fit (L-BFGS) recovers {n} biophysical parameters of the {model} "
+           f"from a start up to {100 * pert:.0f} % off to within {100 * err:.2g} % each (loss "
            f"{l0:.3g} → {l1:.2g} mV²)" if err <= FIT_TOLERANCE_REL else
-           f"gradient descent fits {n} biophysical parameters of the {model} from a start up "
-           f"to {100 * pert:.0f} % off only to within {100 * err:.1f} % ({worst} worst; loss "
-           f"{l0:.3g} → {l1:.2g} mV²)")
+           f"a gradient-based fit (L-BFGS) fits {n} biophysical parameters of the {model} from "
+           f"a start up to {100 * pert:.0f} % off only to within {100 * err:.2g} % ({worst} "
+           f"worst; loss {l0:.3g} → {l1:.2g} mV²)")
     drop = headline["e2e_loss_drop_factor"]
     e2e = (f"a Conv1d layer feeding the cell trains end to end, its loss falling "
            f"{drop:.3g}×" if drop > 1 else
@@ -360,7 +360,7 @@ class TorchEngineValidationResult(Result):
                          else "all parameters, all protocols")
                 ax.semilogy(g["iteration"], g["loss_mV2"], color=color, label=label)
         if (stages == "subthreshold").any():
-            ax.legend(fontsize=5, frameon=False)
+            ax.legend(fontsize=5, frameon=False, loc="lower left")
         ax.set(xlabel="L-BFGS evaluation", ylabel="loss (mV²)")
         ax.set_title(f"fit, {self.headline['fit_model']}", loc="left", fontsize=6)
         if len(axes) < 3:
@@ -375,10 +375,11 @@ class TorchEngineValidationResult(Result):
                    lw=0, label="±5 %")
         ax.set_xticks(xs, [n.replace("gbar_", "ḡ ").replace("_S_cm2", "").replace(
             "_uF_cm2", "").replace("_ohm_cm", "") for n in st["parameter"]],
-            rotation=30, ha="right", fontsize=5.5)
-        ax.set(ylabel="value / true value", ylim=(0.5, 1.5))
+            rotation=60, ha="right", rotation_mode="anchor", fontsize=5)
+        ax.set(ylabel="value / true value", ylim=(0.5, 1.6))
         ax.set_title("recovered vs true", loc="left", fontsize=6)
-        ax.legend(fontsize=5.5, ncol=3, loc="upper left")
+        ax.legend(fontsize=5, ncol=3, loc="upper left", frameon=False, handlelength=1,
+                  columnspacing=0.8)
         if len(axes) < 4:
             return
         ax = axes[3]

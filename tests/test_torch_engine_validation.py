@@ -46,7 +46,7 @@ HEADLINE = {
 @pytest.mark.parametrize(("changes", "words"), [
     ({}, "recovers 5 biophysical parameters"),
     ({"fit_max_abs_rel_error": 0.153, "fit_worst_parameter": "gbar_hh_na"},
-     "only to within 15.3 % (gbar_hh_na worst"),
+     "only to within 15 % (gbar_hh_na worst"),
     ({"brian2_mean_abs_dv_worst_site_mV": 0.2}, "departs from Brian2"),
     ({"e2e_loss_drop_factor": 0.9}, "does not lower its loss"),
 ])
