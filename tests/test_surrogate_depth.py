@@ -135,7 +135,7 @@ def test_equal_receptive_field_models_and_branches():
 def test_tiny_run_end_to_end(monkeypatch, tmp_path):
     pytest.importorskip("matplotlib")
     data = {"nmda": _dataset("nmda", n_bins=800), "ampa": _dataset("ampa", n_bins=800, seed=1)}
-    monkeypatch.setattr(sd, "load_data", lambda plan, progress=True: data)
+    monkeypatch.setattr(sd, "load_data", lambda plan, progress=True, backend="brian2": data)
     plan = sd.Plan(n_train=3, n_val=1, n_test=2, sequence_ms=800.0, depths=(1, 2),
                    width=4, projection=4, elm_memory_units=2, epochs=1,
                    max_steps_per_epoch=2, window_bins=300, n_boot=20, patience=1)
