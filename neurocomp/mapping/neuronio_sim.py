@@ -208,7 +208,12 @@ def _binned(sim: ChannelSimulator, v: np.ndarray, out_ms: np.ndarray,
     """A simulator's result from the recorded voltages (sites × samples, mV) and the output
     spike times (ms): voltages averaged per bin, a 1 in each bin holding a spike, and the
     ``timing`` diagnostics (Brian2's binary ``run_s``, or the engine's ``engine_s``: its
-    pass's wall time divided by the sequences in it)."""
+    pass's wall time divided by the sequences in it).
+
+    A spike is at a whole step; one whose step starts a bin (1 in ``bin_ms / dt`` of them)
+    lands in that bin or the one before by the last digit of the simulator's clock (Brian2
+    and the engine differ there by ~1e-13 ms), so the two simulators' spike bins can differ
+    by one for such spikes while their spike times are equal."""
     per_bin = round(sim.bin_ms / sim.record_dt_ms)
     v = v[:, : n_bins * per_bin]
     v = v.reshape(v.shape[0], n_bins, per_bin).mean(axis=2)
