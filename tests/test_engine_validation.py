@@ -140,7 +140,9 @@ def test_gradcheck_whole_simulation_small_tree() -> None:
 
 
 def test_checkpointed_backward_equals_plain_backward() -> None:
-    """Recomputing windows gives the same gradients (to 1e-12 relative: the same ops)."""
+    """Recomputing windows gives the same gradients (to 1e-12 relative: the same ops) for
+    the cell's parameters and for the input tensors — the drive (a layer upstream would
+    produce it) and the injected current — which reach the windows as explicit inputs."""
     grads = []
     for ckpt in (False, True):
         cell = CompartmentalNeuron(_small_active(), trainable=("w_exc_ampa", "gbar_hh_k"),
@@ -148,9 +150,36 @@ def test_checkpointed_backward_equals_plain_backward() -> None:
         drive = torch.zeros(2, 60, 2, dtype=torch.float64)
         drive[:, 3, 0] = 1.0
         drive[1, 20, 1] = 2.0
-        cell({"exc": drive}).v_mV.pow(2).mean().backward()
-        grads.append(torch.cat([cell.w_exc_ampa.grad.flatten(), cell.gbar_hh_k.grad]))
+        drive.requires_grad_(True)
+        i_ext = torch.zeros(60, 2, cell.spec.tree.n_nodes, dtype=torch.float64)
+        i_ext[10:40, :, 0] = 0.05
+        i_ext.requires_grad_(True)
+        cell({"exc": drive}, i_ext=i_ext).v_mV.pow(2).mean().backward()
+        grads.append(torch.cat([cell.w_exc_ampa.grad.flatten(), cell.gbar_hh_k.grad,
+                                drive.grad.flatten(), i_ext.grad.flatten()]))
+        assert drive.grad.abs().sum() > 0 and i_ext.grad.abs().sum() > 0  # both reached
     torch.testing.assert_close(grads[0], grads[1], rtol=1e-12, atol=0)
+
+
+def test_checkpointed_forward_keeps_no_per_step_graph() -> None:
+    """With checkpointed windows the autograd graph holds a node per window, not the ~500
+    per step of the plain pass (which, kept alive, made memory grow with the run length)."""
+    def graph_nodes(ckpt: bool) -> int:
+        cell = CompartmentalNeuron(_small_active(), trainable=("w_exc_ampa",),
+                                   checkpoint=ckpt, window=20)
+        drive = torch.zeros(1, 200, 2, dtype=torch.float64)
+        drive[0, ::40, 0] = 1.0
+        out = cell({"exc": drive}).v_mV
+        seen, stack = set(), [out.grad_fn]
+        while stack:
+            f = stack.pop()
+            if f is not None and f not in seen:
+                seen.add(f)
+                stack += [g for g, _ in f.next_functions]
+        return len(seen)
+    plain, ckpt = graph_nodes(False), graph_nodes(True)
+    assert plain > 50 * 200  # every step's operations recorded (seen 21,399)
+    assert ckpt <= 10 * (200 // 20), (plain, ckpt)  # seen 14: the windows' nodes only
 
 
 def test_same_seed_same_spikes_with_stochastic_release() -> None:
