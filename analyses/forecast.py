@@ -44,7 +44,7 @@ from neurocomp.accounting.forecast import (
     year_reached,
 )
 from neurocomp.analysis import Analysis
-from neurocomp.plotting import PALETTE, log_ticks
+from neurocomp.plotting import PALETTE, log_ticks, spread_apart
 from neurocomp.results import Result, stack_frames
 
 if TYPE_CHECKING:
@@ -201,7 +201,7 @@ class ForecastResult(Result):
     def _draw_bands(self, ax: Axes) -> None:
         b = self.bands.sort_values("central_flop_per_s").reset_index(drop=True)
         logs = np.log10(b["central_flop_per_s"].to_numpy())
-        placed = _spread(logs, min_gap=0.62)
+        placed = spread_apart(logs, min_gap=0.62)
         width = (YEAR_AXIS[1] - BAND_X0) / (len(b) + 1)
         for i, row in b.iterrows():
             color = DETTMERS_COLOR if row["name"] == "dettmers_2015" else ESTIMATE_COLOR
@@ -259,23 +259,6 @@ class ForecastResult(Result):
         ax.set_ylabel("fab cost ($ bn)")
         ax.text(0.03, 0.97, "+7–10 %/yr\nfrom $9 bn", transform=ax.transAxes, va="top",
                 fontsize=4.8)
-
-
-def _spread(values: np.ndarray, *, min_gap: float) -> np.ndarray:
-    """Positions as close to ``values`` (sorted) as possible, at least ``min_gap`` apart."""
-    pos = np.asarray(values, dtype=float).copy()
-    for _ in range(200):
-        moved = False
-        for i in range(1, len(pos)):
-            gap = pos[i] - pos[i - 1]
-            if gap < min_gap:
-                shift = (min_gap - gap) / 2
-                pos[i - 1] -= shift
-                pos[i] += shift
-                moved = True
-        if not moved:
-            break
-    return pos
 
 
 def run(*, quick: bool = True, seed: int = 0) -> ForecastResult:

@@ -62,7 +62,7 @@ from neurocomp.mapping import (
     score_surrogate,
     train_surrogate,
 )
-from neurocomp.plotting import PALETTE
+from neurocomp.plotting import PALETTE, spread_apart
 from neurocomp.results import Result, stack_frames
 
 if TYPE_CHECKING:
@@ -440,27 +440,10 @@ def _label_positions(g: pd.DataFrame, *,
     cluster = np.concatenate([[0], np.cumsum(np.diff(logx) > np.log10(1.8))]) if len(g) else []
     for k in np.unique(cluster):
         c = g[np.asarray(cluster) == k].sort_values("spike_auc")
-        ys = _spread_out(c["spike_auc"].to_numpy(dtype=float), min_gap=min_gap)
+        ys = spread_apart(c["spike_auc"].to_numpy(dtype=float), min_gap=min_gap)
         for (_, row), y in zip(c.iterrows(), ys, strict=True):
             yield ((float(row["flop_per_ms"]), float(row["spike_auc"]), float(y)),
                    str(row["model"]))
-
-
-def _spread_out(values: np.ndarray, *, min_gap: float) -> np.ndarray:
-    """Positions as close to ``values`` (sorted) as possible, at least ``min_gap`` apart."""
-    pos = np.asarray(values, dtype=float).copy()
-    for _ in range(200):
-        moved = False
-        for i in range(1, len(pos)):
-            gap = pos[i] - pos[i - 1]
-            if gap < min_gap - 1e-12:
-                shift = (min_gap - gap) / 2
-                pos[i - 1] -= shift
-                pos[i] += shift
-                moved = True
-        if not moved:
-            break
-    return pos
 
 
 def _plateau_text(r: pd.DataFrame) -> str:

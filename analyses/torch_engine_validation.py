@@ -224,16 +224,15 @@ def run_fit(problem: FitProblem, *, iterations: int,
     n = len(p.names)
     with torch.no_grad():
         target = p.cell(p.inputs, i_ext=p.i_ext).v_mV
-        sens = {}
-        for k, name in enumerate(p.names):
-            sc = torch.ones(n, dtype=torch.float64)
-            sc[k] = 1.2
-            v = scaled_voltage(p.cell, p.names, sc, p.inputs, i_ext=p.i_ext)
-            sens[name] = float((v - target).pow(2).mean())
+
+        def mse(scales: np.ndarray) -> float:  # loss over every protocol at these scales
+            v = scaled_voltage(p.cell, p.names, torch.as_tensor(scales), p.inputs,
+                               i_ext=p.i_ext)
+            return float((v - target).pow(2).mean())
+
+        sens = {name: mse(np.where(np.arange(n) == k, 1.2, 1.0))
+                for k, name in enumerate(p.names)}
     start = start_scales(n, seed=seed)
-    with torch.no_grad():
-        loss0 = float((scaled_voltage(p.cell, p.names, torch.as_tensor(start), p.inputs,
-                                      i_ext=p.i_ext) - target).pow(2).mean())
     first, n_first = None, 0
     quiet = [b for b in range(target.shape[0]) if _spike_count(target[b:b + 1]) == 0]
     if p.spiking_names and quiet:
@@ -254,6 +253,9 @@ def run_fit(problem: FitProblem, *, iterations: int,
         begin = start
     fit = fit_scales(p.cell, target, p.names, start_scales=begin, inputs=p.inputs,
                      i_ext=p.i_ext, iterations=iterations, lr=1.0, method="lbfgs")
+    # the loss over every protocol at the start: the fit's first evaluation in one stage
+    with torch.no_grad():
+        loss0 = mse(start) if first is not None else float(fit.loss[0])
     losses = {"first_stage_evaluations": n_first, "loss_start_mV2": loss0,
               "loss_end_mV2": float(fit.loss.min())}
     if first is not None:

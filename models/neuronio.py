@@ -82,13 +82,13 @@ class NeuronIOCondition:
         """The ``simulate(inputs, seed)`` callable: Brian2 (``cpp_standalone``, one sequence
         per Dask worker) or the PyTorch engine (``"torch"``: float64, ``batch_size``
         sequences per pass on ``threads`` threads, in the calling process)."""
+        if backend not in ("brian2", "torch"):
+            raise ValueError(f"backend must be 'brian2' or 'torch'; got {backend!r}")
         model = self.model()
         sites = dendritic_sites(model, per_region=SITES_PER_REGION)
         if backend == "torch":
             return TorchSimulator(model=model, stages=self.stages, dend_sites=sites,
                                   batch_size=batch_size, threads=threads)
-        if backend != "brian2":
-            raise ValueError(f"backend must be 'brian2' or 'torch'; got {backend!r}")
         return BrianSimulator(model=model, stages=self.stages, dend_sites=sites)
 
     def key(self, spec: GenerationSpec) -> str:

@@ -256,18 +256,9 @@ def run_sweep(task: Callable[..., Mapping[str, np.ndarray]], chunks: Sequence[Ch
     :attr:`SweepReport.discarded`.
     """
     store_path = _check_sweep(chunks, store, n_workers)
-    start = time.perf_counter()
-    todo, discarded = _pending(chunks, store_path, task=_task_name(task), validate=validate)
-    reused = tuple(c.key for c in chunks if c not in todo)
-    computed: list[str] = []
-    failed: dict[str, str] = {}
-    if todo:
-        computed, failed = _compute(task, todo, store_path, scheduler=scheduler,
-                                    n_workers=n_workers, progress=progress, client=client,
-                                    preload=preload)
-    return SweepReport(computed=tuple(computed), reused=reused, failed=failed,
-                       wall_time_s=time.perf_counter() - start, store=store_path,
-                       discarded=discarded)
+    return _sweep(task, chunks, store_path, validate, lambda todo: _compute(
+        task, todo, store_path, scheduler=scheduler, n_workers=n_workers, progress=progress,
+        client=client, preload=preload))
 
 
 def run_batched_sweep(task: Callable[[list[Mapping[str, Any]]], list[Mapping[str, np.ndarray]]],
@@ -283,19 +274,40 @@ def run_batched_sweep(task: Callable[[list[Mapping[str, Any]]], list[Mapping[str
     sweep read and resume each other's stores. Existing files are checked as by
     :func:`run_sweep`; a batch that raises marks its chunks failed and the sweep goes on.
     """
-    from tqdm.auto import tqdm
-
     store_path = _check_sweep(chunks, store, 1)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}")
+    return _sweep(task, chunks, store_path, validate, lambda todo: _compute_batched(
+        task, todo, store_path, batch_size=batch_size, progress=progress))
+
+
+def _sweep(task: Callable[..., Any], chunks: Sequence[Chunk], store_path: Path,
+           validate: Callable[[Path, Chunk], None] | None,
+           compute: Callable[[list[Chunk]], tuple[list[str], dict[str, str]]]) -> SweepReport:
+    """The part both sweeps share: find the chunks not yet stored, ``compute`` them, report."""
     start = time.perf_counter()
+    todo, discarded = _pending(chunks, store_path, task=_task_name(task), validate=validate)
+    computed, failed = compute(todo) if todo else ([], {})
+    reused = tuple(c.key for c in chunks if c not in todo)
+    return SweepReport(computed=tuple(computed), reused=reused, failed=failed,
+                       wall_time_s=time.perf_counter() - start, store=store_path,
+                       discarded=discarded)
+
+
+def _compute_batched(task: Callable[[list[Mapping[str, Any]]], list[Mapping[str, np.ndarray]]],
+                     todo: Sequence[Chunk], store_path: Path, *, batch_size: int,
+                     progress: bool) -> tuple[list[str], dict[str, str]]:
+    """Compute ``todo`` in this process, ``batch_size`` chunks per call of ``task``;
+    returns the keys written and the failures, as :func:`_compute`."""
+    from tqdm.auto import tqdm
+
     name = _task_name(task)
-    todo, discarded = _pending(chunks, store_path, task=name, validate=validate)
     computed: list[str] = []
     failed: dict[str, str] = {}
     bar = tqdm(total=len(todo), desc="sweep (batched)", disable=not progress, leave=False)
     for first in range(0, len(todo), batch_size):
         part = todo[first:first + batch_size]
+        written: list[str] = []
         try:
             results = list(task([dict(c.params) for c in part]))
             if len(results) != len(part):
@@ -303,16 +315,14 @@ def run_batched_sweep(task: Callable[[list[Mapping[str, Any]]], list[Mapping[str
                                  f"{len(part)} chunks")
             for c, arrays in zip(part, results, strict=True):
                 store_chunk(arrays, c, store_path, task=name)
-                computed.append(c.key)
+                written.append(c.key)
         except Exception as exc:  # one failed batch must not lose the others
             failed |= {c.key: f"{type(exc).__name__}: {exc}" for c in part
-                       if c.key not in computed}
+                       if c.key not in written}
+        computed += written
         bar.update(len(part))
     bar.close()
-    reused = tuple(c.key for c in chunks if c not in todo)
-    return SweepReport(computed=tuple(computed), reused=reused, failed=failed,
-                       wall_time_s=time.perf_counter() - start, store=store_path,
-                       discarded=discarded)
+    return computed, failed
 
 
 def _check_sweep(chunks: Sequence[Chunk], store: str | Path, n_workers: Any) -> Path:

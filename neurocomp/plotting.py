@@ -29,6 +29,7 @@ __all__ = [
     "log_ticks",
     "new_figure",
     "paper_style",
+    "spread_apart",
 ]
 
 #: Width of one journal column (Nature, Cell, J Neurosci all use ~85–89 mm), inches.
@@ -151,3 +152,22 @@ def log_ticks(ax: Axes, ticks: Sequence[float], *, axis: str = "x") -> Axes:
     target.set_minor_locator(NullLocator())
     target.set_minor_formatter(NullFormatter())
     return ax
+
+
+def spread_apart(values: Sequence[float], *, min_gap: float) -> np.ndarray:
+    """Label positions as close to ``values`` (sorted ascending) as possible, neighbours at
+    least ``min_gap`` apart: overlapping pairs are pushed apart symmetrically until none
+    overlaps (at most 200 sweeps)."""
+    pos = np.asarray(values, dtype=float).copy()
+    for _ in range(200):
+        moved = False
+        for i in range(1, len(pos)):
+            gap = pos[i] - pos[i - 1]
+            if gap < min_gap - 1e-12:
+                shift = (min_gap - gap) / 2
+                pos[i - 1] -= shift
+                pos[i] += shift
+                moved = True
+        if not moved:
+            break
+    return pos

@@ -24,7 +24,7 @@ from neurocomp.engine import simulate
 REFERENCE = Path(__file__).parent / "reference" / "engine_l5_trace_v1.npz"
 
 
-def _run(dtype: torch.dtype):
+def _run(dtype: torch.dtype, *, compile: bool = False):
     from neurocomp_models.neurons import l5_pyramidal
 
     model = l5_pyramidal()
@@ -35,7 +35,7 @@ def _run(dtype: torch.dtype):
            "inh": inputs.poisson(n_sources=n, rate_hz=2.0, duration_ms=60.0, rng=rng)}
     sites = NeuronPipeline(model, stages=stages).default_sites()
     return simulate(model, ins, duration_ms=60.0, dt_ms=0.025, stages=stages, record=sites,
-                    dtype=dtype, threads=1)
+                    dtype=dtype, threads=1, compile=compile)
 
 
 def test_optimised_step_equals_first_version_float64() -> None:
@@ -61,17 +61,7 @@ def test_compiled_step_equals_first_version_float64() -> None:
     """The step through torch.compile (inductor fuses the gate expressions into one kernel,
     with its own vectorised exp/expm1): still within 1e-9 mV of the first version's trace
     (seen 4.6e-10 mV) with the same spikes."""
-    from neurocomp_models.neurons import l5_pyramidal
-
-    model = l5_pyramidal()
-    stages = Stages(release="deterministic")
-    rng = np.random.default_rng(1)
-    n = model.synapse_groups[0].n_sources
-    ins = {"exc": inputs.poisson(n_sources=n, rate_hz=40.0, duration_ms=60.0, rng=rng),
-           "inh": inputs.poisson(n_sources=n, rate_hz=2.0, duration_ms=60.0, rng=rng)}
-    sites = NeuronPipeline(model, stages=stages).default_sites()
-    got = simulate(model, ins, duration_ms=60.0, dt_ms=0.025, stages=stages, record=sites,
-                   threads=1, compile=True)
+    got = _run(torch.float64, compile=True)
     ref = np.load(REFERENCE)
     assert np.abs(got.traces["v"] - ref["v_float64"]).max() <= 1e-9
     np.testing.assert_array_equal(got.spikes_ms["output"], ref["spikes_float64"])

@@ -1,8 +1,8 @@
 """``fit_scales``: fit biophysical parameters of a :class:`CompartmentalNeuron` to a trace.
 
 Each fitted parameter is the module's own value times a positive scale ``exp(θ)`` (one scalar
-per name, so a density keeps its spatial profile and stays positive); Adam fits the θ's to
-minimise the mean squared difference between the simulated and the target voltages. The
+per name, so a density keeps its spatial profile and stays positive); Adam or L-BFGS fits the
+θ's to minimise the mean squared difference between the simulated and the target voltages. The
 module itself is not changed: the scaled values reach it through
 ``torch.func.functional_call``.
 """
@@ -103,6 +103,53 @@ def fit_scales(cell: CompartmentalNeuron, target_mV: torch.Tensor, names: Sequen
         Called after each loss evaluation.
     """
     names = tuple(names)
+    start, fixed = _checked_fit_args(names, start_scales, iterations=iterations, lr=lr,
+                                     lr_final=lr_final, method=method,
+                                     fixed_scales=fixed_scales)
+    all_names = names + tuple(fixed)
+    fixed_t = torch.as_tensor([float(v) for v in fixed.values()], dtype=torch.float64)
+    theta = torch.nn.Parameter(torch.as_tensor(np.log(start), dtype=torch.float64))
+    target = target_mV.detach()
+    losses: list[float] = []
+    history: list[np.ndarray] = []
+
+    def evaluate() -> torch.Tensor:  # loss and gradient, recorded
+        opt.zero_grad()
+        v = scaled_voltage(cell, all_names, torch.cat([theta.exp(), fixed_t]), inputs,
+                           n_steps=n_steps, i_ext=i_ext)
+        loss = (v - target).pow(2).mean()
+        loss.backward()
+        value, sc = float(loss.detach()), theta.detach().exp().numpy().copy()
+        losses.append(value)
+        history.append(sc)
+        if callback is not None:
+            callback(len(losses) - 1, value, sc)
+        return loss
+
+    if method == "lbfgs":
+        opt: torch.optim.Optimizer = torch.optim.LBFGS(
+            [theta], lr=lr, max_iter=iterations, max_eval=iterations, history_size=20,
+            tolerance_grad=1e-12, tolerance_change=1e-14, line_search_fn="strong_wolfe")
+        opt.step(evaluate)
+    else:
+        opt = torch.optim.Adam([theta], lr=lr)
+        gamma = (1.0 if lr_final is None or iterations < 2
+                 else (lr_final / lr) ** (1.0 / (iterations - 1)))
+        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=gamma)
+        for _ in range(iterations):
+            evaluate()
+            opt.step()
+            sched.step()
+    return ScaleFit(names=names, start_scales=start,
+                    scales=history[int(np.argmin(losses))],  # at the lowest loss
+                    loss=np.asarray(losses), scale_history=np.asarray(history))
+
+
+def _checked_fit_args(names: tuple[str, ...], start_scales: Sequence[float], *,
+                      iterations: Any, lr: Any, lr_final: Any, method: Any,
+                      fixed_scales: Mapping[str, float] | None
+                      ) -> tuple[np.ndarray, dict[str, float]]:
+    """:func:`fit_scales`'s arguments checked: the start scales and the fixed ones."""
     start = np.asarray(start_scales, dtype=np.float64)
     if start.shape != (len(names),) or not np.all(np.isfinite(start)) or np.any(start <= 0):
         raise ValueError(f"start_scales must be {len(names)} finite numbers > 0; got "
@@ -123,43 +170,4 @@ def fit_scales(cell: CompartmentalNeuron, target_mV: torch.Tensor, names: Sequen
     if clash or bad:
         raise ValueError(f"fixed_scales must name parameters not fitted, each > 0; got "
                          f"{fixed} (fitted too: {clash}; not > 0: {bad})")
-    all_names = names + tuple(fixed)
-    fixed_t = torch.as_tensor([float(v) for v in fixed.values()], dtype=torch.float64)
-    theta = torch.nn.Parameter(torch.as_tensor(np.log(start), dtype=torch.float64))
-    target = target_mV.detach()
-    losses: list[float] = []
-    history: list[np.ndarray] = []
-    best, best_scales = math.inf, start
-
-    def evaluate() -> torch.Tensor:  # loss and gradient, recorded
-        nonlocal best, best_scales
-        opt.zero_grad()
-        v = scaled_voltage(cell, all_names, torch.cat([theta.exp(), fixed_t]), inputs,
-                           n_steps=n_steps, i_ext=i_ext)
-        loss = (v - target).pow(2).mean()
-        loss.backward()
-        value, sc = float(loss.detach()), theta.detach().exp().numpy().copy()
-        losses.append(value)
-        history.append(sc)
-        if value < best:
-            best, best_scales = value, sc
-        if callback is not None:
-            callback(len(losses) - 1, value, sc)
-        return loss
-
-    if method == "lbfgs":
-        opt: torch.optim.Optimizer = torch.optim.LBFGS(
-            [theta], lr=lr, max_iter=iterations, max_eval=iterations, history_size=20,
-            tolerance_grad=1e-12, tolerance_change=1e-14, line_search_fn="strong_wolfe")
-        opt.step(evaluate)
-    else:
-        opt = torch.optim.Adam([theta], lr=lr)
-        gamma = (1.0 if lr_final is None or iterations < 2
-                 else (lr_final / lr) ** (1.0 / (iterations - 1)))
-        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=gamma)
-        for _ in range(iterations):
-            evaluate()
-            opt.step()
-            sched.step()
-    return ScaleFit(names=names, start_scales=start, scales=np.asarray(best_scales),
-                    loss=np.asarray(losses), scale_history=np.asarray(history))
+    return start, fixed

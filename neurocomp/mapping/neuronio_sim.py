@@ -20,6 +20,7 @@ full description (morphology, membranes, channels, receptors, synapses) and the 
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -160,7 +161,6 @@ class ChannelSimulator:
         return out
 
 
-
 @dataclass(frozen=True, kw_only=True)
 class BrianSimulator(ChannelSimulator):
     """``simulate(inputs, seed)`` for :func:`~neurocomp.mapping.neuronio.generate_dataset`,
@@ -277,8 +277,6 @@ class TorchSimulator(ChannelSimulator):
     def simulate_batch(self, inputs: list[np.ndarray],
                        seeds: list[int]) -> list[dict[str, np.ndarray]]:
         """Simulate several channel arrays (each channels × bins, one length) together."""
-        import time
-
         import torch
 
         from neurocomp.engine import simulate
