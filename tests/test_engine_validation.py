@@ -20,6 +20,7 @@ from neurocomp.biophysics import (
     NeuronModel,
     NeuronPipeline,
     RecordSite,
+    SpikeTrains,
     Stages,
     SynapseGroup,
     ball_and_stick,
@@ -119,6 +120,31 @@ def _small_active() -> NeuronModel:
                        densities={"soma": active, "dendrite": active}, synapse_groups=(syn,))
 
 
+def test_first_step_conventions_differ_only_after_a_kick() -> None:
+    """Brian2's and NEURON's first steps (gates updated before or after the first solve):
+    from the gates' steady state the runs are equal to round-off (the same recurrence);
+    from a kicked start they differ, by less at half the dt (an O(dt) start)."""
+    model = _small_active()
+    n = model.morphology.n_compartments
+    quiet = {"exc": SpikeTrains(indices=np.zeros(0, np.int64), times_ms=np.zeros(0),
+                                n_sources=2, duration_ms=5.0)}
+    clamp = CurrentClamp(index=0, amplitude_nA=0.5, start_ms=1.0, duration_ms=3.0)
+    sites = [RecordSite(label="soma", index=0), RecordSite(label="tip", index=n - 1)]
+    rest = [simulate(model, quiet, duration_ms=5.0, dt_ms=0.005, clamps=[clamp], record=sites,
+                     first_step=f).traces["v"] for f in ("brian2", "neuron")]
+    assert rest[0].max() > 0.0  # the clamp fired the cell (seen +43 mV)
+    np.testing.assert_allclose(rest[0], rest[1], atol=1e-9)  # the same recurrence (seen 0.0)
+    v0 = np.full(n, -65.0)
+    v0[0] = -20.0
+    gaps = []
+    for dt in (0.005, 0.0025):
+        kicked = [simulate(model, quiet, duration_ms=5.0, dt_ms=dt, v_init_mV=v0, record=sites,
+                           first_step=f).traces["v"] for f in ("brian2", "neuron")]
+        gaps.append(np.abs(kicked[0] - kicked[1]).mean())
+    assert gaps[0] > 1e-3  # a real difference (seen 0.31 mV mean |ΔV|)
+    assert gaps[1] < 0.75 * gaps[0]  # O(dt): seen 0.15 mV at half the dt
+
+
 def test_gradcheck_whole_simulation_small_tree() -> None:
     """torch.autograd.gradcheck (float64, its default eps 1e-6 and tolerances) of the soma
     trace with respect to channel densities, axial resistivity and synaptic weights."""
@@ -200,6 +226,7 @@ def test_same_seed_same_spikes_with_stochastic_release() -> None:
     ({"params": {"w_exc_ampa": np.ones(3), "gbar_hh_k": np.ones((2, 4))}}, "batch sizes"),
     ({"params": {"nope": 1.0}}, "unknown parameters"),
     ({"duration_ms": 10.0, "inputs": "long"}, "outside the simulated duration"),
+    ({"first_step": "nest"}, r"first_step must be one of \('brian2', 'neuron'\); got 'nest'"),
 ])
 def test_bad_inputs_are_refused(kwargs, match) -> None:
     model = _small_active()

@@ -32,11 +32,12 @@ from neurocomp.engine.dynamics import CellDynamics
 from neurocomp.engine.expressions import evaluate_torch, exprel
 from neurocomp.engine.fit import ScaleFit, fit_scales, scaled_voltage
 from neurocomp.engine.module import CompartmentalNeuron
-from neurocomp.engine.simulate import EngineRun, base_parameters, run_cell, simulate
+from neurocomp.engine.simulate import FIRST_STEPS, EngineRun, base_parameters, run_cell, simulate
 from neurocomp.engine.solver import TreePlan, tree_solve
 from neurocomp.engine.tree import CableTree, cable_tree
 
 __all__ = [
+    "FIRST_STEPS",
     "CableTree",
     "CellDynamics",
     "CellSpec",

@@ -361,17 +361,22 @@ class CellDynamics:
         return self._compiled
 
     def step(self, state: State, der: dict[str, Any], events: torch.Tensor | None,
-             i_ext: torch.Tensor | None) -> tuple[State, torch.Tensor]:
-        """Advance one step; returns the new state and the output-spike flags (B,)."""
+             i_ext: torch.Tensor | None, hold: bool = False) -> tuple[State, torch.Tensor]:
+        """Advance one step; returns the new state and the output-spike flags (B,).
+
+        ``hold=True`` leaves the gates and the calcium shell as they are for this step (the
+        solve uses them unchanged): a run whose first step is taken so follows NEURON's
+        convention (:func:`~neurocomp.engine.simulate.run_cell`'s ``first_step``)."""
         v, cai = state.v, state.cai
-        if cai is not None:
+        if cai is not None and not hold:
             cai = self._calcium(state, v, cai, der["ca_density"])
         d = der["d_base"]
         b = der["c_dt"] * v + der["i_leak"]
         gates = state.gates
         if self.gate_code:
-            inf, rate = self._inf_rate(v, state.cai)
-            gates = inf + (gates - inf) * torch.exp(rate * self.neg_dt_rate)
+            if not hold:
+                inf, rate = self._inf_rate(v, state.cai)
+                gates = inf + (gates - inf) * torch.exp(rate * self.neg_dt_rate)
             g_site = self._open(self._powered(gates), self.site_gate, der["gbar"])
             batch = v.shape[0]
             g_site = g_site.expand(batch, -1)

@@ -32,7 +32,10 @@ from neurocomp.engine.checks import check_inputs, check_params, check_run, max_d
 from neurocomp.engine.dynamics import CellDynamics, State
 from neurocomp.engine.inputs import Events, build_events
 
-__all__ = ["EngineRun", "base_parameters", "run_cell", "simulate"]
+__all__ = ["FIRST_STEPS", "EngineRun", "base_parameters", "run_cell", "simulate"]
+
+#: The first-step conventions of :func:`run_cell` (Brian2's and NEURON's).
+FIRST_STEPS = ("brian2", "neuron")
 
 
 def base_parameters(spec: CellSpec) -> dict[str, np.ndarray | float]:
@@ -73,8 +76,9 @@ class EngineRun:
 
 def _window(step: Any, der: dict[str, Any], state: State, drive: torch.Tensor | None,
             i_ext: torch.Tensor | None, rec_nodes: torch.Tensor, every: int, start: int,
-            recv: list[torch.Tensor]) -> tuple[State, list[torch.Tensor]]:
-    """Steps of one window (recording before each sampled step, as Brian2's monitor)."""
+            recv: list[torch.Tensor], step0: Any = None) -> tuple[State, list[torch.Tensor]]:
+    """Steps of one window (recording before each sampled step, as Brian2's monitor);
+    ``step0``, if given, takes the run's first step instead of ``step``."""
     spikes = []
     n = drive.shape[0] if drive is not None else i_ext.shape[0] if i_ext is not None else 0
     for k in range(n):
@@ -82,7 +86,8 @@ def _window(step: Any, der: dict[str, Any], state: State, drive: torch.Tensor | 
             recv.append(state.v.index_select(-1, rec_nodes))
         ev = drive[k] if drive is not None else None
         ie = i_ext[k] if i_ext is not None else None
-        state, sp = step(state, der, ev, ie)
+        fn = step0 if step0 is not None and start + k == 0 else step
+        state, sp = fn(state, der, ev, ie)
         spikes.append(sp)
     return state, spikes
 
@@ -91,7 +96,7 @@ def run_cell(dyn: CellDynamics, params: Mapping[str, torch.Tensor], events: Even
              *, n_steps: int, batch: int, record_nodes: Sequence[int], record_every: int = 1,
              i_ext: torch.Tensor | None = None, v0_mV: torch.Tensor | None = None,
              window: int = 400, checkpoint_windows: bool = False,
-             compile: bool = False) -> EngineRun:
+             compile: bool = False, first_step: str = "brian2") -> EngineRun:
     """Run ``n_steps`` of a batch of cells (the differentiable core).
 
     Parameters
@@ -118,8 +123,19 @@ def run_cell(dyn: CellDynamics, params: Mapping[str, torch.Tensor], events: Even
         Recompute each window in the backward pass instead of storing it.
     compile : bool
         Use the step compiled by ``torch.compile`` (:meth:`CellDynamics.stepper`).
+    first_step : {"brian2", "neuron"}
+        Where the state update falls at the start: ``"brian2"`` updates the gates (and
+        ``cai``) from the initial voltage before the first solve, as Brian2 does;
+        ``"neuron"`` solves the first step with the initial gates and updates them after,
+        as NEURON's ``fadvance`` does. From then on the two recurrences are the same (the
+        gates of one are the other's a step later), so from a steady state they give the
+        same voltages; from a kicked start (``v0_mV`` away from the gates' steady state) they
+        differ at O(dt). With ``"neuron"`` the HH axon equals NEURON 9 to ~1e-10 mV.
     """
+    if first_step not in FIRST_STEPS:
+        raise ValueError(f"first_step must be one of {FIRST_STEPS}; got {first_step!r}")
     step = dyn.stepper(compile)
+    step0 = (lambda *a: dyn.step(*a, hold=True)) if first_step == "neuron" else None
     der = dyn.derived(dict(params))
     state = dyn.initial_state(batch, v0_mV)
     rec_nodes = torch.as_tensor(list(record_nodes), dtype=torch.long, device=dyn.device)
@@ -144,7 +160,8 @@ def run_cell(dyn: CellDynamics, params: Mapping[str, torch.Tensor], events: Even
                 dd = dict(zip(der_keys, flat[k:k + len(der_keys)], strict=True))
                 d_, i_ = flat[k + len(der_keys):]
                 rv: list[torch.Tensor] = []
-                st, sp = _window(step, dd, st, d_, i_, rec_nodes, record_every, _s, rv)
+                st, sp = _window(step, dd, st, d_, i_, rec_nodes, record_every, _s, rv,
+                                 step0)
                 return (*st.as_tuple(), torch.stack(sp, -1), *rv)
             out = checkpoint(body, *state.as_tuple(), *[der[n] for n in der_keys], drive, ie,
                              use_reentrant=True)
@@ -153,7 +170,7 @@ def run_cell(dyn: CellDynamics, params: Mapping[str, torch.Tensor], events: Even
             recv += list(out[k + 1:])
         else:
             state, sp = _window(step, der, state, drive, ie, rec_nodes, record_every, start,
-                                recv)
+                                recv, step0)
             spikes.append(torch.stack(sp, -1))
     return EngineRun(v_mV=torch.stack(recv, -1), spikes=torch.cat(spikes, -1), g_nS={})
 
@@ -164,7 +181,7 @@ def simulate(model: NeuronModel, inputs: Any = None, *, duration_ms: float, dt_m
              record_dt_ms: float | None = None, clamps: Sequence[CurrentClamp] = (),
              v_init_mV: Any = None, seed: int = 0, dtype: torch.dtype = torch.float64,
              device: Any = "cpu", window: int = 400, threads: int | None = None,
-             compile: bool = False) -> Recording | list[Recording]:
+             compile: bool = False, first_step: str = "brian2") -> Recording | list[Recording]:
     """Simulate ``model`` with the PyTorch engine; the pipeline's result type.
 
     Parameters
@@ -208,6 +225,9 @@ def simulate(model: NeuronModel, inputs: Any = None, *, duration_ms: float, dt_m
     compile : bool
         Run the step through ``torch.compile`` (see :meth:`CellDynamics.compiled_step`);
         the first call compiles (tens of seconds; cached on disk by inductor).
+    first_step : {"brian2", "neuron"}
+        Whose convention the first step follows (see :func:`run_cell`); they differ only
+        when ``v_init_mV`` kicks the cell away from the gates' steady state.
 
     Returns
     -------
@@ -247,7 +267,7 @@ def simulate(model: NeuronModel, inputs: Any = None, *, duration_ms: float, dt_m
         with torch.no_grad():
             run = run_cell(dyn, p, events, n_steps=n_steps, batch=batch,
                            record_nodes=rec_nodes, record_every=every, i_ext=i_ext, v0_mV=v0,
-                           window=window, compile=compile)
+                           window=window, compile=compile, first_step=first_step)
     finally:
         torch.set_num_threads(previous)
     wall = time.perf_counter() - t0
