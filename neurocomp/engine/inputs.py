@@ -12,8 +12,9 @@ Two input forms per synapse group:
 * a tensor ``(batch, n_steps, n_sources)`` of released amounts per source and step
   (differentiable: a network upstream can produce it; release rules are not applied).
 
-The events are kept sparse and made dense one window of steps at a time, as a tensor
-``(window, batch, slots, nodes)`` of unit-weight increments (weights multiply later).
+The events are kept sparse (tensor inputs: as given) and made dense one window of steps at a
+time, as a tensor ``(window, batch, slots, nodes)`` of unit-weight increments (weights
+multiply later); no tensor of the whole run's length is made from the inputs.
 """
 
 from __future__ import annotations
@@ -83,9 +84,21 @@ def release_amounts(steps: Sequence[np.ndarray], group: SynapseGroup, *, mode: s
     return out
 
 
+@dataclass(frozen=True, eq=False)
+class _DenseInput:
+    """A group's tensor input, mapped to nodes one window at a time (never whole: a 1 s run
+    at batch 16 would hold batch × 40,000 steps × synapses per copy)."""
+
+    value: torch.Tensor     # (B or 1, n_steps, n_sources) released amount per source
+    source: torch.Tensor    # (n_synapses,) long: each synapse's source
+    node: torch.Tensor      # (n_synapses,) long: each synapse's node
+    slots: tuple[int, ...]  # the receptor slots this group drives
+
+
 @dataclass(eq=False)
 class Events:
-    """Sparse unit-weight events, sorted by step, densified one window at a time."""
+    """Sparse unit-weight events, sorted by step, densified one window at a time; tensor
+    inputs are kept as given and mapped to their synapses' nodes per window."""
 
     batch: int
     n_slots: int
@@ -93,11 +106,19 @@ class Events:
     step: torch.Tensor | None = None       # (E,) long, sorted
     flat: torch.Tensor | None = None       # (E,) long: (batch·K + slot)·n + node
     amount: torch.Tensor | None = None     # (E,)
-    dense: list[tuple[torch.Tensor, int, torch.Tensor]] | None = None  # (B,T,n), slot, -
+    dense: list[_DenseInput] | None = None
 
-    def window(self, start: int, stop: int, dtype: torch.dtype,
-               device: Any) -> torch.Tensor | None:
-        """Increments of steps [start, stop): (stop − start, B, K, n), or None if empty."""
+    def window_inputs(self, start: int, stop: int) -> tuple[torch.Tensor, ...]:
+        """The tensor inputs' slices for steps [start, stop) (views: no copy), in the order
+        :meth:`window` takes them as ``parts``: what a checkpointed window must receive as
+        explicit inputs for gradients to reach the tensors."""
+        return tuple(d.value[:, start:stop] for d in self.dense or ())
+
+    def window(self, start: int, stop: int, dtype: torch.dtype, device: Any,
+               parts: tuple[torch.Tensor, ...] | None = None) -> torch.Tensor | None:
+        """Increments of steps [start, stop): (stop − start, B, K, n), or None if empty.
+
+        ``parts``: the tensor inputs' slices (:meth:`window_inputs`; default taken here)."""
         if self.step is None and not self.dense:
             return None
         shape = (stop - start, self.batch, self.n_slots, self.n_nodes)
@@ -109,9 +130,15 @@ class Events:
                 size = self.batch * self.n_slots * self.n_nodes
                 idx = (self.step[lo:hi] - start) * size + self.flat[lo:hi]
                 out = out.view(-1).index_add(0, idx, self.amount[lo:hi].to(dtype)).view(shape)
-        for per_node, slot, _ in self.dense or ():
-            part = per_node[:, start:stop].transpose(0, 1).to(dtype)
-            out = out.index_add(2, torch.tensor([slot], device=device), part.unsqueeze(2))
+        parts = self.window_inputs(start, stop) if parts is None else parts
+        for d, part in zip(self.dense or (), parts, strict=True):
+            per_syn = part.index_select(-1, d.source)
+            per_node = torch.zeros(*part.shape[:-1], self.n_nodes, dtype=part.dtype,
+                                   device=part.device).index_add(-1, d.node, per_syn)
+            per_node = per_node.transpose(0, 1).to(dtype).expand(-1, self.batch, -1)
+            for slot in d.slots:
+                out = out.index_add(2, torch.tensor([slot], device=device),
+                                    per_node.unsqueeze(2))
         return out
 
 
@@ -151,14 +178,11 @@ def build_events(inputs: Mapping[str, Any], *, groups: Sequence[SynapseGroup],
         value = inputs[g.name]
         nodes = np.asarray(synapse_nodes[g.name])
         if isinstance(value, torch.Tensor):
-            src = torch.as_tensor(np.arange(g.n_synapses) % g.n_sources, device=value.device)
-            per_syn = value.index_select(-1, src)
-            per_node = torch.zeros(value.shape[0], value.shape[1], n_nodes, dtype=value.dtype,
-                                   device=value.device)
-            per_node = per_node.index_add(-1, torch.as_tensor(nodes, device=value.device),
-                                          per_syn)
-            per_node = per_node.expand(batch, -1, -1)
-            ev.dense += [(per_node, k, per_node) for k in slots]
+            ev.dense.append(_DenseInput(
+                value=value, slots=tuple(slots),
+                source=torch.as_tensor(np.arange(g.n_synapses) % g.n_sources,
+                                       device=value.device),
+                node=torch.as_tensor(nodes, device=value.device)))
             continue
         trains = [value] if isinstance(value, SpikeTrains) else list(value)
         if len(trains) == 1 and batch > 1:

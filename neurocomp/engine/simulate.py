@@ -143,32 +143,41 @@ def run_cell(dyn: CellDynamics, params: Mapping[str, torch.Tensor], events: Even
     spikes: list[torch.Tensor] = []
     calcium, k = state.cai is not None, state.size
     der_keys = sorted(der)
+    n_d = len(der_keys)
     for start in range(0, n_steps, window):
         stop = min(n_steps, start + window)
-        drive = events.window(start, stop, dyn.dtype, dyn.device)
         ie = (i_ext[start:stop] if i_ext is not None else None)
-        if drive is None and ie is None:
-            ie = torch.zeros(stop - start, 1, 1, dtype=dyn.dtype, device=dyn.device)
         if checkpoint_windows and torch.is_grad_enabled():
             # reentrant: the window runs without a graph and is recomputed in the backward
-            # pass; every tensor a gradient must reach (state, derived parameters, drive,
-            # injected current) is an explicit input. The non-reentrant form keeps each
-            # step's graph nodes (~500 per step) alive even with the activations freed,
-            # ~0.6 MB per step at batch 4: a 1 s pass at batch 16 ran out of 24 GB.
-            def body(*flat: Any, _s=start) -> tuple[torch.Tensor, ...]:
+            # pass; every tensor a gradient must reach (state, derived parameters, the
+            # tensor inputs' slices, injected current) is an explicit input, and the window's
+            # dense drive is made inside it, so the saved inputs are views of the caller's
+            # tensors, not a dense copy per window. (The non-reentrant form kept each step's
+            # graph nodes alive, ~0.6 MB per step at batch 4: a 1 s pass at batch 16 ran out
+            # of 24 GB; saving each window's dense drive cost batch × steps × slots × nodes.)
+            parts = events.window_inputs(start, stop)
+            n_p = len(parts)
+
+            def body(*flat: Any, _s=start, _e=stop, _n=n_p) -> tuple[torch.Tensor, ...]:
                 st = State.from_tuple(flat[:k], calcium)
-                dd = dict(zip(der_keys, flat[k:k + len(der_keys)], strict=True))
-                d_, i_ = flat[k + len(der_keys):]
+                dd = dict(zip(der_keys, flat[k:k + n_d], strict=True))
+                pp, i_ = flat[k + n_d:k + n_d + _n], flat[k + n_d + _n]
+                d_ = events.window(_s, _e, dyn.dtype, dyn.device, tuple(pp))
+                if d_ is None and i_ is None:
+                    i_ = torch.zeros(_e - _s, 1, 1, dtype=dyn.dtype, device=dyn.device)
                 rv: list[torch.Tensor] = []
                 st, sp = _window(step, dd, st, d_, i_, rec_nodes, record_every, _s, rv,
                                  step0)
                 return (*st.as_tuple(), torch.stack(sp, -1), *rv)
-            out = checkpoint(body, *state.as_tuple(), *[der[n] for n in der_keys], drive, ie,
-                             use_reentrant=True)
+            out = checkpoint(body, *state.as_tuple(), *[der[n] for n in der_keys], *parts,
+                             ie, use_reentrant=True)
             state = State.from_tuple(out[:k], calcium)
             spikes.append(out[k])
             recv += list(out[k + 1:])
         else:
+            drive = events.window(start, stop, dyn.dtype, dyn.device)
+            if drive is None and ie is None:
+                ie = torch.zeros(stop - start, 1, 1, dtype=dyn.dtype, device=dyn.device)
             state, sp = _window(step, der, state, drive, ie, rec_nodes, record_every, start,
                                 recv, step0)
             spikes.append(torch.stack(sp, -1))
