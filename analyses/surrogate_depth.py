@@ -314,17 +314,21 @@ class SurrogateDepthResult(Result):
             auc = self.scores["spike_auc"].to_numpy(dtype=float)
             finite = auc[np.isfinite(auc)]
             span = (max(ACCURACY_BAR_AUC, *finite) - min(finite)) if finite.size else 1.0
+            first = self.scores["condition"].iloc[0]  # its labels left, the other's right
             for cond, g in self.scores.groupby("condition", sort=False):
                 ax_front.scatter(g["flop_per_ms"], g["spike_auc"], s=10, color=colors[cond],
                                  label=_short(cond), zorder=3)
-                left = cond == self.scores["condition"].iloc[0]  # one condition each side
-                for (x, y, y_text), label in _label_positions(g, min_gap=0.07 * (span or 1.0)):
-                    ax_front.annotate(
-                        label, (x, y), xytext=(x / 1.15 if left else x * 1.15, y_text),
-                        textcoords="data", fontsize=4.5, ha="right" if left else "left",
-                        va="center", color=colors[cond], annotation_clip=False,
-                        arrowprops={"arrowstyle": "-", "lw": 0.3, "color": colors[cond],
-                                    "shrinkA": 0, "shrinkB": 2})
+            # both conditions' labels spread together: a left label of one and a right label
+            # of the other can meet between two close columns of points
+            for (x, y, y_text), label, cond in _label_positions(
+                    self.scores, min_gap=0.07 * (span or 1.0)):
+                left = cond == first
+                ax_front.annotate(
+                    label, (x, y), xytext=(x / 1.15 if left else x * 1.15, y_text),
+                    textcoords="data", fontsize=4.5, ha="right" if left else "left",
+                    va="center", color=colors[cond], annotation_clip=False,
+                    arrowprops={"arrowstyle": "-", "lw": 0.3, "color": colors[cond],
+                                "shrinkA": 0, "shrinkB": 2})
             ax_front.axhline(ACCURACY_BAR_AUC, color="0.5", ls="--", lw=0.7,
                              label=f"accuracy bar (AUC {ACCURACY_BAR_AUC:g})")
             ax_front.set_xscale("log")
@@ -429,21 +433,21 @@ def verdicts(scores: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
-def _label_positions(g: pd.DataFrame, *,
-                     min_gap: float) -> Iterator[tuple[tuple[float, float, float], str]]:
-    """Yield ``((x, y, y_label), model)`` for each scored model of one condition: points whose
-    costs lie within a factor 1.8 of each other share a column of labels, spread to at
+def _label_positions(g: pd.DataFrame, *, min_gap: float
+                     ) -> Iterator[tuple[tuple[float, float, float], str, str]]:
+    """Yield ``((x, y, y_label), model, condition)`` for each scored model: points whose
+    costs lie within a factor 3 of each other share a column of labels, spread to at
     least ``min_gap`` apart in AUC so that none overlaps (drawing only; data unchanged)."""
     g = g[np.isfinite(g["spike_auc"]) & (g["flop_per_ms"] > 0)]
     g = g.sort_values("flop_per_ms")
     logx = np.log10(g["flop_per_ms"].to_numpy(dtype=float))
-    cluster = np.concatenate([[0], np.cumsum(np.diff(logx) > np.log10(1.8))]) if len(g) else []
+    cluster = np.concatenate([[0], np.cumsum(np.diff(logx) > np.log10(3.0))]) if len(g) else []
     for k in np.unique(cluster):
         c = g[np.asarray(cluster) == k].sort_values("spike_auc")
         ys = spread_apart(c["spike_auc"].to_numpy(dtype=float), min_gap=min_gap)
         for (_, row), y in zip(c.iterrows(), ys, strict=True):
             yield ((float(row["flop_per_ms"]), float(row["spike_auc"]), float(y)),
-                   str(row["model"]))
+                   str(row["model"]), str(row["condition"]))
 
 
 def _plateau_text(r: pd.DataFrame) -> str:
@@ -516,24 +520,44 @@ def claim_sentence(v: dict[str, Any], regimes: pd.DataFrame, plan: Plan | None =
                   f"{r.loc['ampa', 'steady_rate_hz']:.1f} Hz without "
                   f"({'inside' if in_band else 'OUTSIDE'} the {RATE_BAND_HZ[0]:g}–"
                   f"{RATE_BAND_HZ[1]:g} Hz band), {_plateau_text(r)}")
-    ampa = (f"without NMDA one hidden layer is {v['best_minus_one_hidden_auc_ampa']:+.3f} AUC "
-            f"from the best model ({v['best_model_ampa']}, {v['best_spike_auc_ampa']:.3f}): "
+    ampa = (f"without NMDA one hidden layer is "
+            f"{_gap(-v['best_minus_one_hidden_auc_ampa'])} the best model "
+            f"({v['best_model_ampa']}, {v['best_spike_auc_ampa']:.3f}): "
             f"{'within' if v['ampa_one_hidden_within_tolerance'] else 'NOT within'} "
             f"{AMPA_SHALLOW_TOLERANCE_AUC:g}")
+    if v.get("best_deep_tcn_ampa"):
+        ampa += (f", and its best deep TCN ({v['best_deep_tcn_ampa']}, "
+                 f"{v['best_deep_tcn_spike_auc_ampa']:.3f}) is "
+                 f"{_gap(v['deep_minus_one_hidden_auc_ampa'])} one hidden layer"
+                 + (f" ({res})" if (res := _resolution(v, 'ampa').removeprefix('; ')) else ""))
     nmda = (f"with NMDA the best deep TCN ({v['best_deep_tcn_nmda']}, "
             f"{v['best_deep_tcn_spike_auc_nmda']:.3f}) is "
-            f"{v['deep_minus_one_hidden_auc_nmda']:+.3f} AUC from one hidden layer (target "
-            f"≥ +{NMDA_DEPTH_GAIN_AUC:g}: {'met' if v['nmda_depth_gain_met'] else 'NOT met'}"
+            f"{_gap(v['deep_minus_one_hidden_auc_nmda'])} one hidden layer (target "
+            f"≥ {NMDA_DEPTH_GAIN_AUC:g} above: "
+            f"{'met' if v['nmda_depth_gain_met'] else 'NOT met'}"
             f"{_resolution(v, 'nmda')}), "
             f"and the best model reaches {v['best_spike_auc_nmda']:.3f} (target "
             f"≥ {ACCURACY_BAR_AUC:g}: {'met' if v['nmda_auc_bar_met'] else 'NOT met'})")
+    d_n = v["deep_minus_one_hidden_auc_nmda"]
+    d_a = v.get("deep_minus_one_hidden_auc_ampa", np.nan)
+    contrast = ""
+    if np.isfinite(d_a):
+        contrast = (f"; depth's gain over one hidden layer with NMDA ({d_n:+.3f} AUC) "
+                    f"{'exceeds' if d_n - d_a >= NMDA_DEPTH_GAIN_AUC else 'does NOT exceed'} "
+                    f"the gain without NMDA ({d_a:+.3f}) by {NMDA_DEPTH_GAIN_AUC:g}")
     elm = ""
     if "tcn_to_elm_parameter_ratio_nmda" in v:
-        elm = (f"; the {v['best_elm_nmda']} is {v['elm_minus_best_tcn_auc_nmda']:+.3f} AUC from "
-               f"the best TCN with {v['tcn_to_elm_parameter_ratio_nmda']:.0f}× fewer "
-               f"parameters")
+        elm = (f"; the {v['best_elm_nmda']} is {_gap(v['elm_minus_best_tcn_auc_nmda'])} the "
+               f"best TCN with {v['tcn_to_elm_parameter_ratio_nmda']:.0f}× fewer parameters")
     return (f"On {train_s / 60:.1f} min of training data per condition ({regime_txt}), "
-            f"{ampa}; {nmda}{elm}.")
+            f"{ampa}; {nmda}{contrast}{elm}.")
+
+
+def _gap(d: float) -> str:
+    """A signed AUC difference as words: "0.031 AUC above", "0.035 AUC below"."""
+    if abs(d) < 5e-4:
+        return "level (within 0.0005 AUC) with"
+    return f"{abs(d):.3f} AUC {'above' if d > 0 else 'below'}"
 
 
 # -- run -------------------------------------------------------------------------------------

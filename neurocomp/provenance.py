@@ -106,18 +106,22 @@ class RunClock:
     """Start of a benchmark run: its wall time and the machine's load at that moment.
 
     ``RunClock().record()`` at the end gives the provenance every benchmark report carries
-    (load averages at start and end, machine, versions, git commit, wall time, date).
+    (load averages at start and end, machine, versions, git commit, wall time, date). The
+    git commit is the one the run *started* from (a long run can outlive a commit made
+    beside it); if the checkout changed during the run, ``git_at_end`` says to what.
     """
 
     started_s: float = field(default_factory=time.time)
     load_start: list[float] = field(default_factory=_load_average)
+    git_start: dict[str, Any] = field(default_factory=lambda: git_info())
 
     def record(self) -> dict[str, Any]:
         """Provenance of the run so far, for a benchmark's JSON report."""
         return {
             "load_average_1_5_15min": {"start": self.load_start, "end": _load_average()},
             "machine": {**environment_info(), "node": platform.node()},
-            "versions": package_versions(), "git": git_info(),
+            "versions": package_versions(), "git": self.git_start,
+            **({"git_at_end": end} if (end := git_info()) != self.git_start else {}),
             "wall_time_s": round(time.time() - self.started_s, 1),
             "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }

@@ -103,6 +103,18 @@ def test_run_clock_records_a_benchmark_runs_provenance():
                         "created_utc"}
 
 
+def test_run_clock_keeps_the_commit_the_run_started_from(monkeypatch):
+    """A run that outlives a commit made beside it records the commit it started from, and
+    the one at its end apart (a paper run once recorded the later commit as its own)."""
+    from neurocomp import provenance
+
+    commits = iter([{"commit": "a" * 40, "dirty": False}, {"commit": "b" * 40, "dirty": False}])
+    monkeypatch.setattr(provenance, "git_info", lambda *a: next(commits))
+    rec = provenance.RunClock().record()
+    assert rec["git"]["commit"] == "a" * 40
+    assert rec["git_at_end"]["commit"] == "b" * 40
+
+
 def test_plot_into_given_axes():
     from neurocomp.plotting import new_figure
 

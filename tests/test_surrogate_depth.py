@@ -86,9 +86,12 @@ def test_verdicts_and_claim_are_written_from_the_scores():
                              "plateaus_per_site_s": 0.0}])
     claim = sd.claim_sentence(v, regimes, sd.QUICK)
     # every number in the claim comes from the inputs above; a regime outside the band says so
-    for text in ("0.5 min", "2.5 Hz", "6.0 Hz", "OUTSIDE", "+0.002", "TCN-7", "0.960",
-                 "+0.060", "100×"):
+    for text in ("0.5 min", "2.5 Hz", "6.0 Hz", "OUTSIDE", "0.002 AUC below", "TCN-7",
+                 "0.960", "0.060 AUC above", "100×", "0.002 AUC below the best TCN"):
         assert text in claim, text
+    # the contrast Beniaguev et al. report: depth gains more with NMDA (+0.060) than
+    # without (TCN-2 0.950 over TCN-1 0.948: +0.002), by more than the 0.02 target
+    assert "with NMDA (+0.060 AUC) exceeds the gain without NMDA (+0.002) by 0.02" in claim
     # and a failed target is reported as failed
     deep = pd.DataFrame(rows).model.isin(["TCN-2", "TCN-7"])
     worse = pd.DataFrame(rows).assign(spike_auc=lambda f: np.where(
