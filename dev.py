@@ -3,7 +3,8 @@
 
 The README's two commands::
 
-    python3 dev.py report     # set up, then run every analysis (quick) into results/
+    python3 dev.py report     # set up, then run every analysis (quick, one process per
+                              # core up to 4) into results/
     python3 dev.py test       # set up, then run the default test suite
 
 Only the Python standard library is used here, so this works on a machine that has nothing
@@ -85,6 +86,10 @@ def main(argv: list[str]) -> int:
         cmd = [_bin("neurocomp"), "run", "all", "--out", ROOT / "results"]
         if not any(a in ("--quick", "--full") for a in extra):
             cmd.append("--quick")
+        if not any(a.startswith("--jobs") for a in extra):
+            # the analyses are independent: one process per core (up to 4), each with its
+            # share of the cores' threads
+            cmd += ["--jobs", str(max(1, min(4, os.cpu_count() or 1)))]
         cmd += extra
     else:
         cmd = [_bin("python"), "-m", "pytest", *extra]

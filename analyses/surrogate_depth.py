@@ -586,7 +586,9 @@ def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None,
         raise TypeError(f"plan must be a Plan; got {type(plan).__name__}")
     mode = "custom" if plan is not None else ("quick" if quick else "full")
     plan = plan if plan is not None else (QUICK if quick else FULL)
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    # at most 2 threads (small tensors), and never more than the process was given (a
+    # worker of a parallel run has its share of the cores)
+    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
     data = load_data(plan, backend=data_backend)
     regimes, diag_rows, rows = [], [], []
     for name, ds in data.items():

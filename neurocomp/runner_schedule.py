@@ -142,9 +142,10 @@ def _run_parallel(todo: list[str], *, order: list[str], loaded: dict[str, Any],
                   records: dict[str, RunRecord], stream: Any, jobs: int) -> bool:
     """Run ``todo`` in ``jobs`` spawned processes; return whether interrupted."""
     mode = "quick" if quick else "full"
+    workers = min(jobs, len(todo))
     pool = concurrent.futures.ProcessPoolExecutor(
-        max_workers=min(jobs, len(todo)), mp_context=multiprocessing.get_context("spawn"),
-        initializer=_worker_init)
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_init, initargs=(max(1, (os.cpu_count() or 1) // workers),))
     futures: dict[concurrent.futures.Future, tuple[str, Path]] = {}
     try:
         for name in todo:

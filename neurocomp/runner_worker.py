@@ -53,9 +53,17 @@ def _watch_sigint() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _worker_init() -> None:
-    """Initializer of a worker process."""
+def _worker_init(threads: int = 0) -> None:
+    """Initializer of a worker process; ``threads`` (> 0) caps its math libraries' threads
+    (torch's intra-op pool, OpenMP, BLAS), so ``jobs`` workers share the cores instead of
+    each taking all of them."""
     os.environ.setdefault("MPLBACKEND", "Agg")
+    if threads > 0:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            os.environ[var] = str(threads)
+        torch = sys.modules.get("torch")  # read at import; set it if already imported
+        if torch is not None:
+            torch.set_num_threads(threads)
     _Sigint.seen = False
     signal.signal(signal.SIGINT, _on_sigint)
 

@@ -340,6 +340,31 @@ def run_noisy_b(*, quick, seed):
     return tiny("noisy-b", seed, value=2.0)
 
 
+def run_threads(*, quick, seed):
+    import os
+
+    import torch
+
+    with open(os.environ["THREADS_OUT"], "a") as f:
+        f.write(f"{torch.get_num_threads()} {os.environ.get('OMP_NUM_THREADS')}\n")
+    return tiny("threads-a", seed)
+
+
+def test_parallel_workers_share_the_cores(tmp_path, monkeypatch):
+    """Each of ``jobs`` workers gets cores // jobs math threads (torch, OpenMP), not all of
+    them: two workers on two cores each running torch at two threads ran slower."""
+    import os
+
+    record = tmp_path / "threads.txt"
+    monkeypatch.setenv("THREADS_OUT", str(record))
+    _registry(monkeypatch, Analysis(name="threads-a", claim="Counts.", run=run_threads),
+              Analysis(name="noisy-b", claim="Quiet.", run=run_noisy_b))
+    records = _run(tmp_path / "out", jobs=2)
+    assert all(r.ok for r in records)
+    share = max(1, (os.cpu_count() or 1) // 2)
+    assert record.read_text().split() == [str(share), str(share)]
+
+
 def test_jobs_run_analyses_in_parallel_processes(tmp_path, monkeypatch, capfd):
     _registry(monkeypatch, Analysis(name="noisy-a", claim="Prints.", run=run_noisy_a),
               Analysis(name="noisy-b", claim="Quiet.", run=run_noisy_b))
