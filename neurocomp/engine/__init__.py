@@ -28,7 +28,7 @@ This face is the package's contract: code outside ``neurocomp/engine/`` imports 
 """
 
 from neurocomp.engine.cell import CellSpec, cell_spec
-from neurocomp.engine.dynamics import CellDynamics
+from neurocomp.engine.dynamics import METHODS, CellDynamics
 from neurocomp.engine.expressions import evaluate_torch, exprel
 from neurocomp.engine.fit import ScaleFit, fit_scales, scaled_voltage
 from neurocomp.engine.module import CompartmentalNeuron
@@ -38,6 +38,7 @@ from neurocomp.engine.tree import CableTree, cable_tree
 
 __all__ = [
     "FIRST_STEPS",
+    "METHODS",
     "CableTree",
     "CellDynamics",
     "CellSpec",

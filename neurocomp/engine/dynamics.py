@@ -12,7 +12,9 @@ Per step of length :math:`\Delta t`, in Brian2's order:
    "constant over dt").
 2. **Voltage** by backward Euler of the cable equation with the membrane current linearised
    as Brian2 does (``gtot``, ``I0``, here with the new gates): one tree solve
-   (:func:`~neurocomp.engine.solver.tree_solve`).
+   (:func:`~neurocomp.engine.solver.tree_solve`). Optionally Crank–Nicolson
+   (``method="crank_nicolson"``, as NEURON's ``secondorder = 2``): the same solve with twice
+   the capacitive term gives the midpoint voltage u, and the new voltage is 2u − v.
 3. **Spike detection** at the axon terminal: an upward crossing of the threshold by the new V
    while not refractory (refractory until V falls below threshold − 10 mV, the pipeline's
    ``refractory`` condition); the spike's time is the step's start, as Brian2 records it.
@@ -36,7 +38,10 @@ from neurocomp.engine.cell import CellSpec
 from neurocomp.engine.expressions import _as_number, _compiled
 from neurocomp.engine.solver import TreePlan, solve_levels, tree_solve
 
-__all__ = ["CellDynamics", "State"]
+__all__ = ["METHODS", "CellDynamics", "State"]
+
+#: The voltage integrators of :class:`CellDynamics`.
+METHODS = ("backward_euler", "crank_nicolson")
 
 _FARADAY = 96485.33212  # C/mol (CODATA 2018 exact), as in the Brian2 rendering
 
@@ -106,11 +111,24 @@ class CellDynamics:
         float64 (validation) or float32 (speed).
     device : torch.device or str
         Where everything runs.
+    method : {"backward_euler", "crank_nicolson"}
+        The voltage update: backward Euler (Brian2's, first order in dt) or Crank–Nicolson
+        (second order for the cable; NEURON's ``secondorder = 2``). The gates are staggered
+        half a step from V either way (updated from the step's starting V, then used over
+        the step), so with Crank–Nicolson the channel currents are taken at the step's
+        midpoint. Crank–Nicolson is A-stable but not L-stable: at a dt far above a
+        compartment's time constant its fast modes ring instead of decaying.
     """
 
     def __init__(self, spec: CellSpec, *, dt_ms: float, dtype: torch.dtype,
-                 device: torch.device | str) -> None:
+                 device: torch.device | str, method: str = "backward_euler") -> None:
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}; got {method!r}")
         self.spec, self.dt, self.dtype, self.device = spec, float(dt_ms), dtype, device
+        self.method = method
+        #: Crank–Nicolson: the backward-Euler system at dt/2 (twice the capacitive term)
+        #: gives the midpoint voltage u; the step's voltage is 2u − v
+        self.cn_factor = 2.0 if method == "crank_nicolson" else 1.0
         t = self.tensor
         self.plan = TreePlan(spec.tree, device)
         self.n = spec.tree.n_nodes
@@ -254,7 +272,7 @@ class CellDynamics:
 
         g_ax = 100.0 * self.axial / params["Ri_ohm_cm"].unsqueeze(-1)
         g_leak = nodes(params["g_leak_S_cm2"]) * area * 1e6
-        c_dt = nodes(params["cm_uF_cm2"]) * area * 1e3 / self.dt
+        c_dt = nodes(params["cm_uF_cm2"]) * area * 1e3 * (self.cn_factor / self.dt)
         out: dict[str, Any] = {"g_ax": g_ax, "c_dt": c_dt,
                                "d_base": c_dt + self.plan.neighbour_sum(g_ax) + g_leak,
                                "i_leak": g_leak * nodes(params["E_leak_mV"])}
@@ -393,6 +411,8 @@ class CellDynamics:
         else:  # the same sweeps without the autograd.Function (simpler to compile)
             d, b = torch.broadcast_tensors(d, b)
             v_new = solve_levels(d, b, der["g_ax"], self.plan)[0]
+        if self.cn_factor != 1.0:  # the solve gave the midpoint voltage
+            v_new = 2.0 * v_new - v
         if events is not None:
             syn_a = syn_a + events
             syn_b = syn_b + events

@@ -21,7 +21,7 @@ from torch import nn
 from neurocomp.biophysics import NeuronModel, Stages
 from neurocomp.engine.cell import cell_spec
 from neurocomp.engine.checks import check_inputs, check_params, check_run, max_dt_ms
-from neurocomp.engine.dynamics import CellDynamics
+from neurocomp.engine.dynamics import METHODS, CellDynamics
 from neurocomp.engine.inputs import build_events
 from neurocomp.engine.simulate import EngineRun, base_parameters, run_cell
 
@@ -51,13 +51,19 @@ class CompartmentalNeuron(nn.Module):
         Steps per window.
     compile : bool
         Run the step through ``torch.compile`` (see ``CellDynamics.stepper``).
+    method : {"backward_euler", "crank_nicolson"}
+        The voltage integrator (see ``CellDynamics``).
     """
 
     def __init__(self, model: NeuronModel, *, stages: Stages | None = None,
                  dt_ms: float = 0.025, trainable: Sequence[str] = (),
                  record: Sequence[int] = (0,), dtype: torch.dtype = torch.float64,
-                 checkpoint: bool = False, window: int = 400, compile: bool = False) -> None:
+                 checkpoint: bool = False, window: int = 400, compile: bool = False,
+                 method: str = "backward_euler") -> None:
         super().__init__()
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}; got {method!r}")
+        self.method = method
         self.stages = stages if stages is not None else Stages(release="deterministic")
         self.model = model.with_stages(self.stages)
         self.spec = cell_spec(model, self.stages)
@@ -93,7 +99,7 @@ class CompartmentalNeuron(nn.Module):
         key = (dtype, str(device))
         if key not in self._dyn:
             self._dyn[key] = CellDynamics(self.spec, dt_ms=self.dt_ms, dtype=dtype,
-                                          device=device)
+                                          device=device, method=self.method)
         return self._dyn[key]
 
     def forward(self, inputs: Mapping[str, Any] | None = None, *, n_steps: int | None = None,

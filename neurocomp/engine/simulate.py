@@ -190,7 +190,8 @@ def simulate(model: NeuronModel, inputs: Any = None, *, duration_ms: float, dt_m
              record_dt_ms: float | None = None, clamps: Sequence[CurrentClamp] = (),
              v_init_mV: Any = None, seed: int = 0, dtype: torch.dtype = torch.float64,
              device: Any = "cpu", window: int = 400, threads: int | None = None,
-             compile: bool = False, first_step: str = "brian2") -> Recording | list[Recording]:
+             compile: bool = False, first_step: str = "brian2",
+             method: str = "backward_euler") -> Recording | list[Recording]:
     """Simulate ``model`` with the PyTorch engine; the pipeline's result type.
 
     Parameters
@@ -251,7 +252,7 @@ def simulate(model: NeuronModel, inputs: Any = None, *, duration_ms: float, dt_m
     m = model.with_stages(stages)
     inputs, batch = check_inputs(inputs, m, duration_ms=duration_ms, batch=batch,
                                  n_steps=n_steps)
-    dyn = _dynamics(model, stages, spec, dt_ms, dtype, device, compile)
+    dyn = _dynamics(model, stages, spec, dt_ms, dtype, device, compile, method)
     p, batch = check_params(params, base_parameters(spec), dyn.tensor, batch=batch)
     events = build_events(inputs, groups=m.synapse_groups,
                           slot_groups=[s.group for s in spec.slots],
@@ -292,14 +293,14 @@ _COMPILED: dict[tuple[int, Any], tuple[NeuronModel, CellDynamics]] = {}
 
 
 def _dynamics(model: NeuronModel, stages: Stages, spec: CellSpec, dt_ms: float,
-              dtype: torch.dtype, device: Any, compile: bool) -> CellDynamics:
+              dtype: torch.dtype, device: Any, compile: bool, method: str) -> CellDynamics:
     if not compile:
-        return CellDynamics(spec, dt_ms=dt_ms, dtype=dtype, device=device)
-    key = (id(model), (repr(stages), float(dt_ms), dtype, str(device)))
+        return CellDynamics(spec, dt_ms=dt_ms, dtype=dtype, device=device, method=method)
+    key = (id(model), (repr(stages), float(dt_ms), dtype, str(device), method))
     hit = _COMPILED.get(key)
     if hit is not None and hit[0] is model:
         return hit[1]
-    dyn = CellDynamics(spec, dt_ms=dt_ms, dtype=dtype, device=device)
+    dyn = CellDynamics(spec, dt_ms=dt_ms, dtype=dtype, device=device, method=method)
     _COMPILED[key] = (model, dyn)
     while len(_COMPILED) > 8:
         _COMPILED.pop(next(iter(_COMPILED)))
