@@ -34,9 +34,8 @@ class TreePlan:
     The system is handled one level at a time as separate tensors (no in-place slice
     updates), so the sweep is a short chain of functional ops that ``torch.compile`` fuses
     into one kernel per level and direction. A level's contributions reach its parents by a
-    gather: ``children[L]`` lists, for every node of level L − 1, the positions of its
-    children in level L, padded with a zero slot (``n_L``), so a parent's sum is
-    ``contrib_padded[children].sum(-1)`` (at most ``width`` terms, children in node order).
+    scatter-add over ``up[L]`` (each node's parent's position in level L − 1; children in
+    node order).
 
     Parameters
     ----------
@@ -55,20 +54,12 @@ class TreePlan:
         self.sizes = [stop - start for start, stop in tree.levels]
         #: per level ≥ 1: parent position inside level L − 1
         self.up: list[torch.Tensor | None] = [None]
-        #: per level ≥ 1: (n_{L−1}, width) children positions in level L (pad = n_L)
-        self.down: list[torch.Tensor | None] = [None]
         #: per level ≥ 1: node i of the level is the only child of node i of level L − 1
         self.chain: list[bool] = [False]
         for (start, stop), (pstart, pstop) in zip(tree.levels[1:], tree.levels[:-1],
                                                   strict=True):
             local = parent[start:stop] - pstart
             self.up.append(torch.as_tensor(local, dtype=torch.long, device=device))
-            kids = [np.flatnonzero(local == j) for j in range(pstop - pstart)]
-            width = max(1, max(k.size for k in kids))
-            table = np.full((pstop - pstart, width), stop - start, dtype=np.int64)
-            for j, k in enumerate(kids):
-                table[j, :k.size] = k
-            self.down.append(torch.as_tensor(table, device=device))
             self.chain.append(bool(np.array_equal(local, np.arange(pstop - pstart))))
 
     def neighbour_sum(self, g: torch.Tensor) -> torch.Tensor:
@@ -82,14 +73,14 @@ class TreePlan:
         return list(torch.split(x, self.sizes, dim=-1))
 
     def to_parents(self, level: int, c: torch.Tensor) -> torch.Tensor:
-        """Σ over each node of level − 1 of ``c`` (…, n_level) at its children."""
-        idx = self.down[level]
-        if idx.shape[1] == 1 and self.sizes[level] == self.sizes[level - 1]:
-            if self.chain[level]:  # one child per parent, in order: nothing to gather
-                return c
-        padded = torch.cat([c, torch.zeros_like(c[..., :1])], dim=-1)
-        out = padded.index_select(-1, idx.reshape(-1)).unflatten(-1, idx.shape)
-        return out.sum(-1) if idx.shape[1] > 1 else out.squeeze(-1)
+        """Σ over each node of level − 1 of ``c`` (…, n_level) at its children (a
+        scatter-add over the children's parents, children in node order; a padded
+        gather-and-sum compiled several times slower)."""
+        if self.chain[level]:  # one child per parent, in order: nothing to gather
+            return c
+        out = torch.zeros(*c.shape[:-1], self.sizes[level - 1], dtype=c.dtype,
+                          device=c.device)
+        return out.index_add(-1, self.up[level], c)
 
 
 def _eliminate(d: list[torch.Tensor], b: list[torch.Tensor] | None, g: list[torch.Tensor],
