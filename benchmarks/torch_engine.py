@@ -242,7 +242,12 @@ def main() -> None:
     result["loadavg_after"] = os.getloadavg()
     result["peak_rss_MiB_benchmark"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["total_wall_s"] = time.perf_counter() - t_start
-    Path(args.out).write_text(json.dumps(result, indent=1))
+    out = Path(args.out)
+    if out.exists():  # keep the long backward passes measured apart (--only-backward)
+        earlier = json.loads(out.read_text())
+        result |= {k: v for k, v in earlier.items()
+                   if k.startswith("backward_memory_") and k not in result}
+    out.write_text(json.dumps(result, indent=1))
     print(json.dumps(result["best"]))
 
 
