@@ -285,7 +285,8 @@ class SurrogateDepthResult(Result):
             ax_rate.set_xticks(x, [_short(c) for c in conds])
             top = float(np.nanmax([*r["onset_rate_hz"], *r["steady_rate_hz"],
                                     RATE_BAND_HZ[1]]))
-            ax_rate.set(ylabel="output rate (Hz)", ylim=(0, 1.45 * top))  # room for the legend
+            # ylim: room for the legend
+            ax_rate.set(xlabel="condition", ylabel="output rate (Hz)", ylim=(0, 1.45 * top))
             # one column: two were wider than the panel and ran over its y axis
             ax_rate.legend(fontsize=5.5, loc="upper right", frameon=False, borderaxespad=0.1)
         if ax_plat is not None:
@@ -302,7 +303,7 @@ class SurrogateDepthResult(Result):
                                      ha="center", va="bottom", fontsize=5,
                                      xytext=(0, 1), textcoords="offset points")
             ax_plat.set_xticks(x, [_short(c) for c in conds])
-            ax_plat.set(ylabel="plateaus per\nsite and second")
+            ax_plat.set(xlabel="condition", ylabel="plateaus per\nsite and second")
             ax_plat.margins(y=0.15)
         if ax_diag is not None:
             self._bars(ax_diag, self.diagnostic, colors)
@@ -354,7 +355,7 @@ class SurrogateDepthResult(Result):
         lo = float(np.nanmin(frame["spike_auc_lo"]))
         hi = float(np.nanmax(frame["spike_auc_hi"]))
         ax.set_ylim(max(0.0, lo - 0.05), min(1.0, hi) + 0.5 * (min(1.0, hi) - lo + 0.05))
-        ax.set(ylabel="spike AUC (held out)")
+        ax.set(xlabel="model", ylabel="spike AUC (held out)")
         ax.set_title("go/no-go: shallow models on the same data", fontsize=6.5)
         ax.legend(fontsize=5.5, loc="upper left", ncol=2, frameon=False)
 
@@ -368,7 +369,7 @@ class SurrogateDepthResult(Result):
             ax.errorbar(x + (k - 0.5) * 0.15, g[col], yerr=err, fmt="o", ms=3,
                         color=colors[cond], label=_short(cond), capsize=1.5, lw=0.8)
         ax.set_xticks(x, models, rotation=60, ha="right")
-        ax.set(ylabel=label)
+        ax.set(xlabel="model", ylabel=label)
         # colours as in the diagnostic panel's legend
 
 

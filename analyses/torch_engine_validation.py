@@ -462,7 +462,7 @@ class TorchEngineValidationResult(Result):
         ax.set_xticks(xs, [n.replace("gbar_", "ḡ ").replace("_S_cm2", "").replace(
             "_uF_cm2", "").replace("_ohm_cm", "") for n in st["parameter"]],
             rotation=60, ha="right", rotation_mode="anchor", fontsize=5)
-        ax.set(ylabel="value / true value", ylim=(0.5, 1.6))
+        ax.set(xlabel="parameter", ylabel="value / true value", ylim=(0.5, 1.6))
         ax.set_title("recovered vs true", loc="left", fontsize=6)
         ax.legend(fontsize=5, ncol=3, loc="upper left", frameon=False, handlelength=1,
                   columnspacing=0.8)
