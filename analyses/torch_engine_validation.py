@@ -39,6 +39,7 @@ from neurocomp.analysis import Analysis
 from neurocomp.biophysics import (
     ChannelDensities,
     CurrentClamp,
+    Membrane,
     NeuronModel,
     NeuronPipeline,
     RecordSite,
@@ -47,6 +48,7 @@ from neurocomp.biophysics import (
     ball_and_stick,
     import_brian2,
     inputs,
+    morphology,
 )
 from neurocomp.engine import (
     CompartmentalNeuron,
@@ -150,8 +152,6 @@ def integrator_convergence(dts_ms: Sequence[float] = (0.2, 0.1, 0.05, 0.025)
                            ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
     """Largest error against :func:`exact_cable_mV` per integrator and dt, the traces at
     the coarsest dt, and each integrator's order (log-log slope of error against dt)."""
-    from neurocomp.biophysics import Membrane, morphology
-
     c = CABLE
     morph = morphology.cable(length_um=c["length_um"], diameter_um=c["diameter_um"],
                              n_compartments=c["n"], region="dendrite")

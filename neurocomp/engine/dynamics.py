@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from neurocomp.checks import check_choice
 from neurocomp.engine.cell import CellSpec
 from neurocomp.engine.expressions import _as_number, _compiled
 from neurocomp.engine.solver import TreePlan, solve_levels, tree_solve
@@ -116,8 +117,7 @@ class CellDynamics:
 
     def __init__(self, spec: CellSpec, *, dt_ms: float, dtype: torch.dtype,
                  device: torch.device | str, method: str = "backward_euler") -> None:
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}; got {method!r}")
+        check_choice("method", method, METHODS)
         self.spec, self.dt, self.dtype, self.device = spec, float(dt_ms), dtype, device
         self.method = method
         #: Crank–Nicolson: the backward-Euler system at dt/2 (twice the capacitive term)

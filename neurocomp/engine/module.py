@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from neurocomp.biophysics import NeuronModel, Stages
+from neurocomp.checks import check_choice
 from neurocomp.engine.cell import cell_spec
 from neurocomp.engine.checks import check_inputs, check_params, check_run, max_dt_ms
 from neurocomp.engine.dynamics import METHODS, CellDynamics
@@ -61,9 +62,8 @@ class CompartmentalNeuron(nn.Module):
                  checkpoint: bool = False, window: int = 400, compile: bool = False,
                  method: str = "backward_euler") -> None:
         super().__init__()
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}; got {method!r}")
-        self.method = method
+        self.method = check_choice("method", method, METHODS)  # checked here: the dynamics
+        # are built at the first forward pass
         self.stages = stages if stages is not None else Stages(release="deterministic")
         self.model = model.with_stages(self.stages)
         self.spec = cell_spec(model, self.stages)

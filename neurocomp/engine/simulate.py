@@ -27,6 +27,7 @@ from neurocomp.biophysics import (
     SpikeTrains,
     Stages,
 )
+from neurocomp.checks import check_choice
 from neurocomp.engine.cell import CellSpec, cell_spec
 from neurocomp.engine.checks import check_inputs, check_params, check_run, max_dt_ms
 from neurocomp.engine.dynamics import CellDynamics, State
@@ -78,7 +79,8 @@ def _window(step: Any, der: dict[str, Any], state: State, drive: torch.Tensor | 
             i_ext: torch.Tensor | None, rec_nodes: torch.Tensor, every: int, start: int,
             recv: list[torch.Tensor], step0: Any = None) -> tuple[State, list[torch.Tensor]]:
     """Steps of one window (recording before each sampled step, as Brian2's monitor);
-    ``step0``, if given, takes the run's first step instead of ``step``."""
+    ``step0``, if given, takes the window's first step instead of ``step`` (the run's first
+    window only)."""
     spikes = []
     n = drive.shape[0] if drive is not None else i_ext.shape[0] if i_ext is not None else 0
     for k in range(n):
@@ -86,7 +88,7 @@ def _window(step: Any, der: dict[str, Any], state: State, drive: torch.Tensor | 
             recv.append(state.v.index_select(-1, rec_nodes))
         ev = drive[k] if drive is not None else None
         ie = i_ext[k] if i_ext is not None else None
-        fn = step0 if step0 is not None and start + k == 0 else step
+        fn = step0 if step0 is not None and k == 0 else step
         state, sp = fn(state, der, ev, ie)
         spikes.append(sp)
     return state, spikes
@@ -132,8 +134,7 @@ def run_cell(dyn: CellDynamics, params: Mapping[str, torch.Tensor], events: Even
         same voltages; from a kicked start (``v0_mV`` away from the gates' steady state) they
         differ at O(dt). With ``"neuron"`` the HH axon equals NEURON 9 to ~1e-10 mV.
     """
-    if first_step not in FIRST_STEPS:
-        raise ValueError(f"first_step must be one of {FIRST_STEPS}; got {first_step!r}")
+    check_choice("first_step", first_step, FIRST_STEPS)
     step = dyn.stepper(compile)
     step0 = (lambda *a: dyn.step(*a, hold=True)) if first_step == "neuron" else None
     der = dyn.derived(dict(params))
@@ -167,7 +168,7 @@ def run_cell(dyn: CellDynamics, params: Mapping[str, torch.Tensor], events: Even
                     i_ = torch.zeros(_e - _s, 1, 1, dtype=dyn.dtype, device=dyn.device)
                 rv: list[torch.Tensor] = []
                 st, sp = _window(step, dd, st, d_, i_, rec_nodes, record_every, _s, rv,
-                                 step0)
+                                 step0 if _s == 0 else None)
                 return (*st.as_tuple(), torch.stack(sp, -1), *rv)
             out = checkpoint(body, *state.as_tuple(), *[der[n] for n in der_keys], *parts,
                              ie, use_reentrant=True)
@@ -179,7 +180,7 @@ def run_cell(dyn: CellDynamics, params: Mapping[str, torch.Tensor], events: Even
             if drive is None and ie is None:
                 ie = torch.zeros(stop - start, 1, 1, dtype=dyn.dtype, device=dyn.device)
             state, sp = _window(step, der, state, drive, ie, rec_nodes, record_every, start,
-                                recv, step0)
+                                recv, step0 if start == 0 else None)
             spikes.append(torch.stack(sp, -1))
     return EngineRun(v_mV=torch.stack(recv, -1), spikes=torch.cat(spikes, -1), g_nS={})
 
