@@ -13,7 +13,11 @@ The wall time of the whole generation (both conditions side by side, compile inc
 the "quick data set in ≤ 2 minutes" measurement; Brian2's own per-sequence binary run time
 comes from the files' ``diag_run_s``. Writes ``benchmarks/results/neuronio_backends.json``.
 
-    python benchmarks/neuronio_backends.py [--float32]
+    python benchmarks/neuronio_backends.py [--float32] [--block N] [--cold]
+
+``--block`` sets the engine's steps per compiled call; ``--cold`` compiles into an empty
+inductor cache (what a fresh machine pays); without it, inductor's on-disk cache from earlier
+runs is used. Each configuration is its own entry of the JSON.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
-def _generate(condition: str, root: str, dtype: str) -> dict:
+def _generate(condition: str, root: str, dtype: str, block: int = 1) -> dict:
     """One condition's quick set with the engine (runs in its own process)."""
     from neurocomp_models.neuronio import CONDITIONS, DATA_CODE_VERSION
 
@@ -54,7 +58,7 @@ def _generate(condition: str, root: str, dtype: str) -> dict:
     # so neuronio_dataset does not offer it for the data sets themselves
     t0 = time.perf_counter()
     sim = replace(cond.simulator("torch", batch_size=spec.n_train + spec.n_val + spec.n_test),
-                  dtype=dtype)
+                  dtype=dtype, block=block)
     d = generate_dataset(root, simulate=sim, model_fingerprint=model_fingerprint(
         cond.model(), cond.stages), stats=cond.stats, channels=cond.channels(), spec=spec,
         code_version=DATA_CODE_VERSION, progress=False)
@@ -107,15 +111,21 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--float32", action="store_true", help="the engine in float32 (speed)")
+    ap.add_argument("--block", type=int, default=1, help="steps per compiled call")
+    ap.add_argument("--cold", action="store_true",
+                    help="compile into an empty inductor cache (a fresh machine)")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "neuronio_backends.json")
     args = ap.parse_args()
     dtype = "float32" if args.float32 else "float64"
     clock = RunClock()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     with tempfile.TemporaryDirectory() as root:
+        if args.cold:
+            os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(Path(root) / "inductor")
         t0 = time.perf_counter()
         with ProcessPoolExecutor(max_workers=2) as pool:
-            runs = list(pool.map(_generate, ["nmda", "ampa"], [root] * 2, [dtype] * 2))
+            runs = list(pool.map(_generate, ["nmda", "ampa"], [root] * 2, [dtype] * 2,
+                                 [args.block] * 2))
         total = time.perf_counter() - t0
         conditions = {}
         for r in runs:
@@ -129,7 +139,10 @@ def main() -> None:
                                               "sequences_compared": rows}
     every = [row for c in conditions.values() for row in c["sequences_compared"]]
     summary = {
-        "dtype": dtype, "wall_s_both_conditions": total,
+        "dtype": dtype, "block": args.block,
+        "compile_cache": "cold (empty inductor cache)" if args.cold else "warm (inductor's "
+                         "on-disk cache of earlier runs)",
+        "wall_s_both_conditions": total,
         "quick_set_within_2_min": total <= 120.0,
         "biological_s_per_wall_s": sum(c["biological_s_incl_burn_in"]
                                        for c in conditions.values()) / total,
@@ -145,10 +158,12 @@ def main() -> None:
         "within_0_05_mV": max(r["soma_mean_abs_dV_mV"] for r in every) <= 0.05}
     entry = {"benchmark": "neuronio_backends",
              "command": "python benchmarks/neuronio_backends.py"
-                        + (" --float32" if args.float32 else ""),
+                        + (" --float32" if args.float32 else "")
+                        + (f" --block {args.block}" if args.block != 1 else "")
+                        + (" --cold" if args.cold else ""),
              "summary": summary, "conditions": conditions, "provenance": clock.record()}
     log = json.loads(args.out.read_text()) if args.out.exists() else {}
-    log[dtype] = entry
+    log[f"{dtype}_block{args.block}_{'cold' if args.cold else 'warm'}"] = entry
     args.out.write_text(json.dumps(log, indent=1) + "\n")
     print(json.dumps(summary, indent=1))
 

@@ -280,6 +280,8 @@ def test_same_seed_same_spikes_with_stochastic_release() -> None:
     ({"duration_ms": 10.0, "inputs": "long"}, "outside the simulated duration"),
     ({"first_step": "nest"}, "first_step must be one of 'brian2', 'neuron'; got 'nest'"),
     ({"method": "rk4"}, "method must be one of 'backward_euler', 'crank_nicolson'; got 'rk4'"),
+    ({"block": 3}, "block must be a power of two"),
+    ({"block": 0}, r"block must be an integer in \[1, inf\]; got 0"),
 ])
 def test_bad_inputs_are_refused(kwargs, match) -> None:
     model = _small_active()
@@ -290,6 +292,30 @@ def test_bad_inputs_are_refused(kwargs, match) -> None:
         kw["inputs"] = {"exc": trains}
     with pytest.raises(ValueError, match=match):
         simulate(model, kw.pop("inputs"), **kw)
+
+
+def test_events_made_dense_only_at_their_steps_equal_the_dense_window() -> None:
+    """``Events.at_steps`` (the blocked path's inputs) against ``Events.window`` on the same
+    events: exactly the steps that hold events, with the same increments (exact: the same
+    additions in the same order), and nothing else; a window without events gives none."""
+    from neurocomp.engine.inputs import Events
+
+    rng = np.random.default_rng(5)
+    n_ev, batch, slots, nodes = 40, 3, 2, 7
+    step = np.sort(rng.integers(0, 90, n_ev))
+    flat = ((rng.integers(0, batch, n_ev) * slots + rng.integers(0, slots, n_ev)) * nodes
+            + rng.integers(0, nodes, n_ev))
+    ev = Events(batch=batch, n_slots=slots, n_nodes=nodes, step=torch.as_tensor(step),
+                flat=torch.as_tensor(flat), amount=torch.as_tensor(rng.random(n_ev)), dense=[])
+    for start, stop in ((0, 40), (37, 90), (10, 11)):
+        offs, dense = ev.at_steps(start, stop, torch.float64, "cpu")
+        full = ev.window(start, stop, torch.float64, "cpu")
+        held = sorted({int(s) - start for s in step if start <= s < stop})
+        assert offs == held
+        assert torch.equal(full[offs], dense) if offs else dense is None
+        rest = [k for k in range(stop - start) if k not in held]
+        assert not full[rest].any()
+    assert ev.at_steps(90, 120, torch.float64, "cpu") == ([], None)
 
 
 @pytest.mark.gpu

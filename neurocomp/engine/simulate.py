@@ -27,7 +27,7 @@ from neurocomp.biophysics import (
     SpikeTrains,
     Stages,
 )
-from neurocomp.checks import check_choice
+from neurocomp.checks import check_choice, check_int
 from neurocomp.engine.cell import CellSpec, cell_spec
 from neurocomp.engine.checks import check_inputs, check_params, check_run, max_dt_ms
 from neurocomp.engine.dynamics import CellDynamics, State
@@ -94,11 +94,51 @@ def _window(step: Any, der: dict[str, Any], state: State, drive: torch.Tensor | 
     return state, spikes
 
 
+def _blocked_window(dyn: CellDynamics, block: int, der: dict[str, Any], state: State,
+                    events: Events, i_ext: torch.Tensor | None, start: int, stop: int,
+                    rec_nodes: torch.Tensor, every: int, recv: list[torch.Tensor],
+                    step0: Any = None) -> tuple[State, torch.Tensor]:
+    """The steps [start, stop) in compiled blocks (no gradient): each step that holds
+    events starts a block, whose run up to the next such step is covered by blocks of
+    ``block``, ``block``/2, … 1 steps (so at most a few graphs are compiled). Returns the
+    state and the spike flags (B, stop − start)."""
+    offs, dense = events.at_steps(start, stop, dyn.dtype, dyn.device)
+    row = {o: k for k, o in enumerate(offs)}
+    zeros = torch.zeros(state.v.shape[0], events.n_slots, events.n_nodes, dtype=dyn.dtype,
+                        device=dyn.device)
+    ends = [o for o in offs if o > 0] + [stop - start]
+    spikes: list[torch.Tensor] = []
+    k, nxt = 0, iter(ends)
+    end = next(nxt)
+    while k < stop - start:
+        while end <= k:
+            end = next(nxt)
+        # a block without events gets zeros, not None: one compiled graph per block size
+        ev = dense[row[k]] if k in row else zeros
+        if k == 0 and step0 is not None:
+            if start % every == 0:
+                recv.append(state.v.index_select(-1, rec_nodes))
+            state, sp = step0(state, der, ev, i_ext[0] if i_ext is not None else None)
+            spikes.append(sp[None])
+            k += 1
+            continue
+        size = block
+        while size > end - k:
+            size //= 2
+        ie = i_ext[k:k + size] if i_ext is not None else None
+        state, sp, vr = dyn.block_stepper(size)(state, der, ev, ie, rec_nodes)
+        recv += [vr[j] for j in range(size) if (start + k + j) % every == 0]
+        spikes.append(sp)
+        k += size
+    return state, torch.cat(spikes).transpose(0, 1)
+
+
 def run_cell(dyn: CellDynamics, params: Mapping[str, torch.Tensor], events: Events,
              *, n_steps: int, batch: int, record_nodes: Sequence[int], record_every: int = 1,
              i_ext: torch.Tensor | None = None, v0_mV: torch.Tensor | None = None,
              window: int = 400, checkpoint_windows: bool = False,
-             compile: bool = False, first_step: str = "brian2") -> EngineRun:
+             compile: bool = False, first_step: str = "brian2",
+             block: int = 1) -> EngineRun:
     """Run ``n_steps`` of a batch of cells (the differentiable core).
 
     Parameters
@@ -133,8 +173,19 @@ def run_cell(dyn: CellDynamics, params: Mapping[str, torch.Tensor], events: Even
         gates of one are the other's a step later), so from a steady state they give the
         same voltages; from a kicked start (``v0_mV`` away from the gates' steady state) they
         differ at O(dt). With ``"neuron"`` the HH axon equals NEURON 9 to ~1e-10 mV.
+    block : int
+        With ``compile``, no gradient taken and spike-train inputs (tensor inputs carry
+        gradients and take the step-by-step path), run up to this many steps per compiled
+        call (:meth:`CellDynamics.block_stepper`, a power of two), with the inputs made dense
+        only at the steps that hold events. Larger blocks cut the calls but compile longer
+        (measured in ``benchmarks/results/neuronio_backends.json``). Block and step-by-step
+        runs are the same arithmetic (equal to round-off).
     """
     check_choice("first_step", first_step, FIRST_STEPS)
+    check_int("block", block, low=1)
+    if block & (block - 1):
+        raise ValueError(f"block must be a power of two (1, 2, 4, …); got {block}")
+    blocked = (compile and not torch.is_grad_enabled() and not events.dense)
     step = dyn.stepper(compile)
     step0 = (lambda *a: dyn.step(*a, hold=True)) if first_step == "neuron" else None
     der = dyn.derived(dict(params))
@@ -175,6 +226,11 @@ def run_cell(dyn: CellDynamics, params: Mapping[str, torch.Tensor], events: Even
             state = State.from_tuple(out[:k], calcium)
             spikes.append(out[k])
             recv += list(out[k + 1:])
+        elif blocked:
+            state, sp = _blocked_window(dyn, block, der, state, events, ie, start, stop,
+                                        rec_nodes, record_every, recv,
+                                        step0 if start == 0 else None)
+            spikes.append(sp)
         else:
             drive = events.window(start, stop, dyn.dtype, dyn.device)
             if drive is None and ie is None:
@@ -192,7 +248,7 @@ def simulate(model: NeuronModel, inputs: Any = None, *, duration_ms: float, dt_m
              v_init_mV: Any = None, seed: int = 0, dtype: torch.dtype = torch.float64,
              device: Any = "cpu", window: int = 400, threads: int | None = None,
              compile: bool = False, first_step: str = "brian2",
-             method: str = "backward_euler") -> Recording | list[Recording]:
+             method: str = "backward_euler", block: int = 1) -> Recording | list[Recording]:
     """Simulate ``model`` with the PyTorch engine; the pipeline's result type.
 
     Parameters
@@ -239,6 +295,9 @@ def simulate(model: NeuronModel, inputs: Any = None, *, duration_ms: float, dt_m
     first_step : {"brian2", "neuron"}
         Whose convention the first step follows (see :func:`run_cell`); they differ only
         when ``v_init_mV`` kicks the cell away from the gates' steady state.
+    block : int
+        With ``compile``, up to this many steps per compiled call (a power of two; see
+        :func:`run_cell`): fewer calls, the same result to round-off.
 
     Returns
     -------
@@ -278,7 +337,8 @@ def simulate(model: NeuronModel, inputs: Any = None, *, duration_ms: float, dt_m
         with torch.no_grad():
             run = run_cell(dyn, p, events, n_steps=n_steps, batch=batch,
                            record_nodes=rec_nodes, record_every=every, i_ext=i_ext, v0_mV=v0,
-                           window=window, compile=compile, first_step=first_step)
+                           window=window, compile=compile, first_step=first_step,
+                           block=block)
     finally:
         torch.set_num_threads(previous)
     wall = time.perf_counter() - t0

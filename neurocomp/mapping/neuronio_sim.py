@@ -250,6 +250,10 @@ class TorchSimulator(ChannelSimulator):
         core instead).
     compile : bool
         Compile the engine's step with ``torch.compile`` (tens of seconds once per process).
+    block : int
+        Steps per compiled call (a power of two; :func:`~neurocomp.engine.simulate`): 2
+        runs ~1.2× faster than 1 but compiles ~30 s longer on this CPU
+        (``benchmarks/results/neuronio_backends.json``).
     device : str
         Torch device (``"cpu"``, ``"cuda"``).
     """
@@ -258,12 +262,14 @@ class TorchSimulator(ChannelSimulator):
     dtype: str = "float64"
     threads: int = 1
     compile: bool = True
+    block: int = 1
     device: str = "cpu"
 
     def __post_init__(self) -> None:
         super().__post_init__()
         check_int("batch_size", self.batch_size, low=1)
         check_int("threads", self.threads, low=1)
+        check_int("block", self.block, low=1)
         check_choice("dtype", self.dtype, ("float64", "float32"))
         if self.stages.release == "stochastic" and self.batch_size > 1:
             raise ValueError("stochastic release draws from one generator per engine pass, "
@@ -297,7 +303,8 @@ class TorchSimulator(ChannelSimulator):
                         dt_ms=self.dt_us / 1000.0, stages=self.stages, batch=len(inputs),
                         record=_sites(self), record_dt_ms=self.record_dt_ms,
                         seed=seeds[0] % (2**31), dtype=getattr(torch, self.dtype),
-                        device=self.device, threads=self.threads, compile=self.compile)
+                        device=self.device, threads=self.threads, compile=self.compile,
+                        block=self.block)
         recs = recs if isinstance(recs, list) else [recs]
         share = (time.perf_counter() - t0) / len(inputs)
         return [_binned(self, np.asarray(r.traces["v"]), np.asarray(r.spikes_ms["output"]),
