@@ -31,7 +31,14 @@ import pandas as pd
 from neurocomp_models.neurons.l5_pyramidal import l5_pyramidal
 
 from neurocomp.analysis import Analysis
-from neurocomp.biophysics import CurrentClamp, NeuronPipeline, RecordSite, Stages, detect_plateaus
+from neurocomp.biophysics import (
+    CurrentClamp,
+    NeuronPipeline,
+    RecordSite,
+    Stages,
+    adaptation_index,
+    detect_plateaus,
+)
 from neurocomp.biophysics import inputs as spike_inputs
 from neurocomp.plotting import PALETTE
 from neurocomp.results import Result, stack_frames
@@ -165,15 +172,6 @@ def ap_features(t_ms: np.ndarray, v_mV: np.ndarray, *, rest_mV: float,
     t_up = np.interp(half, [v[k0 - 1], v[k0]], [t[k0 - 1], t[k0]])
     t_down = np.interp(half, [v[k1 + 1], v[k1]], [t[k1 + 1], t[k1]])
     return out | {"half_width_ms": float(t_down - t_up)}
-
-
-def adaptation_index(spikes_ms: Sequence[float]) -> float:
-    """Mean of (ISI_{i+1} − ISI_i)/(ISI_{i+1} + ISI_i) from the second ISI on (eFEL's
-    ``adaptation_index2``); NaN with fewer than 3 ISIs after the first."""
-    isi = np.diff(np.asarray(spikes_ms, float))[1:]
-    if isi.size < 2:
-        return float("nan")
-    return float(np.mean((isi[1:] - isi[:-1]) / (isi[1:] + isi[:-1])))
 
 
 def rheobase_nA(currents_nA: Sequence[float], rates_hz: Sequence[float]) -> float:

@@ -11,6 +11,7 @@ without a current step, solves the steady-state current balance.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -360,7 +361,7 @@ def test_bad_membranes_raise_naming_the_field():
         CalciumPool(gamma=0.01, decay_ms=-1.0)
     with pytest.raises(TypeError, match="channel must be a Channel"):
         ChannelDensity(channel="Ih", gbar=1e-4)
-    with pytest.raises(ValueError, match="calcium_reversal_mV"):
+    with pytest.raises(ValueError, match="calcium_reversal_mV or calcium_nernst"):
         brian2_equations([HAY_CHANNELS["Ca_HVA"]], temperature_C=34.0)
     with pytest.raises(ValueError, match="channel names must be unique"):
         brian2_equations([HAY_CHANNELS["Ih"]] * 2, temperature_C=34.0)
@@ -384,6 +385,28 @@ def test_brian2_equations_parse_and_declare_every_variable():
     # the temperature factor enters the rendered kinetics: qt on NaTa_t, none on SKv3_1
     assert repr(QT) in text.split("m_NaTa_t_tau =")[1].splitlines()[0]
     assert "/1.0 : second" in text.split("m_SKv3_1_tau =")[1].splitlines()[0]
+
+
+def test_nernst_calcium_renders_eca_and_matches_the_model_nernst_value():
+    """With ``calcium_nernst`` the Ca²⁺ currents use the parameter ``eca`` (declared in volt)
+    instead of the fixed value, and nothing else in the text changes; RT/2F × ln(2/1e-4)
+    equals the models' resting Nernst E_Ca (the same CODATA constants: 1e-12 mV)."""
+    b2 = pytest.importorskip("brian2")
+    from neurocomp.biophysics import calcium_rt_2f_mV
+
+    chans = list(HAY_CHANNELS.values())
+    fixed = calcium_nernst_mV(temperature_C=34.0)
+    a = brian2_equations(chans, temperature_C=34.0, calcium_reversal_mV=fixed)
+    b = brian2_equations(chans, temperature_C=34.0, calcium_nernst=True)
+    eqs = b2.Equations(b)
+    assert "eca" in eqs.parameter_names
+    assert eqs["eca"].dim == b2.get_dimensions(b2.volt)
+    assert repr(fixed) not in b and "(v - eca)" in b and "(eca - v)" in b
+    swapped = re.sub(r"\beca\b", f"{fixed!r}*mV", b)
+    assert swapped.replace(f"\n{fixed!r}*mV : volt", "") == a
+    assert abs(calcium_rt_2f_mV(34.0) * np.log(2.0 / 1e-4) - fixed) <= 1e-12
+    with pytest.raises(ValueError, match="temperature_C"):
+        calcium_rt_2f_mV(-300.0)
 
 
 # -- a one-compartment Brian2 run against the steady-state current balance ---------------------
@@ -446,3 +469,15 @@ def test_the_add_a_channel_example_runs() -> None:
     result = doctest.testmod(mech, optionflags=doctest.ELLIPSIS)
     # the docstring example a user copies to add a channel runs as written (exact outputs)
     assert result.attempted >= 3 and result.failed == 0, result
+
+
+@pytest.mark.parametrize("bad", [0.0, -2.0, float("nan")])
+def test_calcium_outside_concentration_is_checked(bad):
+    """A Nernst E_Ca needs a positive, finite outside concentration: the error names the
+    field, the value and the range."""
+    from dataclasses import replace
+
+    from neurocomp_models.neurons.ball_and_stick import ball_and_stick_model
+
+    with pytest.raises(ValueError, match=r"calcium_outside_mM must be (finite|.*mM)"):
+        replace(ball_and_stick_model(), calcium_outside_mM=bad)

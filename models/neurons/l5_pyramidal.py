@@ -27,9 +27,12 @@ somatic spike, decremental along the trunk, no Ca²⁺ spike without a distal EP
 ``l5-cell`` analysis checks it): a single unbranched trunk to 885 µm with a small tuft (an
 earlier version of this cell) let the bAP grow distally and fire a Ca²⁺ spike. The values
 (C_m 2 µF/cm² in dendrites for spines, leak, every channel density, the Iₕ gradient and the
-hot zone) are Hay's biophys3 unchanged. E_Ca is fixed at its Nernst value at rest (cao 2 mM,
-cai 1e-4 mM, 34 °C): Brian2's exponential Euler needs each equation linear in its own
-variable, which a concentration-dependent E_Ca is not.
+hot zone) are Hay's biophys3 unchanged. E_Ca is held at its Nernst value at rest (cao 2 mM,
+cai 1e-4 mM, 34 °C), where Hay's cells, in NEURON, recompute it from cai every step; the
+library can do that too (``NeuronModel.calcium_outside_mM``, in Brian2 and the engine), and
+``benchmarks/results/l5_calcium_reversal.json`` measures what it changes in this cell's f–I.
+The cell keeps the fixed value its NeuronIO-mini data sets were generated with (the model
+is part of their key).
 
 Synapses follow Beniaguev's layout (docs/references.md#anchors-surrogates-engines-a-2): one
 excitatory (AMPA 0.4 nS + NMDA 0.4 nS peak, τ 0.3/3 and 2/70 ms, Jahr–Stevens Mg²⁺ block) and one
@@ -72,6 +75,7 @@ _HAY3 = "Hay et al. (2011) L5PCbiophys3.hoc (ModelDB 139653) [V]"
 TEMPERATURE_C = 34.0
 LONGEST_APICAL_UM = 1300.5  # cell1's longest apical path, for Hay's Ih gradient
 HOT_ZONE_UM = (685.0, 885.0)  # Hay et al. (2011) biophys3 Ca hot zone
+CA_OUTSIDE_MM = 2.0  # Hay et al. (2011): cao 2 mM (NEURON's default), for a Nernst E_Ca
 #: Nexus (main bifurcation) of cell1: ``apic[50](0.9)`` at 678 µm path distance
 #: (docs/references.md#anchors-surrogates-engines-a-1), rounded; the hot zone thus lies in the
 #: tuft's main branches, as in cell1.

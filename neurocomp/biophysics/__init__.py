@@ -41,6 +41,7 @@ from neurocomp.biophysics.mechanisms import (
     Gate,
     Membrane,
     brian2_equations,
+    calcium_rt_2f_mV,
 )
 from neurocomp.biophysics.mechanisms_profiles import ExponentialProfile, WindowProfile
 from neurocomp.biophysics.model import AXONAL_REGIONS, NeuronModel, Stages, SynapseGroup
@@ -55,7 +56,7 @@ from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
 from neurocomp.biophysics.pipeline_build import BuiltPipeline
 from neurocomp.biophysics.plateaus import PlateauEvents, detect_plateaus, plateau_rate_hz
 from neurocomp.biophysics.receptors import AMPA, RECEPTORS, ReceptorKinetics, receptor_equations
-from neurocomp.biophysics.recording import Recording, detect_spikes
+from neurocomp.biophysics.recording import Recording, adaptation_index, detect_spikes
 from neurocomp.biophysics.release import ReleaseParameters, release_code
 from neurocomp.biophysics.units import UnitMismatchError
 from neurocomp.biophysics.validation import hh_axon_velocity, passive_steady_state
@@ -89,8 +90,10 @@ __all__ = [
     "SynapseGroup",
     "UnitMismatchError",
     "WindowProfile",
+    "adaptation_index",
     "ball_and_stick",
     "brian2_equations",
+    "calcium_rt_2f_mV",
     "detect_plateaus",
     "detect_spikes",
     "electrotonic_distance",

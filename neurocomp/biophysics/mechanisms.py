@@ -63,6 +63,7 @@ __all__ = [
 #: Ions a channel may carry; ``"ca"`` currents feed a :class:`CalciumPool`.
 IONS = ("na", "k", "ca", "nonspecific")
 FARADAY_C_PER_MOL = 96485.33212  # CODATA 2018 exact value
+GAS_CONSTANT_J_PER_MOL_K = 8.314462618  # CODATA 2018 exact value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -349,6 +350,12 @@ class Membrane:
                         channels=tuple(c for c in self.channels if c.channel.ion != ion))
 
 
+def calcium_rt_2f_mV(temperature_C: float) -> float:
+    """RT/(2F) at ``temperature_C``, mV: the Ca²⁺ Nernst potential is this × ln(cao/cai)."""
+    check_real("temperature_C", temperature_C, low=-273.15, low_inclusive=False, unit="°C")
+    return 1e3 * GAS_CONSTANT_J_PER_MOL_K * (temperature_C + 273.15) / (2 * FARADAY_C_PER_MOL)
+
+
 def _brian_expr(expr: str) -> str:
     """A gate expression with ``v`` in mV made dimensionless for Brian2."""
     return re.sub(r"\bv\b", "(v/mV)", expr)
@@ -356,14 +363,18 @@ def _brian_expr(expr: str) -> str:
 
 @accepts_quantities
 def brian2_equations(channels: Sequence[Channel], *, temperature_C: float,
-                     calcium_reversal_mV: float | None = None, calcium: bool = False) -> str:
+                     calcium_reversal_mV: float | None = None, calcium: bool = False,
+                     calcium_nernst: bool = False) -> str:
     """Brian2 SpatialNeuron equations for a leak and ``channels``.
 
     Defines ``Im`` (amp/meter**2), the per-compartment parameters ``gL``, ``E_L`` and
     ``gbar_<channel>`` (siemens/meter**2), one state ``<gate>_<channel>`` per gate, and,
     with ``calcium``, the state ``cai`` (mM, dimensionless) with per-compartment
     ``ca_gamma``, ``ca_decay`` (second), ``ca_depth_um`` and ``ca_rest``. Calcium channels use
-    ``calcium_reversal_mV`` (a fixed E_Ca).
+    ``calcium_reversal_mV`` (a fixed E_Ca), or with ``calcium_nernst`` the per-compartment
+    parameter ``eca`` (volt), which the caller sets from ``cai`` at the start of every step
+    (a parameter, not an expression of ``cai``: exponential Euler needs ``cai``'s equation
+    linear in ``cai``, which ln(cao/cai) inside it would break).
     """
     chans = list(channels)
     names = [c.name for c in chans]
@@ -372,14 +383,15 @@ def brian2_equations(channels: Sequence[Channel], *, temperature_C: float,
     lines: list[str] = []
     currents: list[str] = []
     ca_channels = [c for c in chans if c.ion == "ca"]
-    if ca_channels and calcium_reversal_mV is None:
-        raise ValueError("calcium channels need calcium_reversal_mV")
+    if ca_channels and calcium_reversal_mV is None and not calcium_nernst:
+        raise ValueError("calcium channels need calcium_reversal_mV or calcium_nernst")
+    e_ca = "eca" if calcium_nernst else f"{calcium_reversal_mV!r}*mV"
     for c in chans:
         phi = c.rate_factor(temperature_C)
         gates = "*".join(f"{c.state_name(g)}**{g.power}" if g.power > 1 else c.state_name(g)
                          for g in c.gates)
-        rev = calcium_reversal_mV if c.ion == "ca" else c.reversal_mV
-        currents.append(f"gbar_{c.name}*{gates}*({rev!r}*mV - v)")
+        rev = e_ca if c.ion == "ca" else f"{c.reversal_mV!r}*mV"
+        currents.append(f"gbar_{c.name}*{gates}*({rev} - v)")
         lines.append(f"gbar_{c.name} : siemens/meter**2")
         for g in c.gates:
             s = c.state_name(g)
@@ -396,7 +408,7 @@ def brian2_equations(channels: Sequence[Channel], *, temperature_C: float,
         if ca_channels:
             i_ca = " + ".join(f"gbar_{c.name}*" + "*".join(
                 f"{c.state_name(g)}**{g.power}" for g in c.gates)
-                + f"*(v - {calcium_reversal_mV!r}*mV)" for c in ca_channels)
+                + f"*(v - {e_ca})" for c in ca_channels)
         else:
             i_ca = "0*amp/meter**2"
         k = 1000.0 / (2.0 * FARADAY_C_PER_MOL)  # ica in A/m², depth in µm → mM/ms
@@ -404,6 +416,8 @@ def brian2_equations(channels: Sequence[Channel], *, temperature_C: float,
                       f"dcai/dt = (-{k!r}*ca_gamma*(ica/(amp/meter**2))/ca_depth_um)/ms"
                       f" - (cai - ca_rest)/ca_decay : 1",
                       "ca_gamma : 1", "ca_decay : second", "ca_depth_um : 1", "ca_rest : 1"]
+    if ca_channels and calcium_nernst:
+        lines.append("eca : volt")
     im = " + ".join(["gL*(E_L - v)", *currents])
     return "\n".join([f"Im = {im} : amp/meter**2", "gL : siemens/meter**2", "E_L : volt",
                       *lines])

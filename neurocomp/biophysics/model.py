@@ -155,7 +155,13 @@ class NeuronModel:
         Seed of synapse placement (part of the model, so every run sees the same neuron).
     calcium_reversal_mV : float
         Fixed Ca²⁺ reversal potential of calcium channels, mV (Nernst at the resting
-        concentrations; see the model's source).
+        concentrations; see the model's source); used when ``calcium_outside_mM`` is None.
+    calcium_outside_mM : float or None
+        If set, E_Ca follows each compartment's ``cai``: the Nernst potential
+        (RT/2F)·ln(cao/cai) at ``temperature_C`` with this outside concentration, mM,
+        recomputed at the start of every step from the step's starting ``cai`` (as NEURON
+        does for an ion whose concentration a mechanism writes). None: the fixed
+        ``calcium_reversal_mV``.
     v_init_mV : float or None
         Initial membrane potential (default ``E_rest_mV``); gates start at steady state.
     sources : tuple of str
@@ -175,6 +181,7 @@ class NeuronModel:
     calcium_reversal_mV: float = 132.0
     v_init_mV: float | None = None
     sources: tuple[str, ...] = ()
+    calcium_outside_mM: float | None = None
 
     def __post_init__(self) -> None:
         convert_quantity_fields(self)
@@ -192,6 +199,9 @@ class NeuronModel:
                                 f"Membrane; got {type(d).__name__}")
         check_real("calcium_reversal_mV", self.calcium_reversal_mV, low=0, high=300,
                    unit="mV")
+        if self.calcium_outside_mM is not None:
+            check_real("calcium_outside_mM", self.calcium_outside_mM, low=0, high=1000,
+                       low_inclusive=False, unit="mM")
         if self.v_init_mV is not None:
             check_real("v_init_mV", self.v_init_mV, low=-150, high=50, unit="mV")
         missing = [r for r in self.morphology.regions if r not in self.densities]

@@ -16,6 +16,7 @@ import numpy as np
 
 from neurocomp.biophysics.backend import import_brian2
 from neurocomp.biophysics.clamp import CurrentClamp
+from neurocomp.biophysics.mechanisms import calcium_rt_2f_mV
 from neurocomp.biophysics.model import NeuronModel
 
 __all__ = ["initial_state"]
@@ -57,6 +58,9 @@ def initial_state(model: NeuronModel) -> dict[str, np.ndarray]:
     cai = out["ca_rest"] if calcium else np.full(n, 1e-4)
     if calcium:
         out["cai"] = cai.copy()
+    if _nernst(model):
+        out["eca"] = calcium_rt_2f_mV(model.temperature_C) * np.log(
+            model.calcium_outside_mM / cai)
     for c in channels.values():
         for g in c.gates:
             out[c.state_name(g)] = np.broadcast_to(g.steady_state(out["v"], cai), (n,)).copy()
@@ -79,11 +83,18 @@ def _set_by_runs(neuron: Any, name: str, values: np.ndarray, unit: Any) -> None:
         var[int(a):int(b)] = values[a] * unit
 
 
+def _nernst(model: NeuronModel) -> bool:
+    """Whether E_Ca follows ``cai`` (the model has Ca²⁺ channels and an outside
+    concentration): then the neuron has the parameter ``eca``."""
+    return (model.calcium_outside_mM is not None
+            and any(c.ion == "ca" for c in model.channels().values()))
+
+
 def _state_unit(b2: Any, name: str) -> Any:
     """The Brian2 unit of an :func:`initial_state` entry: mV (``v``, ``E_L``), S/cm² (``gL``,
     ``gbar_<channel>``), µF/cm² (``Cm``), ms (``ca_decay``), else 1 (gates, calcium)."""
     mV, ms, cm, siemens, uF = b2.mV, b2.ms, b2.cm, b2.siemens, b2.uF
-    return {"v": mV, "gL": siemens / cm**2, "E_L": mV, "Cm": uF / cm**2,
+    return {"v": mV, "gL": siemens / cm**2, "E_L": mV, "Cm": uF / cm**2, "eca": mV,
             "ca_decay": ms}.get(name, siemens / cm**2 if name.startswith("gbar_") else 1)
 
 
@@ -135,4 +146,9 @@ def _build_neuron(model: NeuronModel, equations: str, *, dt_ms: float, duration_
         _set_by_runs(neuron, name, values, _state_unit(b2, name))
     for k, clamp in enumerate(clamps):
         getattr(neuron, f"clamp{k}_amp")[clamp.index] = clamp.amplitude_nA * b2.nA
+    if _nernst(model):
+        # E_Ca from the step's starting cai, before the state update (NEURON's order)
+        neuron.run_regularly(f"eca = {calcium_rt_2f_mV(model.temperature_C)!r}*mV*log("
+                             f"{model.calcium_outside_mM!r}/cai)", when="start",
+                             name="neuron_eca")
     return neuron

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from neurocomp.biophysics.model import NeuronModel, Stages
 
-__all__ = ["Recording", "detect_spikes"]
+__all__ = ["Recording", "adaptation_index", "detect_spikes"]
 
 
 @accepts_quantities
@@ -212,6 +212,25 @@ class Recording(Result):
             ax.axvline(t, color="0.6", lw=0.5, ls=":")
         ax.set_ylabel("terminal\nV (mV)")
         ax.set_xlabel("time (ms)")
+
+
+
+@accepts_quantities
+def adaptation_index(spikes_ms: Sequence[float]) -> float:
+    """Spike-frequency adaptation of a train: the mean of (ISI_{i+1} − ISI_i)/(ISI_{i+1} +
+    ISI_i) from the second ISI on (eFEL's ``adaptation_index2``, the feature Hay et al. 2011
+    fitted); NaN with fewer than 3 ISIs after the first. 0 for a regular train, > 0 when it
+    slows down.
+
+    Parameters
+    ----------
+    spikes_ms : sequence of float
+        Spike times, ms, sorted.
+    """
+    isi = np.diff(np.asarray(spikes_ms, float))[1:]
+    if isi.size < 2:
+        return float("nan")
+    return float(np.mean((isi[1:] - isi[:-1]) / (isi[1:] + isi[:-1])))
 
 
 def _legend_above(ax: Axes, *, ncols: int) -> None:

@@ -18,7 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurocomp.biophysics import Channel, NeuronModel, Stages, receptor_equations
+from neurocomp.biophysics import (
+    Channel,
+    NeuronModel,
+    Stages,
+    calcium_rt_2f_mV,
+    receptor_equations,
+)
 from neurocomp.engine.tree import CableTree, cable_tree
 
 __all__ = ["CellSpec", "ChannelSite", "ReceptorSlot", "cell_spec"]
@@ -67,6 +73,10 @@ class CellSpec:
     calcium : dict of str to ndarray, or None
         ``gamma``, ``decay_ms``, ``depth_um``, ``rest_mM`` per node.
     calcium_reversal_mV : float
+        Fixed E_Ca of the Ca²⁺ channels' sites (their ``reversal_mV``), mV.
+    calcium_nernst : tuple of (float, float) or None
+        ``(RT/2F in mV, cao in mM)`` when E_Ca follows ``cai`` (Nernst, from each step's
+        starting ``cai``); None for the fixed E_Ca.
     slots : tuple of ReceptorSlot
     synapse_nodes : dict of str to ndarray
         Node of every synapse, per group.
@@ -91,6 +101,7 @@ class CellSpec:
     detect_node: int | None
     threshold_mV: float
     Ri_ohm_cm: float
+    calcium_nernst: tuple[float, float] | None = None
 
 
 def _block_expression(receptor: object) -> str | None:
@@ -184,4 +195,8 @@ def cell_spec(model: NeuronModel, stages: Stages | None = None) -> CellSpec:
                     current_synapses=stages.synapses == "current",
                     detect_node=(int(tree.node_of_compartment[m.terminal_index])
                                  if has_axon else None),
-                    threshold_mV=m.spike_threshold_mV, Ri_ohm_cm=m.Ri_ohm_cm)
+                    threshold_mV=m.spike_threshold_mV, Ri_ohm_cm=m.Ri_ohm_cm,
+                    calcium_nernst=((calcium_rt_2f_mV(m.temperature_C), m.calcium_outside_mM)
+                                    if m.calcium_outside_mM is not None
+                                    and any(c.channel.ion == "ca" for c in channels)
+                                    else None))

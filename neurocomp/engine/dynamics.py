@@ -210,6 +210,9 @@ class CellDynamics:
         self.ca_gate = [g[self.ca_rows] for g in self.site_gate]
         self.ca_nodes = torch.as_tensor(all_nodes[ca_rows], device=device)
         self.ca_reversal = self.reversal[self.ca_rows] if ca_rows.size else t([])
+        #: (RT/2F mV, cao mM) when E_Ca follows cai (Nernst), else None
+        self.ca_nernst = (spec.calcium_nernst if spec.calcium_nernst is not None
+                          and ca_rows.size and spec.calcium is not None else None)
         # gate columns whose power is not 1, grouped by power (for one pow per power)
         self.power_blocks = []
         for p in sorted({q for q in powers if q != 1}):
@@ -413,8 +416,11 @@ class CellDynamics:
         solve uses them unchanged): a run whose first step is taken so follows NEURON's
         convention (:func:`~neurocomp.engine.simulate.run_cell`'s ``first_step``)."""
         v, cai = state.v, state.cai
+        # E_Ca of the Ca²⁺ sites from the step's starting cai (Nernst), or the fixed one
+        e_ca = (None if self.ca_nernst is None or cai is None else self.ca_nernst[0]
+                * torch.log(self.ca_nernst[1] / cai.index_select(-1, self.ca_nodes)))
         if cai is not None and not hold:
-            cai = self._calcium(state, v, cai, der["ca_density"])
+            cai = self._calcium(state, v, cai, der["ca_density"], e_ca)
         d = der["d_base"]
         b = der["c_dt"] * v + der["i_leak"]
         gates = state.gates
@@ -426,7 +432,9 @@ class CellDynamics:
             batch = v.shape[0]
             g_site = g_site.expand(batch, -1)
             d = d + self._to_nodes(g_site, self.site_nodes)
-            b = b + self._to_nodes(g_site * self.reversal, self.site_nodes)
+            rev = (self.reversal if e_ca is None else
+                   self.reversal.expand(batch, -1).index_copy(-1, self.ca_rows, e_ca))
+            b = b + self._to_nodes(g_site * rev, self.site_nodes)
         syn_a = state.syn_a * self.decay_a
         syn_b = state.syn_b * self.decay_b
         if self.k:
@@ -448,12 +456,14 @@ class CellDynamics:
                      armed=armed), spikes
 
     def _calcium(self, state: State, v: torch.Tensor, cai: torch.Tensor,
-                 density: torch.Tensor) -> torch.Tensor:
-        """Exponential Euler of the shell, from the old gates and V (Brian2's order)."""
+                 density: torch.Tensor, e_ca: torch.Tensor | None = None) -> torch.Tensor:
+        """Exponential Euler of the shell, from the old gates and V (Brian2's order); ``e_ca``
+        the Ca²⁺ sites' reversal if it follows cai (else the fixed one)."""
         if self.ca_rows.numel():
             xp = self._powered(state.gates)
             open_ = self._open(xp, self.ca_gate, None)
-            cur = density * open_ * (v.index_select(-1, self.ca_nodes) - self.ca_reversal)
+            rev = self.ca_reversal if e_ca is None else e_ca
+            cur = density * open_ * (v.index_select(-1, self.ca_nodes) - rev)
             ica = self._to_nodes(cur, self.ca_nodes)  # mA/cm², outward
         else:
             ica = torch.zeros_like(cai)

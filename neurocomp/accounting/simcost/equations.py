@@ -174,16 +174,20 @@ def calcium_flop_per_compartment_step(model: NeuronModel, *,
     r"""FLOPs of the calcium pool per compartment and step (0 without one): the calcium
     current ``ica`` as the pipeline's equations write it, :math:`c_\infty = c_\text{rest} -
     \tau_d K\gamma\, i_\mathrm{Ca}/d` (:math:`K` a constant) and the update, 3 + a division +
-    an ``exp``."""
+    an ``exp`` (+ a division, a ``log`` and a product for a Nernst E_Ca)."""
     if not model.has_calcium:
         return 0.0
+    nernst = model.calcium_outside_mM is not None
     eqs = brian2_equations(list(model.channels().values()), temperature_C=model.temperature_C,
-                           calcium_reversal_mV=model.calcium_reversal_mV, calcium=True)
+                           calcium_reversal_mV=model.calcium_reversal_mV, calcium=True,
+                           calcium_nernst=nernst)
     ica = _subexpressions(eqs)["ica"]
     steady = "ca_rest - K*ca_decay*ca_gamma*ica/ca_depth_um"  # K = 1000/(2F): a constant
+    # E_Ca from cai each step (Nernst): RT/2F · log(cao/cai), a division, a log, a product
+    e_ca = (costs.division_flop + costs.transcendental_flop + 1.0) if nernst else 0.0
     return (_flop(ica, costs) + expression_ops(steady, scalars=(*_SCALARS, "K"),
                                                 costs=costs).flop
-            + 3.0 + costs.division_flop + costs.transcendental_flop)
+            + 3.0 + costs.division_flop + costs.transcendental_flop + e_ca)
 
 
 def _receptor_current(name: str, line: str) -> str:
@@ -326,7 +330,8 @@ def simulation_ops(model: NeuronModel, *, stages: Stages | None = None,
     receptors = list(dict.fromkeys(r for g in m.synapse_groups for r in g.receptors))
     equations = brian2_equations(list(channels.values()), temperature_C=m.temperature_C,
                                  calcium_reversal_mV=m.calcium_reversal_mV,
-                                 calcium=m.has_calcium)
+                                 calcium=m.has_calcium,
+                                 calcium_nernst=m.calcium_outside_mM is not None)
     im = _subexpressions(equations)["Im"]
     receptor_lines = {r: receptor_equations(m.receptors[r], mode=stages.synapses).splitlines()
                       for r in receptors}
