@@ -48,6 +48,8 @@ def test_fingerprint_changes_with_any_model_parameter_and_with_the_stages():
         "Ri": (replace(m, Ri_ohm_cm=101.0), Stages(release="deterministic")),
         "temperature": (replace(m, temperature_C=35.0), Stages(release="deterministic")),
         "stages": (m, Stages(release="stochastic")),
+        "Nernst E_Ca": (replace(m, calcium_outside_mM=2.0), Stages(release="deterministic")),
+        "its cao": (replace(m, calcium_outside_mM=2.5), Stages(release="deterministic")),
     }
     prints = {k: model_fingerprint(*v) for k, v in variants.items()}
     assert base not in prints.values() and len(set(prints.values())) == len(prints)

@@ -181,7 +181,9 @@ class NeuronModel:
     calcium_reversal_mV: float = 132.0
     v_init_mV: float | None = None
     sources: tuple[str, ...] = ()
-    calcium_outside_mM: float | None = None
+    # repr=False: left out of the repr unless set (model_fingerprint adds it then), so the
+    # keys of data sets made before the field existed still match their models
+    calcium_outside_mM: float | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         convert_quantity_fields(self)

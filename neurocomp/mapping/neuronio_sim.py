@@ -86,10 +86,14 @@ def dendritic_sites(model: NeuronModel, *, per_region: int = 6) -> tuple[int, ..
 
 def model_fingerprint(model: NeuronModel, stages: Stages) -> str:
     """SHA-256 of the model's and the stages' full descriptions (frozen dataclasses, whose
-    ``repr`` lists every field, nested ones included)."""
+    ``repr`` lists every field, nested ones included; a Nernst E_Ca's outside concentration,
+    which the model's repr leaves out when unset, is added when set)."""
     if not isinstance(model, NeuronModel):
         raise TypeError(f"model must be a NeuronModel; got {type(model).__name__}")
-    return hashlib.sha256(f"{model!r}\n{stages!r}".encode()).hexdigest()
+    text = f"{model!r}\n{stages!r}"
+    if model.calcium_outside_mM is not None:  # a field outside the repr (see NeuronModel)
+        text += f"\ncalcium_outside_mM={model.calcium_outside_mM!r}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True, kw_only=True)
