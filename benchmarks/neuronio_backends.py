@@ -111,7 +111,8 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--float32", action="store_true", help="the engine in float32 (speed)")
-    ap.add_argument("--block", type=int, default=1, help="steps per compiled call")
+    ap.add_argument("--block", type=int, default=2,
+                    help="steps per compiled call (TorchSimulator's default: 2)")
     ap.add_argument("--cold", action="store_true",
                     help="compile into an empty inductor cache (a fresh machine)")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "neuronio_backends.json")
@@ -159,7 +160,7 @@ def main() -> None:
     entry = {"benchmark": "neuronio_backends",
              "command": "python benchmarks/neuronio_backends.py"
                         + (" --float32" if args.float32 else "")
-                        + (f" --block {args.block}" if args.block != 1 else "")
+                        + f" --block {args.block}"
                         + (" --cold" if args.cold else ""),
              "summary": summary, "conditions": conditions, "provenance": clock.record()}
     log = json.loads(args.out.read_text()) if args.out.exists() else {}

@@ -255,9 +255,10 @@ class TorchSimulator(ChannelSimulator):
     compile : bool
         Compile the engine's step with ``torch.compile`` (tens of seconds once per process).
     block : int
-        Steps per compiled call (a power of two; :func:`~neurocomp.engine.simulate`): 2
-        runs ~1.2× faster than 1 but compiles ~30 s longer on this CPU
-        (``benchmarks/results/neuronio_backends.json``).
+        Steps per compiled call (a power of two; :func:`~neurocomp.engine.simulate`). Larger
+        blocks run faster once compiled but compile longer (once per machine: inductor
+        keeps compiled graphs on disk); ``benchmarks/results/neuronio_backends.json`` has the
+        quick set's wall time at blocks 1 and 2, cold and warm.
     device : str
         Torch device (``"cpu"``, ``"cuda"``).
     """
@@ -266,7 +267,7 @@ class TorchSimulator(ChannelSimulator):
     dtype: str = "float64"
     threads: int = 1
     compile: bool = True
-    block: int = 1
+    block: int = 2
     device: str = "cpu"
 
     def __post_init__(self) -> None:
