@@ -32,7 +32,10 @@ cai 1e-4 mM, 34 °C), where Hay's cells, in NEURON, recompute it from cai every 
 library can do that too (``NeuronModel.calcium_outside_mM``, in Brian2 and the engine), and
 ``benchmarks/results/l5_calcium_reversal.json`` measures what it changes in this cell's f–I.
 The cell keeps the fixed value its NeuronIO-mini data sets were generated with (the model
-is part of their key).
+is part of their key). The whole cell, built in NEURON 9 from these values with NMODL files
+of Hay's channels, fires as neurocomp's engine does under Hay's somatic steps, with either
+E_Ca (``benchmarks/results/neuron_crosscheck_l5.json``; slow test in
+``tests/test_neuron_crosscheck.py``).
 
 Synapses follow Beniaguev's layout (docs/references.md#anchors-surrogates-engines-a-2): one
 excitatory (AMPA 0.4 nS + NMDA 0.4 nS peak, τ 0.3/3 and 2/70 ms, Jahr–Stevens Mg²⁺ block) and one
