@@ -172,8 +172,8 @@ def run_engine(model, amp_nA: float, *, step_ms: float = STEP_MS,
 
 def main() -> None:
     sys.path.insert(0, str(HERE))
-    from neuron_crosscheck_hay import compile_mechanisms
     from neurocomp_models.neurons.l5_pyramidal import CA_OUTSIDE_MM, l5_pyramidal
+    from neuron_crosscheck_hay import compile_mechanisms
 
     from neurocomp.biophysics import adaptation_index
     from neurocomp.provenance import RunClock

@@ -127,9 +127,8 @@ def test_whole_l5_cell_fires_as_in_neuron(xc, library, l5x, nernst):
     one spike, first spike within one dt, first two ISIs within 0.1 ms. With ``nernst`` NEURON
     recomputes E_Ca from cai itself (its ion mechanism) and the engine's Nernst option must
     follow it: E_Ca must fall by ≥ 5 mV in NEURON for the case to test anything."""
-    from neuron import h
-
     from neurocomp_models.neurons.l5_pyramidal import CA_OUTSIDE_MM, l5_pyramidal
+    from neuron import h
 
     if not xc._LOADED:  # one mechanism library per process
         h.nrn_load_dll(str(library))
