@@ -30,7 +30,7 @@ earlier version of this cell) let the bAP grow distally and fire a Ca²⁺ spike
 hot zone) are Hay's biophys3 unchanged. E_Ca is held at its Nernst value at rest (cao 2 mM,
 cai 1e-4 mM, 34 °C), where Hay's cells, in NEURON, recompute it from cai every step; the
 library can do that too (``NeuronModel.calcium_outside_mM``, in Brian2 and the engine), and
-``benchmarks/results/l5_calcium_reversal.json`` measures what it changes in this cell's f–I.
+``benchmarks/results/neuron_crosscheck_l5.json`` measures what it changes in this cell's f–I.
 The cell keeps the fixed value its NeuronIO-mini data sets were generated with (the model
 is part of their key). The whole cell, built in NEURON 9 from these values with NMODL files
 of Hay's channels, fires as neurocomp's engine does under Hay's somatic steps, with either
