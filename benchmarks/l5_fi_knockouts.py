@@ -3,10 +3,11 @@
 
 The ``l5-cell`` analysis finds the reduced L5b cell firing faster and adapting more than Hay
 et al. (2011)'s targets; ``neuron_crosscheck_l5.json`` rules out the fixed E_Ca as the cause
-(and an implementation error: NEURON 9 fires the same). Here the cell takes Hay's two lower somatic steps (0.619 and 0.793 nA for 2 s) with one set
-of channels removed at a time (density 0 in the named regions; every other value the
-cell's), all rows in one engine pass (float64, a parameter set per batch row): rate,
-adaptation index (eFEL's ``adaptation_index2``) and the first inter-spike intervals.
+(and an implementation error: NEURON 9 fires the same). Here the cell takes Hay's two lower
+somatic steps (0.619 and 0.793 nA for 2 s) with one set of channels removed at a time
+(density 0 in the named regions; every other value the cell's), all rows in one engine pass
+(float64, a parameter set per batch row): rate, adaptation index (eFEL's
+``adaptation_index2``) and the first inter-spike intervals.
 
     python benchmarks/l5_fi_knockouts.py
 
