@@ -40,8 +40,7 @@ def main() -> None:
     from neurocomp_models.neurons.l5_pyramidal import l5_pyramidal
 
     from neurocomp.biophysics import CurrentClamp, Stages, adaptation_index, inputs
-    from neurocomp.engine import base_parameters, simulate
-    from neurocomp.engine.cell import cell_spec
+    from neurocomp.engine import base_parameters, cell_spec, simulate
     from neurocomp.provenance import RunClock
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

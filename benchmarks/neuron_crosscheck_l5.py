@@ -67,9 +67,9 @@ def build_neuron_cell(model, *, nernst: bool) -> tuple[Any, dict[str, Any]]:
     soma and terminal segments."""
     from neuron import h
 
-    from neurocomp.biophysics.pipeline_neuron import initial_state
+    from neurocomp.biophysics import compartment_values
 
-    values = initial_state(model)  # per compartment: Cm, gL, E_L, gbar_*, ca_* (S/cm², mV, ms)
+    values = compartment_values(model)  # per compartment: Cm, gL, E_L, gbar_*, ca_*
     section_of = model.morphology.compartment_table()["section"]
     channels = list(model.channels())
     secs: dict[str, Any] = {}

@@ -54,6 +54,7 @@ from neurocomp.biophysics.morphology import (
 from neurocomp.biophysics.morphology_tree import Morphology, MorphologyError, Section
 from neurocomp.biophysics.pipeline import NeuronPipeline, RecordSite
 from neurocomp.biophysics.pipeline_build import BuiltPipeline
+from neurocomp.biophysics.pipeline_neuron import compartment_values
 from neurocomp.biophysics.plateaus import PlateauEvents, detect_plateaus, plateau_rate_hz
 from neurocomp.biophysics.receptors import AMPA, RECEPTORS, ReceptorKinetics, receptor_equations
 from neurocomp.biophysics.recording import Recording, adaptation_index, detect_spikes
@@ -94,6 +95,7 @@ __all__ = [
     "ball_and_stick",
     "brian2_equations",
     "calcium_rt_2f_mV",
+    "compartment_values",
     "detect_plateaus",
     "detect_spikes",
     "electrotonic_distance",

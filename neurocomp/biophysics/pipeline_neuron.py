@@ -1,9 +1,10 @@
 """The neuron stage of a pipeline run: the Brian2 ``SpatialNeuron`` and its initial state.
 
-:func:`initial_state` gives every parameter and state per compartment at the start of a run
-(membrane potential, leak, capacitance, channel densities, gates at steady state, the calcium
-pool); :func:`_build_neuron` makes the ``SpatialNeuron`` of a model's equations with them, its
-spike detection at the axon terminal and its current clamps.
+:func:`compartment_values` gives every parameter and state per compartment at the start of
+a run (membrane potential, leak, capacitance, channel densities, gates at steady state, the
+calcium pool; what another simulator needs to build the same cell); :func:`_build_neuron`
+makes the ``SpatialNeuron`` of a model's equations with them, its spike detection at the
+axon terminal and its current clamps.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from neurocomp.biophysics.clamp import CurrentClamp
 from neurocomp.biophysics.mechanisms import calcium_rt_2f_mV
 from neurocomp.biophysics.model import NeuronModel
 
-__all__ = ["initial_state"]
+__all__ = ["compartment_values"]
 
 
-def initial_state(model: NeuronModel) -> dict[str, np.ndarray]:
+def compartment_values(model: NeuronModel) -> dict[str, np.ndarray]:
     """Per-compartment values of every parameter and state at the start of a run.
 
     ``v`` = ``v_init_mV`` (default ``E_rest_mV``), mV; gates at steady state there; leak,
@@ -91,7 +92,7 @@ def _nernst(model: NeuronModel) -> bool:
 
 
 def _state_unit(b2: Any, name: str) -> Any:
-    """The Brian2 unit of an :func:`initial_state` entry: mV (``v``, ``E_L``), S/cm² (``gL``,
+    """The Brian2 unit of an :func:`compartment_values` entry: mV (``v``, ``E_L``), S/cm² (``gL``,
     ``gbar_<channel>``), µF/cm² (``Cm``), ms (``ca_decay``), else 1 (gates, calcium)."""
     mV, ms, cm, siemens, uF = b2.mV, b2.ms, b2.cm, b2.siemens, b2.uF
     return {"v": mV, "gL": siemens / cm**2, "E_L": mV, "Cm": uF / cm**2, "eca": mV,
@@ -106,7 +107,7 @@ def _build_neuron(model: NeuronModel, equations: str, *, dt_ms: float, duration_
     ----------
     model : NeuronModel
         The neuron: morphology, axial resistivity (Ω·cm), spike threshold (mV) and the
-        values of :func:`initial_state`.
+        values of :func:`compartment_values`.
     equations : str
         Its equations, with ``len(clamps)`` clamp waveforms
         (:meth:`~neurocomp.biophysics.pipeline.NeuronPipeline.equations`).
@@ -142,7 +143,7 @@ def _build_neuron(model: NeuronModel, equations: str, *, dt_ms: float, duration_
                               Cm=1 * uF / cm**2, Ri=model.Ri_ohm_cm * ohm * cm,
                               method="exponential_euler", name="neuron",
                               namespace=namespace, dt=dt_ms * ms, **kwargs)
-    for name, values in initial_state(model).items():
+    for name, values in compartment_values(model).items():
         _set_by_runs(neuron, name, values, _state_unit(b2, name))
     for k, clamp in enumerate(clamps):
         getattr(neuron, f"clamp{k}_amp")[clamp.index] = clamp.amplitude_nA * b2.nA

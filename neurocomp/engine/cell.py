@@ -2,7 +2,7 @@
 the channels with the nodes that carry them, receptor slots, and the base parameters.
 
 Per-compartment values are assigned region by region exactly as the Brian2 pipeline assigns
-them (its ``initial_state``): leak, capacitance and every channel density from the region's
+them (its ``compartment_values``): leak, capacitance and every channel density from the region's
 :class:`~neurocomp.biophysics.Membrane` (profiles at the compartment's path distance), the
 calcium pool's parameters where a region has one (elsewhere no influx, so ``cai`` stays at
 rest), ``v`` at ``v_init_mV`` (default ``E_rest_mV``) and every gate at its steady state. A
