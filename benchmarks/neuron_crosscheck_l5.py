@@ -10,7 +10,8 @@ the sphere's area with the children at its centre, each segment's capacitance, l
 channel densities and calcium-shell parameters copied from the values neurocomp gives that
 compartment — with the NMODL files written from Hay's published formulas
 (``tests/reference/hay_mod``). It is run under Hay's somatic steps (0.619, 0.793, 1.507 nA
-for 2 s) with spikes counted at the axon terminal (upward crossings of −20 mV), twice:
+for 2 s) with spikes counted at the axon terminal (upward crossings of −20 mV; NEURON's
+interpolated between samples, the engine's at the step's start), twice:
 
 * **fixed E_Ca** — NEURON's ``ca_ion`` with a constant ``eca`` (the model as its NeuronIO
   data were made) against the engine's default cell;
@@ -50,18 +51,6 @@ SETTLE_MS, STEP_MS, DT_MS = 200.0, 2000.0, 0.025
 E_NA_MV, E_K_MV = 50.0, -85.0  # Hay biophys3 (the channel units' reversals)
 
 
-def _crossings(t_ms: np.ndarray, v_mV: np.ndarray, threshold: float) -> np.ndarray:
-    """Upward crossings of ``threshold``, re-armed 10 mV below it (the pipeline's rule)."""
-    out, armed = [], True
-    for k in range(1, v_mV.size):
-        if armed and v_mV[k - 1] <= threshold < v_mV[k]:
-            out.append(t_ms[k])
-            armed = False
-        elif v_mV[k] < threshold - 10.0:
-            armed = True
-    return np.asarray(out)
-
-
 def build_neuron_cell(model, *, nernst: bool) -> tuple[Any, dict[str, Any]]:
     """The model in NEURON (mechanisms loaded by the caller): sections by name, and the
     soma and terminal segments."""
@@ -73,6 +62,7 @@ def build_neuron_cell(model, *, nernst: bool) -> tuple[Any, dict[str, Any]]:
     section_of = model.morphology.compartment_table()["section"]
     channels = list(model.channels())
     secs: dict[str, Any] = {}
+    somata = {s.name for s in model.morphology.sections if s.is_soma}
     k = 0
     seg_of: list[Any] = []
     for s in model.morphology.sections:
@@ -111,11 +101,8 @@ def build_neuron_cell(model, *, nernst: bool) -> tuple[Any, dict[str, Any]]:
             seg.minCai_CaDynamics_E2 = values["ca_rest"][k]
             seg_of.append(seg)
             k += 1
-        if s.parent is not None:
-            parent = secs[s.parent]
-            sec.connect(parent(0.5) if parent.nseg == 1 and model.morphology.sections[
-                [t.name for t in model.morphology.sections].index(s.parent)].is_soma
-                else parent(1.0), 0.0)
+        if s.parent is not None:  # children of the soma at its centre, as in Brian2
+            sec.connect(secs[s.parent](0.5 if s.parent in somata else 1.0), 0.0)
     if k != model.morphology.n_compartments:
         raise RuntimeError(f"mapped {k} compartments of {model.morphology.n_compartments}")
     h.cai0_ca_ion, h.cao0_ca_ion = 1e-4, 2.0
@@ -125,9 +112,12 @@ def build_neuron_cell(model, *, nernst: bool) -> tuple[Any, dict[str, Any]]:
 
 def run_neuron(model, amp_nA: float, *, nernst: bool, step_ms: float = STEP_MS
                ) -> dict[str, Any]:
-    """The step in NEURON (mechanisms and stdrun loaded): spikes from the step's onset, ms,
-    the wall time and the soma's E_Ca range."""
+    """The step in NEURON (mechanisms and stdrun loaded): spikes from the step's onset
+    (upward crossings of the model's threshold, interpolated), ms, the wall time and the
+    soma's E_Ca range."""
     from neuron import h
+
+    from neurocomp.biophysics import detect_spikes
 
     secs, where = build_neuron_cell(model, nernst=nernst)
     stim = h.IClamp(where["soma"])
@@ -144,8 +134,7 @@ def run_neuron(model, amp_nA: float, *, nernst: bool, step_ms: float = STEP_MS
     h.continuerun(total)
     wall = time.perf_counter() - t0
     n = round(total / DT_MS)
-    vt = np.asarray(v)[:n]
-    sp = _crossings(np.arange(n) * DT_MS, vt, model.spike_threshold_mV)
+    sp = detect_spikes(np.arange(n) * DT_MS, np.asarray(v)[:n], model.spike_threshold_mV)
     out = {"spikes_ms": sp[sp >= SETTLE_MS] - SETTLE_MS, "wall_s": wall,
            "eca_soma_range_mV": [float(np.asarray(eca).min()), float(np.asarray(eca).max())]}
     del stim, secs

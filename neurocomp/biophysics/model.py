@@ -181,8 +181,8 @@ class NeuronModel:
     calcium_reversal_mV: float = 132.0
     v_init_mV: float | None = None
     sources: tuple[str, ...] = ()
-    # repr=False: left out of the repr unless set (model_fingerprint adds it then), so the
-    # keys of data sets made before the field existed still match their models
+    # repr=False: a field added after data sets were keyed by the repr; model_fingerprint
+    # adds such fields when they differ from their default, so old keys still match
     calcium_outside_mM: float | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -266,6 +266,13 @@ class NeuronModel:
                     raise ValueError(f"model {self.name!r}: two different channels are named "
                                      f"{cd.channel.name!r} (region {region!r})")
         return out
+
+    @property
+    def calcium_nernst(self) -> bool:
+        """Whether E_Ca follows cai: an outside concentration is set and the model has Ca²⁺
+        channels (without them there is no E_Ca to follow)."""
+        return (self.calcium_outside_mM is not None
+                and any(c.ion == "ca" for c in self.channels().values()))
 
     @property
     def has_calcium(self) -> bool:

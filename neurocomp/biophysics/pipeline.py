@@ -122,7 +122,7 @@ class NeuronPipeline:
         lines = [brian2_equations(list(m.channels().values()), temperature_C=m.temperature_C,
                                   calcium_reversal_mV=m.calcium_reversal_mV,
                                   calcium=m.has_calcium,
-                                  calcium_nernst=m.calcium_outside_mM is not None)]
+                                  calcium_nernst=m.calcium_nernst)]
         lines += [receptor_equations(m.receptors[r], mode=mode) for r in receptors]
         total = " + ".join(f"I_{r}" for r in receptors) or "0*amp"
         lines.append(f"I_syn = {total} : amp (point current)")

@@ -59,7 +59,7 @@ def compartment_values(model: NeuronModel) -> dict[str, np.ndarray]:
     cai = out["ca_rest"] if calcium else np.full(n, 1e-4)
     if calcium:
         out["cai"] = cai.copy()
-    if _nernst(model):
+    if model.calcium_nernst:
         out["eca"] = calcium_rt_2f_mV(model.temperature_C) * np.log(
             model.calcium_outside_mM / cai)
     for c in channels.values():
@@ -82,13 +82,6 @@ def _set_by_runs(neuron: Any, name: str, values: np.ndarray, unit: Any) -> None:
     var = getattr(neuron, name)
     for a, b in itertools.pairwise(breaks):
         var[int(a):int(b)] = values[a] * unit
-
-
-def _nernst(model: NeuronModel) -> bool:
-    """Whether E_Ca follows ``cai`` (the model has Ca²⁺ channels and an outside
-    concentration): then the neuron has the parameter ``eca``."""
-    return (model.calcium_outside_mM is not None
-            and any(c.ion == "ca" for c in model.channels().values()))
 
 
 def _state_unit(b2: Any, name: str) -> Any:
@@ -147,7 +140,7 @@ def _build_neuron(model: NeuronModel, equations: str, *, dt_ms: float, duration_
         _set_by_runs(neuron, name, values, _state_unit(b2, name))
     for k, clamp in enumerate(clamps):
         getattr(neuron, f"clamp{k}_amp")[clamp.index] = clamp.amplitude_nA * b2.nA
-    if _nernst(model):
+    if model.calcium_nernst:
         # E_Ca from the step's starting cai, before the state update (NEURON's order)
         neuron.run_regularly(f"eca = {calcium_rt_2f_mV(model.temperature_C)!r}*mV*log("
                              f"{model.calcium_outside_mM!r}/cai)", when="start",

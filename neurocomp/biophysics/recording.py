@@ -214,7 +214,6 @@ class Recording(Result):
         ax.set_xlabel("time (ms)")
 
 
-
 @accepts_quantities
 def adaptation_index(spikes_ms: Sequence[float]) -> float:
     """Spike-frequency adaptation of a train: the mean of (ISI_{i+1} − ISI_i)/(ISI_{i+1} +

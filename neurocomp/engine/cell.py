@@ -197,6 +197,4 @@ def cell_spec(model: NeuronModel, stages: Stages | None = None) -> CellSpec:
                                  if has_axon else None),
                     threshold_mV=m.spike_threshold_mV, Ri_ohm_cm=m.Ri_ohm_cm,
                     calcium_nernst=((calcium_rt_2f_mV(m.temperature_C), m.calcium_outside_mM)
-                                    if m.calcium_outside_mM is not None
-                                    and any(c.channel.ion == "ca" for c in channels)
-                                    else None))
+                                    if m.calcium_nernst else None))

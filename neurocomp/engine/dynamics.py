@@ -211,8 +211,7 @@ class CellDynamics:
         self.ca_nodes = torch.as_tensor(all_nodes[ca_rows], device=device)
         self.ca_reversal = self.reversal[self.ca_rows] if ca_rows.size else t([])
         #: (RT/2F mV, cao mM) when E_Ca follows cai (Nernst), else None
-        self.ca_nernst = (spec.calcium_nernst if spec.calcium_nernst is not None
-                          and ca_rows.size and spec.calcium is not None else None)
+        self.ca_nernst = spec.calcium_nernst if ca_rows.size else None
         # gate columns whose power is not 1, grouped by power (for one pow per power)
         self.power_blocks = []
         for p in sorted({q for q in powers if q != 1}):
@@ -417,7 +416,7 @@ class CellDynamics:
         convention (:func:`~neurocomp.engine.simulate.run_cell`'s ``first_step``)."""
         v, cai = state.v, state.cai
         # E_Ca of the Ca²⁺ sites from the step's starting cai (Nernst), or the fixed one
-        e_ca = (None if self.ca_nernst is None or cai is None else self.ca_nernst[0]
+        e_ca = (None if self.ca_nernst is None else self.ca_nernst[0]
                 * torch.log(self.ca_nernst[1] / cai.index_select(-1, self.ca_nodes)))
         if cai is not None and not hold:
             cai = self._calcium(state, v, cai, der["ca_density"], e_ca)

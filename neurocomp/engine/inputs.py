@@ -141,7 +141,6 @@ class Events:
                                     per_node.unsqueeze(2))
         return out
 
-
     def at_steps(self, start: int, stop: int, dtype: torch.dtype, device: Any
                  ) -> tuple[list[int], torch.Tensor | None]:
         """The spike-train events of steps [start, stop) made dense only at the steps that

@@ -10,6 +10,7 @@ returns the library's :class:`~neurocomp.biophysics.Recording` (one per batch ro
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -106,13 +107,11 @@ def _blocked_window(dyn: CellDynamics, block: int, der: dict[str, Any], state: S
     row = {o: k for k, o in enumerate(offs)}
     zeros = torch.zeros(state.v.shape[0], events.n_slots, events.n_nodes, dtype=dyn.dtype,
                         device=dyn.device)
-    ends = [o for o in offs if o > 0] + [stop - start]
     spikes: list[torch.Tensor] = []
-    k, nxt = 0, iter(ends)
-    end = next(nxt)
+    k = 0
     while k < stop - start:
-        while end <= k:
-            end = next(nxt)
+        nxt = bisect.bisect_right(offs, k)  # the next step with events, or the window's end
+        end = offs[nxt] if nxt < len(offs) else stop - start
         # a block without events gets zeros, not None: one compiled graph per block size
         ev = dense[row[k]] if k in row else zeros
         if k == 0 and step0 is not None:

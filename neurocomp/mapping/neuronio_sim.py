@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -86,14 +86,15 @@ def dendritic_sites(model: NeuronModel, *, per_region: int = 6) -> tuple[int, ..
 
 def model_fingerprint(model: NeuronModel, stages: Stages) -> str:
     """SHA-256 of the model's and the stages' full descriptions (frozen dataclasses, whose
-    ``repr`` lists every field, nested ones included; a Nernst E_Ca's outside concentration,
-    which the model's repr leaves out when unset, is added when set)."""
+    ``repr`` lists every field, nested ones included; fields left out of the repr are added
+    when they differ from their default)."""
     if not isinstance(model, NeuronModel):
         raise TypeError(f"model must be a NeuronModel; got {type(model).__name__}")
-    text = f"{model!r}\n{stages!r}"
-    if model.calcium_outside_mM is not None:  # a field outside the repr (see NeuronModel)
-        text += f"\ncalcium_outside_mM={model.calcium_outside_mM!r}"
-    return hashlib.sha256(text.encode()).hexdigest()
+    # fields kept out of the repr (added after data sets were keyed by it) count when they
+    # differ from their default, so the keys of earlier data sets still match
+    extra = [f"{f.name}={getattr(model, f.name)!r}" for f in fields(model)
+             if not f.repr and getattr(model, f.name) != f.default]
+    return hashlib.sha256("\n".join([repr(model), repr(stages), *extra]).encode()).hexdigest()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -177,7 +177,7 @@ def calcium_flop_per_compartment_step(model: NeuronModel, *,
     an ``exp`` (+ a division, a ``log`` and a product for a Nernst E_Ca)."""
     if not model.has_calcium:
         return 0.0
-    nernst = model.calcium_outside_mM is not None
+    nernst = model.calcium_nernst
     eqs = brian2_equations(list(model.channels().values()), temperature_C=model.temperature_C,
                            calcium_reversal_mV=model.calcium_reversal_mV, calcium=True,
                            calcium_nernst=nernst)
@@ -331,7 +331,7 @@ def simulation_ops(model: NeuronModel, *, stages: Stages | None = None,
     equations = brian2_equations(list(channels.values()), temperature_C=m.temperature_C,
                                  calcium_reversal_mV=m.calcium_reversal_mV,
                                  calcium=m.has_calcium,
-                                 calcium_nernst=m.calcium_outside_mM is not None)
+                                 calcium_nernst=m.calcium_nernst)
     im = _subexpressions(equations)["Im"]
     receptor_lines = {r: receptor_equations(m.receptors[r], mode=stages.synapses).splitlines()
                       for r in receptors}
