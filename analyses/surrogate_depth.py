@@ -37,7 +37,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import torch
-from neurocomp_models.neuronio import CONDITIONS, NeuronIOCondition, neuronio_dataset
+from neurocomp_models.neuronio import (
+    DRIVES,
+    NeuronIOCondition,
+    drive_conditions,
+    neuronio_dataset,
+)
 
 from neurocomp.analysis import Analysis
 from neurocomp.biophysics import detect_plateaus
@@ -116,6 +121,10 @@ class Plan:
     patience: int = 6
     diagnostic_train_s: float = 600.0
     n_boot: int = 1000
+    drive: str = "beniaguev"
+
+    def __post_init__(self) -> None:
+        drive_conditions(self.drive)  # a named drive (DRIVES), or a ValueError naming them
 
     @property
     def train_s(self) -> float:
@@ -506,14 +515,17 @@ def claim_from(h: dict[str, Any]) -> str:
                    if k.endswith(f"_{c}") and k[:-len(c) - 1].endswith(_REGIME_SUFFIXES)})
     regimes = pd.DataFrame([{"condition": c, **{k: h.get(f"{k}_{c}", np.nan) for k in keys}}
                             for c in conds])
-    return claim_sentence(h, regimes, train_s=h["train_data_per_condition_s"])
+    return claim_sentence(h, regimes, train_s=h["train_data_per_condition_s"],
+                          drive=h.get("drive", "beniaguev"))
 
 
 def claim_sentence(v: dict[str, Any], regimes: pd.DataFrame, plan: Plan | None = None, *,
-                   train_s: float | None = None) -> str:
+                   train_s: float | None = None, drive: str | None = None) -> str:
     """The claim, formatted from the verdicts and the regime (``train_s``: training data per
-    condition, s; from ``plan`` when not given)."""
+    condition, s, and ``drive``, the input drive's name; from ``plan`` when not given)."""
     train_s = plan.train_s if train_s is None else train_s
+    drive = (plan.drive if plan is not None else "beniaguev") if drive is None else drive
+    under = "" if drive == "beniaguev" else f" under the {drive} drive"
     r = regimes.set_index("condition")
     in_band = all(RATE_BAND_HZ[0] <= r.loc[c, "steady_rate_hz"] <= RATE_BAND_HZ[1]
                   for c in r.index)
@@ -550,7 +562,8 @@ def claim_sentence(v: dict[str, Any], regimes: pd.DataFrame, plan: Plan | None =
     if "tcn_to_elm_parameter_ratio_nmda" in v:
         elm = (f"; the {v['best_elm_nmda']} is {_gap(v['elm_minus_best_tcn_auc_nmda'])} the "
                f"best TCN with {v['tcn_to_elm_parameter_ratio_nmda']:.0f}× fewer parameters")
-    return (f"On {train_s / 60:.1f} min of training data per condition ({regime_txt}), "
+    return (f"On {train_s / 60:.1f} min of training data per condition{under} "
+            f"({regime_txt}), "
             f"{ampa}; {nmda}{contrast}{elm}.")
 
 
@@ -572,7 +585,7 @@ def load_data(plan: Plan, *, progress: bool = True,
     root = cache_dir() / "neuronio-mini"
     return {name: neuronio_dataset(cond, plan.spec(name), root=root, shipped=SHIPPED,
                                    n_workers=2, progress=progress, backend=backend)
-            for name, cond in CONDITIONS.items()}
+            for name, cond in drive_conditions(plan.drive).items()}
 
 
 def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None,
@@ -593,7 +606,7 @@ def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None,
     data = load_data(plan, backend=data_backend)
     regimes, diag_rows, rows = [], [], []
     for name, ds in data.items():
-        cond = CONDITIONS[name]
+        cond = drive_conditions(plan.drive)[name]
         regimes.append({"condition": name, **regime(ds, site_regions(cond))})
         train, val, test = ds.splits["train"], ds.splits["val"], ds.splits["test"]
         n_in = ds.channels.n_channels
@@ -632,6 +645,7 @@ def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None,
            for k in r if k.endswith(_REGIME_SUFFIXES)},
         **v,
         **TARGETS,
+        "drive": plan.drive,
         "train_data_per_condition_s": plan.train_s,
         "train_data_per_condition_min": plan.train_s / 60,
         "test_data_per_condition_s": plan.n_test * plan.sequence_ms / 1e3,
@@ -654,6 +668,9 @@ def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None,
         f"{plan.sequence_ms / 1e3:g} s (train/validation/test) per condition after a "
         f"{plan.burn_in_ms / 1e3:g} s burn-in each; data keys "
         f"{ {k: ds.key for k, ds in data.items()} } in {cache_dir() / 'neuronio-mini'}.",
+        f"Input drive {plan.drive!r}: "
+        + "; ".join(f"{name}: {cond.source}" for name, cond
+                    in drive_conditions(plan.drive).items()) + ".",
         "Go/no-go: one hidden layer minus linear, spike AUC: "
         + ", ".join(f"{_short(c)} {g:+.3f}" for c, g in gaps.items())
         + _go_no_go(gaps),
@@ -763,6 +780,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         ap.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(FULL, name))
     ap.add_argument("--learning-rate", type=float, default=FULL.learning_rate)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--drive", choices=tuple(DRIVES), default=FULL.drive,
+                    help="the named input drive (neurocomp_models.neuronio.DRIVES)")
     ap.add_argument("--data-backend", choices=("brian2", "torch"), default="brian2",
                     help="simulator of missing data: Brian2 (2 Dask workers) or the PyTorch "
                          "engine (16 sequences per pass)")
@@ -789,7 +808,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     clock = RunClock()
     fields = {k: getattr(args, k) for k in ("n_train", "n_val", "n_test", "width",
                                             "projection", "epochs", "max_steps_per_epoch",
-                                            "elm_memory_units", "n_boot", "learning_rate")}
+                                            "elm_memory_units", "n_boot", "learning_rate",
+                                            "drive")}
     plan = replace(FULL, **fields)
     if args.data_only:
         for name, ds in load_data(plan, backend=args.data_backend).items():

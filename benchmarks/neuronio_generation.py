@@ -36,13 +36,15 @@ def cache_root() -> Path:
 
 
 def main() -> None:
-    from neurocomp_models.neuronio import CONDITIONS, neuronio_dataset
+    from neurocomp_models.neuronio import CONDITIONS, DRIVES, drive_conditions, neuronio_dataset
 
     from neurocomp.mapping import GenerationSpec
     from neurocomp.provenance import RunClock
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--condition", choices=sorted(CONDITIONS), required=True)
+    ap.add_argument("--drive", choices=sorted(DRIVES), default="beniaguev",
+                    help="the named input drive of the condition (models/neuronio.py DRIVES)")
     ap.add_argument("--n-train", type=int, default=40)
     ap.add_argument("--n-val", type=int, default=5)
     ap.add_argument("--n-test", type=int, default=10)
@@ -55,7 +57,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE / "results" / "neuronio_generation.json")
     args = ap.parse_args()
     clock = RunClock()
-    cond = CONDITIONS[args.condition]
+    cond = drive_conditions(args.drive)[args.condition]
     spec = GenerationSpec(condition=cond.name, burn_in_ms=args.burn_in_ms,
                           sequence_ms=args.sequence_ms, n_train=args.n_train,
                           n_val=args.n_val, n_test=args.n_test, seed=args.seed)
@@ -81,11 +83,12 @@ def main() -> None:
     entry = {
         "benchmark": "neuronio_generation",
         "command": (f"python benchmarks/neuronio_generation.py --condition {cond.name} "
+                    f"--drive {args.drive} "
                     f"--n-train {spec.n_train} --n-val {spec.n_val} --n-test {spec.n_test} "
                     f"--sequence-ms {spec.sequence_ms:g} --burn-in-ms {spec.burn_in_ms:g} "
                     + (f"--workers {args.workers}" if args.backend == "brian2" else
                        f"--backend torch --batch-size {args.batch_size}")),
-        "condition": cond.name, "key": data.key, "backend": args.backend,
+        "condition": cond.name, "drive": args.drive, "key": data.key, "backend": args.backend,
         "workers": args.workers if args.backend == "brian2" else 1,
         "batch_size": args.batch_size if args.backend == "torch" else None,
         "sequences_computed": len(computed), "sequences_total": len(after),

@@ -17,6 +17,17 @@ tree (data code version 2), on 10 s sequences after the 2 s burn-in: with NMDA, 
 5). Output rates vary several-fold between sequences (each draws its own hold interval and
 smoothing); what a data set actually fires is measured and stored in its manifest, and the
 ``surrogate-depth`` analysis checks the 1–5 Hz band before fitting anything.
+
+Under this drive the thin basal branches never make an NMDA plateau (the paper run's regime
+table, ``benchmarks/results/surrogate_depth_paper.json``): in this cell a basal terminal
+needs tens of synchronous 0.4 nS synapses on 60 µm (the ``l5-cell`` analysis's threshold
+scan), and Beniaguev's density delivers a few per NMDA decay time. A second named drive
+(:data:`DRIVES`), ``dense-basal``, keeps everything of the protocol but the excitatory
+density per subtree: four times Beniaguev's basal range, under half his apical one, each
+condition's rate scale chosen between measured neighbours for a 1–5 Hz output
+(``benchmarks/results/neuronio_drive_probe.json``, which also counts the plateaus each drive
+gives). Its data sets have their own keys; the analyses use it only when asked (``--drive
+dense-basal``).
 """
 
 from __future__ import annotations
@@ -44,7 +55,15 @@ from neurocomp.mapping import (
     model_fingerprint,
 )
 
-__all__ = ["CONDITIONS", "DATA_CODE_VERSION", "NeuronIOCondition", "neuronio_dataset"]
+__all__ = [
+    "CONDITIONS",
+    "DATA_CODE_VERSION",
+    "DENSE_BASAL_CONDITIONS",
+    "DRIVES",
+    "NeuronIOCondition",
+    "drive_conditions",
+    "neuronio_dataset",
+]
 
 #: Version of the simulating code (BrianSimulator, its sites and sampling): part of the key.
 DATA_CODE_VERSION = "l5-neuronio-sim/2 (dt 25 us, soma mean per 1 ms bin of 0.1 ms samples, "\
@@ -112,6 +131,40 @@ CONDITIONS = {
                               stats=InputStatistics(rate_scale_exc=2.5),
                               source="Beniaguev et al. (2021) AMPA-only data set; " + _TUNED),
 }
+
+#: Excitatory density ranges of the dense-basal drive per subtree, Hz/µm before the rate
+#: scale: four times Beniaguev's basal range (0-1.6 Hz/µm) and under half his apical one
+#: (0-1.1 Hz/µm; docs/references.md#anchors-surrogates-engines-a-1).
+DENSE_BASAL_EXC_HZ_PER_UM = {"basal": (0.0, 6.4), "apical": (0.0, 0.5)}
+_DENSE = ("dense-basal drive (modelling choice, DRIVES): Beniaguev's basal density gives this "
+          "cell no basal plateaus (benchmarks/results/neuronio_drive_probe.json); ")
+#: The same two conditions under a drive that puts the basal tree in its NMDA regime.
+DENSE_BASAL_CONDITIONS = {
+    "nmda": NeuronIOCondition(
+        name="nmda", label="AMPA + NMDA", nmda_weight_nS=0.4,
+        stats=InputStatistics(rate_scale_exc=0.75,
+                              subtree_exc_hz_per_um=DENSE_BASAL_EXC_HZ_PER_UM),
+        source=_DENSE + _TUNED),
+    "ampa": NeuronIOCondition(
+        name="ampa", label="AMPA only", nmda_weight_nS=0.0,
+        stats=InputStatistics(rate_scale_exc=2.45,
+                              subtree_exc_hz_per_um=DENSE_BASAL_EXC_HZ_PER_UM),
+        source=_DENSE + _TUNED),
+}
+
+#: Named input drives, each the two conditions of one NeuronIO-mini pair. ``beniaguev`` is
+#: Beniaguev et al.'s protocol (the default of every analysis and data set); ``dense-basal``
+#: raises the basal excitatory density until thin basal branches make NMDA plateaus (in
+#: this cell they need tens of synchronous 0.4 nS synapses: the ``l5-cell`` analysis)
+#: and lowers the apical one so that the output stays in the 1-5 Hz band.
+DRIVES = {"beniaguev": CONDITIONS, "dense-basal": DENSE_BASAL_CONDITIONS}
+
+
+def drive_conditions(drive: str) -> dict[str, NeuronIOCondition]:
+    """The conditions of the named drive (:data:`DRIVES`)."""
+    if drive not in DRIVES:
+        raise ValueError(f"drive must be one of {', '.join(map(repr, DRIVES))}; got {drive!r}")
+    return DRIVES[drive]
 
 
 def neuronio_dataset(condition: NeuronIOCondition, spec: GenerationSpec, *, root: str | Path,
