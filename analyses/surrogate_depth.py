@@ -634,9 +634,11 @@ def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None,
                     n_in=n_in)})
     scores, diagnostic = pd.DataFrame(rows), pd.DataFrame(diag_rows)
     regime_frame = pd.DataFrame(regimes)
-    sim_s_per_bio_s = {name: _simulation_cost(ds) for name, ds in data.items()}
-    # speed against the simulation on the same input: the Brian2 binary's run time per
-    # biological second over the surrogate's (one sequence at a time on this CPU)
+    costs = {name: _simulation_cost(ds) for name, ds in data.items()}
+    sim_s_per_bio_s = {name: cost for name, (cost, _) in costs.items()}
+    # speed against the simulation on the same input: the simulator's run time per
+    # biological second (Brian2's binary, or the engine's share of a batched pass, whichever
+    # made the data) over the surrogate's (one sequence at a time on this CPU)
     scores["speedup_vs_simulation"] = (scores["bio_s_per_wall_s_inference"]
                                        * scores["condition"].map(sim_s_per_bio_s))
     v = verdicts(scores)
@@ -650,6 +652,7 @@ def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None,
         "train_data_per_condition_min": plan.train_s / 60,
         "test_data_per_condition_s": plan.n_test * plan.sequence_ms / 1e3,
         **{f"simulation_wall_s_per_bio_s_{k}": val for k, val in sim_s_per_bio_s.items()},
+        **{f"simulation_source_{k}": src for k, (_, src) in costs.items()},
     }
     for c in data:
         passing = scores[(scores["condition"] == c) & (scores["spike_auc"] >= ACCURACY_BAR_AUC)]
@@ -675,8 +678,10 @@ def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None,
         + ", ".join(f"{_short(c)} {g:+.3f}" for c, g in gaps.items())
         + _go_no_go(gaps),
         f"Best models: {v.get('best_model_nmda')} (NMDA), {v.get('best_model_ampa')} (AMPA "
-        f"only). Simulation: {sim_s_per_bio_s.get('nmda', np.nan):.2f} s of Brian2 binary "
-        f"run time per biological second; surrogate inference speeds in the table.",
+        f"only). Simulation: "
+        + "; ".join(f"{_short(c)} {cost:.2f} s of {src} run time per biological second"
+                    for c, (cost, src) in costs.items())
+        + "; surrogate inference speeds in the table.",
     ]
     if mode == "quick":
         notes.append(f"Quick mode: {plan.train_s:g} s of training data and small, briefly "
@@ -690,13 +695,18 @@ def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None,
         scores=scores)
 
 
-def _simulation_cost(ds: NeuronIODataset) -> float:
-    """Median Brian2 binary run time per biological second over the data set's sequences
-    that Brian2 computed (burn-in included), s/s; NaN if none did (the PyTorch engine's
-    sequences record ``engine_s`` instead)."""
-    values = list(ds.diagnostics.get("run_s", []))
+def _simulation_cost(ds: NeuronIODataset) -> tuple[float, str]:
+    """Median simulation run time per biological second over the data set's sequences
+    (burn-in included), s/s, and the simulator it is of: Brian2's binary where Brian2 made
+    sequences (``run_s``), else the PyTorch engine (``engine_s``: its share of a batched
+    pass); NaN and "no simulator" if the sequences record neither."""
     total_s = (ds.spec.burn_in_ms + ds.spec.sequence_ms) / 1e3
-    return float(np.median(values) / total_s) if values else float("nan")
+    for name, source in (("run_s", "Brian2 binary"),
+                         ("engine_s", "PyTorch engine (share of a batched pass)")):
+        values = [x for x in ds.diagnostics.get(name, []) if np.isfinite(x)]
+        if values:
+            return float(np.median(values) / total_s), source
+    return float("nan"), "no simulator"
 
 
 ANALYSIS = Analysis(name=NAME, claim=CLAIM, run=run, order=51)

@@ -151,5 +151,20 @@ def test_tiny_run_end_to_end(monkeypatch, tmp_path):
         assert row.spike_auc_lo <= row.spike_auc <= row.spike_auc_hi
     assert f"{plan.train_s / 60:.1f} min" in result.claim
     assert result.headline["simulation_wall_s_per_bio_s_nmda"] == pytest.approx(3.5)
+    assert result.headline["simulation_source_nmda"] == "Brian2 binary"
     out = result.save(tmp_path / sd.NAME)
     assert (out / "figure.png").exists() and (out / "data.csv").exists()
+
+
+def test_simulation_cost_names_the_simulator_that_made_the_data():
+    """Brian2's binary where it ran; otherwise the engine's per-sequence share; otherwise
+    NaN with no simulator named (never a number of one simulator labelled as another)."""
+    import dataclasses
+
+    ds = _dataset("nmda", n_bins=1000)  # run_s = 3.5 s per biological second (3 s chunks)
+    assert sd._simulation_cost(ds) == (pytest.approx(3.5), "Brian2 binary")
+    engine = dataclasses.replace(ds, diagnostics={"engine_s": [1.2, 0.9, 1.5]})
+    cost, source = sd._simulation_cost(engine)
+    assert cost == pytest.approx(1.2 / 3.0) and source.startswith("PyTorch engine")
+    cost, source = sd._simulation_cost(dataclasses.replace(ds, diagnostics={}))
+    assert np.isnan(cost) and source == "no simulator"
