@@ -20,7 +20,9 @@ plateaus per dendritic site and second. Then:
   accuracy–cost frontier.
 
 The claim is written from the run's numbers, including which of Beniaguev's qualitative
-results it reproduces and which it does not.
+results it reproduces and which it does not. ``--drive dense-basal`` runs the same on data
+whose thin basal branches make NMDA plateaus (``neurocomp_models.neuronio.DRIVES``; recorded in
+``benchmarks/results/surrogate_depth_paper_dense_basal.json``).
 """
 
 from __future__ import annotations
