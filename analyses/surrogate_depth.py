@@ -536,7 +536,8 @@ def claim_sentence(v: dict[str, Any], regimes: pd.DataFrame, plan: Plan | None =
                   f"({'inside' if in_band else 'OUTSIDE'} the {RATE_BAND_HZ[0]:g}–"
                   f"{RATE_BAND_HZ[1]:g} Hz band), {_plateau_text(r)}")
     ampa = (f"without NMDA one hidden layer is "
-            f"{_gap(-v['best_minus_one_hidden_auc_ampa'])} the best model "
+            f"{_gap(-v['best_minus_one_hidden_auc_ampa'], target=AMPA_SHALLOW_TOLERANCE_AUC)}"
+            f" the best model "
             f"({v['best_model_ampa']}, {v['best_spike_auc_ampa']:.3f}): "
             f"{'within' if v['ampa_one_hidden_within_tolerance'] else 'NOT within'} "
             f"{AMPA_SHALLOW_TOLERANCE_AUC:g}")
@@ -547,7 +548,8 @@ def claim_sentence(v: dict[str, Any], regimes: pd.DataFrame, plan: Plan | None =
                  + (f" ({res})" if (res := _resolution(v, 'ampa').removeprefix('; ')) else ""))
     nmda = (f"with NMDA the best deep TCN ({v['best_deep_tcn_nmda']}, "
             f"{v['best_deep_tcn_spike_auc_nmda']:.3f}) is "
-            f"{_gap(v['deep_minus_one_hidden_auc_nmda'])} one hidden layer (target "
+            f"{_gap(v['deep_minus_one_hidden_auc_nmda'], target=NMDA_DEPTH_GAIN_AUC)} one "
+            f"hidden layer (target "
             f"≥ {NMDA_DEPTH_GAIN_AUC:g} above: "
             f"{'met' if v['nmda_depth_gain_met'] else 'NOT met'}"
             f"{_resolution(v, 'nmda')}), "
@@ -569,11 +571,14 @@ def claim_sentence(v: dict[str, Any], regimes: pd.DataFrame, plan: Plan | None =
             f"{ampa}; {nmda}{contrast}{elm}.")
 
 
-def _gap(d: float) -> str:
-    """A signed AUC difference as words: "0.031 AUC above", "0.035 AUC below"."""
+def _gap(d: float, *, target: float | None = None) -> str:
+    """A signed AUC difference as words: "0.031 AUC above", "0.035 AUC below"; with four
+    decimals where three would round it onto ``target`` (0.0196 against 0.02 must not read
+    "0.020 ... NOT met")."""
     if abs(d) < 5e-4:
         return "level (within 0.0005 AUC) with"
-    return f"{abs(d):.3f} AUC {'above' if d > 0 else 'below'}"
+    digits = 4 if target is not None and f"{abs(d):.3f}" == f"{target:.3f}" else 3
+    return f"{abs(d):.{digits}f} AUC {'above' if d > 0 else 'below'}"
 
 
 # -- run -------------------------------------------------------------------------------------

@@ -168,3 +168,12 @@ def test_simulation_cost_names_the_simulator_that_made_the_data():
     assert cost == pytest.approx(1.2 / 3.0) and source.startswith("PyTorch engine")
     cost, source = sd._simulation_cost(dataclasses.replace(ds, diagnostics={}))
     assert np.isnan(cost) and source == "no simulator"
+
+
+def test_a_gap_that_rounds_onto_its_target_keeps_a_fourth_decimal():
+    # 0.0196 is below the 0.02 target: "0.020 AUC above ... NOT met" would read as a
+    # contradiction, so the digit that decides it is shown
+    assert sd._gap(0.0196, target=0.02) == "0.0196 AUC above"
+    assert sd._gap(0.0196) == "0.020 AUC above"
+    assert sd._gap(0.0254, target=0.02) == "0.025 AUC above"  # far from it: three
+    assert sd._gap(-0.0052, target=0.005) == "0.0052 AUC below"
