@@ -2,7 +2,7 @@
 """Probe (issue 12): which input drive puts the L5 cell's basal branches in their NMDA regime?
 
 NeuronIO-mini under Beniaguev et al.'s drive (``neurocomp_models.neuronio.CONDITIONS``)
-fires in the 1–5 Hz band but its thin basal branches never make a plateau (the paper run's
+fires in the 1–5 Hz band but its thin basal branches almost never make a plateau (the paper run's
 regime table: ``benchmarks/results/surrogate_depth_paper.json``); the ``l5-cell`` analysis
 measures why — a basal terminal needs tens of synchronous 0.4 nS synapses on 60 µm (its
 threshold scan), far more than Beniaguev's density delivers within an NMDA decay time. This

@@ -18,7 +18,7 @@ tree (data code version 2), on 10 s sequences after the 2 s burn-in: with NMDA, 
 smoothing); what a data set actually fires is measured and stored in its manifest, and the
 ``surrogate-depth`` analysis checks the 1–5 Hz band before fitting anything.
 
-Under this drive the thin basal branches never make an NMDA plateau (the paper run's regime
+Under this drive the thin basal branches almost never make an NMDA plateau (the paper run's regime
 table, ``benchmarks/results/surrogate_depth_paper.json``): in this cell a basal terminal
 needs tens of synchronous 0.4 nS synapses on 60 µm (the ``l5-cell`` analysis's threshold
 scan), and Beniaguev's density delivers a few per NMDA decay time. A second named drive
@@ -137,7 +137,7 @@ CONDITIONS = {
 #: (0-1.1 Hz/µm; docs/references.md#anchors-surrogates-engines-a-1).
 DENSE_BASAL_EXC_HZ_PER_UM = {"basal": (0.0, 6.4), "apical": (0.0, 0.5)}
 _DENSE = ("dense-basal drive (modelling choice, DRIVES): Beniaguev's basal density gives this "
-          "cell no basal plateaus (benchmarks/results/neuronio_drive_probe.json); ")
+          "cell almost no basal plateaus (benchmarks/results/neuronio_drive_probe.json); ")
 #: The same two conditions under a drive that puts the basal tree in its NMDA regime.
 DENSE_BASAL_CONDITIONS = {
     "nmda": NeuronIOCondition(
