@@ -141,6 +141,8 @@ class Plan:
 
 
 #: ≥ 30 min of biological time per condition (25 min train, 2.5 min each val and test).
+#: Beniaguev et al. trained on > ~200 h per condition for 720,000 steps
+#: (docs/references.md#anchors-surrogates-engines-a-4, #anchors-surrogates-engines-a-6).
 FULL = Plan()
 #: The first sequences of the same data sets (shipped): 30 s of training data per condition.
 QUICK = Plan(n_train=3, n_val=1, n_test=2, width=16, projection=16, elm_memory_units=10,
