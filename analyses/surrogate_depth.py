@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 import torch
 from neurocomp_models.neuronio import (
+    DEFAULT_DRIVE,
     DRIVES,
     NeuronIOCondition,
     drive_conditions,
@@ -123,7 +124,7 @@ class Plan:
     patience: int = 6
     diagnostic_train_s: float = 600.0
     n_boot: int = 1000
-    drive: str = "beniaguev"
+    drive: str = DEFAULT_DRIVE
 
     def __post_init__(self) -> None:
         drive_conditions(self.drive)  # a named drive (DRIVES), or a ValueError naming them
@@ -187,12 +188,6 @@ def regime(data: NeuronIODataset, site_regions: Sequence[str] = ()) -> dict[str,
     else:
         out["plateaus_per_site_s"] = float("nan")
     return out
-
-
-def site_regions(condition: NeuronIOCondition) -> tuple[str, ...]:
-    """Region of each dendritic site the condition's simulator records."""
-    table = condition.model().morphology.compartment_table()
-    return tuple(str(table["region"][s]) for s in condition.simulator().dend_sites)
 
 
 # -- models ----------------------------------------------------------------------------------
@@ -520,7 +515,7 @@ def claim_from(h: dict[str, Any]) -> str:
     regimes = pd.DataFrame([{"condition": c, **{k: h.get(f"{k}_{c}", np.nan) for k in keys}}
                             for c in conds])
     return claim_sentence(h, regimes, train_s=h["train_data_per_condition_s"],
-                          drive=h.get("drive", "beniaguev"))
+                          drive=h.get("drive", DEFAULT_DRIVE))
 
 
 def claim_sentence(v: dict[str, Any], regimes: pd.DataFrame, plan: Plan | None = None, *,
@@ -528,8 +523,9 @@ def claim_sentence(v: dict[str, Any], regimes: pd.DataFrame, plan: Plan | None =
     """The claim, formatted from the verdicts and the regime (``train_s``: training data per
     condition, s, and ``drive``, the input drive's name; from ``plan`` when not given)."""
     train_s = plan.train_s if train_s is None else train_s
-    drive = (plan.drive if plan is not None else "beniaguev") if drive is None else drive
-    under = "" if drive == "beniaguev" else f" under the {drive} drive"
+    if drive is None:
+        drive = plan.drive if plan is not None else DEFAULT_DRIVE
+    under = "" if drive == DEFAULT_DRIVE else f" under the {drive} drive"
     r = regimes.set_index("condition")
     in_band = all(RATE_BAND_HZ[0] <= r.loc[c, "steady_rate_hz"] <= RATE_BAND_HZ[1]
                   for c in r.index)
@@ -613,10 +609,11 @@ def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None,
     # worker of a parallel run has its share of the cores)
     torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
     data = load_data(plan, backend=data_backend)
+    conditions = drive_conditions(plan.drive)
     regimes, diag_rows, rows = [], [], []
     for name, ds in data.items():
-        cond = drive_conditions(plan.drive)[name]
-        regimes.append({"condition": name, **regime(ds, site_regions(cond))})
+        cond = conditions[name]
+        regimes.append({"condition": name, **regime(ds, cond.site_regions())})
         train, val, test = ds.splits["train"], ds.splits["val"], ds.splits["test"]
         n_in = ds.channels.n_channels
         v_mean = float(np.mean([np.minimum(s.soma_mV, -55.0).mean() for s in train]))
@@ -681,8 +678,7 @@ def run(*, quick: bool = True, seed: int = 0, plan: Plan | None = None,
         f"{plan.burn_in_ms / 1e3:g} s burn-in each; data keys "
         f"{ {k: ds.key for k, ds in data.items()} } in {cache_dir() / 'neuronio-mini'}.",
         f"Input drive {plan.drive!r}: "
-        + "; ".join(f"{name}: {cond.source}" for name, cond
-                    in drive_conditions(plan.drive).items()) + ".",
+        + "; ".join(f"{name}: {cond.source}" for name, cond in conditions.items()) + ".",
         "Go/no-go: one hidden layer minus linear, spike AUC: "
         + ", ".join(f"{_short(c)} {g:+.3f}" for c, g in gaps.items())
         + _go_no_go(gaps),

@@ -38,23 +38,11 @@ HERE = Path(__file__).resolve().parent
 def probe(cond, stats, *, n: int, sequence_ms: float, burn_in_ms: float, seed: int
           ) -> dict:
     """Output rate and plateau statistics of ``n`` sequences of ``cond`` with ``stats``."""
-    from neurocomp_models.neuronio import SITES_PER_REGION
+    from neurocomp.biophysics import detect_plateaus, plateau_rate_hz
+    from neurocomp.mapping import GenerationSpec, draw_sequence_inputs
 
-    from neurocomp.biophysics import detect_plateaus
-    from neurocomp.mapping import (
-        GenerationSpec,
-        TorchSimulator,
-        channel_table,
-        dendritic_sites,
-        draw_sequence_inputs,
-    )
-
-    model = cond.model()
-    channels = channel_table(model)
-    sites = dendritic_sites(model, per_region=SITES_PER_REGION)
-    regions = [str(model.morphology.compartment_table()["region"][c]) for c in sites]
-    sim = TorchSimulator(model=model, stages=cond.stages, dend_sites=sites, batch_size=n,
-                         dtype="float32")
+    channels = cond.channels()
+    sim = cond.simulator("torch", batch_size=n, dtype="float32")
     spec = GenerationSpec(condition=cond.name, n_train=n, n_val=0, n_test=0,
                           sequence_ms=sequence_ms, burn_in_ms=burn_in_ms, seed=seed)
     drawn = [draw_sequence_inputs(stats, channels, spec, spec.sequence_seed("train", i))
@@ -65,13 +53,14 @@ def probe(cond, stats, *, n: int, sequence_ms: float, burn_in_ms: float, seed: i
     keep = slice(spec.burn_in_bins, spec.total_bins)
     rates = [float(o["spikes"][keep].sum() / (sequence_ms / 1e3)) for o in outs]
     dend = np.concatenate([o["dend_mV"][:, keep] for o in outs], axis=1).astype(np.float64)
-    seconds = n * sequence_ms / 1e3
+    regions = np.asarray(cond.site_regions())
     row = {"output_rate_hz": rates, "output_rate_hz_median": float(np.median(rates)),
            "output_rate_hz_mean": float(np.mean(rates)), "wall_s": wall}
-    for region in model.dendritic_regions:
-        sel = [i for i, r in enumerate(regions) if r == region]
+    for region in dict.fromkeys(regions.tolist()):
+        sel = regions == region
         events = detect_plateaus(dend[sel], bin_ms=spec.bin_ms)
-        row[f"plateaus_per_site_s_{region}"] = len(events) / (len(sel) * seconds)
+        row[f"plateaus_per_site_s_{region}"] = plateau_rate_hz(
+            events, n_sites=int(sel.sum()), seconds=n * sequence_ms / 1e3)
         row[f"time_above_minus40_mV_{region}"] = float((dend[sel] > -40.0).mean())
     return row
 

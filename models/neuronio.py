@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import functools
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from neurocomp_models.neurons.l5_pyramidal import l5_pyramidal
@@ -58,6 +58,7 @@ from neurocomp.mapping import (
 __all__ = [
     "CONDITIONS",
     "DATA_CODE_VERSION",
+    "DEFAULT_DRIVE",
     "DENSE_BASAL_CONDITIONS",
     "DRIVES",
     "NeuronIOCondition",
@@ -96,19 +97,28 @@ class NeuronIOCondition:
         """The input channels (one exc and one inh per dendritic compartment)."""
         return channel_table(self.model())
 
-    def simulator(self, backend: str = "brian2", *, batch_size: int = 16,
-                  threads: int = 1) -> BrianSimulator | TorchSimulator:
+    def sites(self) -> tuple[int, ...]:
+        """Compartments whose voltage the data record (plateaus are counted there)."""
+        return dendritic_sites(self.model(), per_region=SITES_PER_REGION)
+
+    def site_regions(self) -> tuple[str, ...]:
+        """Dendritic region of each recorded site."""
+        table = self.model().morphology.compartment_table()
+        return tuple(str(table["region"][c]) for c in self.sites())
+
+    def simulator(self, backend: str = "brian2", *, batch_size: int = 16, threads: int = 1,
+                  dtype: str = "float64") -> BrianSimulator | TorchSimulator:
         """The ``simulate(inputs, seed)`` callable: Brian2 (``cpp_standalone``, one sequence
-        per Dask worker) or the PyTorch engine (``"torch"``: float64, ``batch_size``
-        sequences per pass on ``threads`` threads, in the calling process)."""
+        per Dask worker) or the PyTorch engine (``"torch"``: ``dtype``, ``batch_size``
+        sequences per pass on ``threads`` threads, in the calling process; the data sets
+        are float64, which equals Brian2 to round-off)."""
         if backend not in ("brian2", "torch"):
             raise ValueError(f"backend must be 'brian2' or 'torch'; got {backend!r}")
-        model = self.model()
-        sites = dendritic_sites(model, per_region=SITES_PER_REGION)
         if backend == "torch":
-            return TorchSimulator(model=model, stages=self.stages, dend_sites=sites,
-                                  batch_size=batch_size, threads=threads)
-        return BrianSimulator(model=model, stages=self.stages, dend_sites=sites)
+            return TorchSimulator(model=self.model(), stages=self.stages,
+                                  dend_sites=self.sites(), batch_size=batch_size,
+                                  threads=threads, dtype=dtype)
+        return BrianSimulator(model=self.model(), stages=self.stages, dend_sites=self.sites())
 
     def key(self, spec: GenerationSpec) -> str:
         """The data set's key for ``spec``."""
@@ -138,18 +148,13 @@ CONDITIONS = {
 DENSE_BASAL_EXC_HZ_PER_UM = {"basal": (0.0, 6.4), "apical": (0.0, 0.5)}
 _DENSE = ("dense-basal drive (modelling choice, DRIVES): Beniaguev's basal density gives this "
           "cell almost no basal plateaus (benchmarks/results/neuronio_drive_probe.json); ")
-#: The same two conditions under a drive that puts the basal tree in its NMDA regime.
+#: The same two conditions under a drive that puts the basal tree in its NMDA regime: only
+#: the excitatory density per subtree and the rate scale differ from :data:`CONDITIONS`.
 DENSE_BASAL_CONDITIONS = {
-    "nmda": NeuronIOCondition(
-        name="nmda", label="AMPA + NMDA", nmda_weight_nS=0.4,
-        stats=InputStatistics(rate_scale_exc=0.75,
-                              subtree_exc_hz_per_um=DENSE_BASAL_EXC_HZ_PER_UM),
-        source=_DENSE + _TUNED),
-    "ampa": NeuronIOCondition(
-        name="ampa", label="AMPA only", nmda_weight_nS=0.0,
-        stats=InputStatistics(rate_scale_exc=2.45,
-                              subtree_exc_hz_per_um=DENSE_BASAL_EXC_HZ_PER_UM),
-        source=_DENSE + _TUNED),
+    name: replace(CONDITIONS[name], source=_DENSE + _TUNED, stats=replace(
+        CONDITIONS[name].stats, rate_scale_exc=scale,
+        subtree_exc_hz_per_um=DENSE_BASAL_EXC_HZ_PER_UM))
+    for name, scale in {"nmda": 0.75, "ampa": 2.45}.items()
 }
 
 #: Named input drives, each the two conditions of one NeuronIO-mini pair. ``beniaguev`` is
@@ -158,6 +163,8 @@ DENSE_BASAL_CONDITIONS = {
 #: this cell they need tens of synchronous 0.4 nS synapses: the ``l5-cell`` analysis)
 #: and lowers the apical one so that the output stays in the 1-5 Hz band.
 DRIVES = {"beniaguev": CONDITIONS, "dense-basal": DENSE_BASAL_CONDITIONS}
+#: The drive of every analysis and data set unless one is named.
+DEFAULT_DRIVE = "beniaguev"
 
 
 def drive_conditions(drive: str) -> dict[str, NeuronIOCondition]:
